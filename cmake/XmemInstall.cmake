@@ -1,0 +1,21 @@
+include(CMakePackageConfigHelpers)
+
+set(XMEM_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/xmem)
+
+install(TARGETS xmem EXPORT xmemTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/xmem DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT xmemTargets NAMESPACE xmem:: DESTINATION ${XMEM_CMAKE_DIR})
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/xmemConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/xmemConfig.cmake INSTALL_DESTINATION ${XMEM_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/xmemConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/xmemConfig.cmake ${PROJECT_BINARY_DIR}/xmemConfigVersion.cmake
+  DESTINATION ${XMEM_CMAKE_DIR})
+
+configure_file(${PROJECT_SOURCE_DIR}/cmake/xmem.pc.in ${PROJECT_BINARY_DIR}/xmem.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/xmem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,181 @@
+// VirtualMemory: RAII owner of one mapping, obtained through the cascade
+//   pool -> 1 GiB hugetlb -> 2 MiB hugetlb -> transparent huge pages -> base pages
+// and reporting what it actually got, part by part.
+#pragma once
+
+#include <xmem/error.h>
+#include <xmem/types.h>
+
+#include <bitset>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xmem {
+
+class IMemoryPool;
+namespace platform {
+class Platform;
+}
+
+/// What to do when mlock cannot lock the whole mapping.
+enum class LockPolicy : std::uint8_t {
+  None,        ///< do not lock
+  BestEffort,  ///< lock; on failure keep the memory and report why in AllocationReport::lockError
+  Required,    ///< lock or fail the allocation with PermissionDenied / OutOfMemory
+};
+
+/// Everything a VirtualMemory can be asked for. Defaults give the best pages available without
+/// privileges: explicit huge pages when reserved, otherwise transparent huge pages.
+struct VirtualMemoryOptions {
+  std::size_t size = 0;              ///< bytes; rounded up to the page size of each part
+  bool hugePages = true;             ///< explicit 2 MiB pages (hugetlb)
+  bool oneGbPages = false;           ///< explicit 1 GiB pages, tried before 2 MiB ones
+  bool transparentHugePages = true;  ///< madvise(MADV_HUGEPAGE) what explicit pages do not cover
+  bool partialHugePages = true;      ///< use the free explicit pages even if they cover only part
+  bool usePool = false;              ///< ask the global pool (globalPool()) first
+  std::optional<std::uint32_t> node; ///< NUMA node to place the memory on; none: no policy
+  NumaPolicy numaPolicy = NumaPolicy::Preferred;  ///< how `node` is enforced (see NumaPolicy)
+  NodeSet interleaveNodes;           ///< for NumaPolicy::Interleave; empty: all online nodes
+  std::size_t alignment = 64;        ///< power of two; the base address is a multiple of it
+  LockPolicy lock = LockPolicy::None;
+  bool executable = false;           ///< JIT code: mapped read-write, made executable by protectRX()
+  bool allowWriteExecute = false;    ///< permit protectRWX() (W^X is the default)
+  unsigned prefaultThreads = 0;      ///< fault every page in now with this many threads; 0: on first touch
+  std::string name;                  ///< shown in /proc/PID/maps as [anon:NAME] where the kernel allows
+};
+
+/// One contiguous part of a mapping and the pages behind it.
+struct Segment {
+  std::size_t offset = 0;
+  std::size_t length = 0;
+  PageKind kind = PageKind::Base;
+  std::size_t pageSize = 0;  ///< hugetlb page size; THP size for Transparent; base page size for Base
+};
+
+/// The kernel's view of a range at the time it was asked (from /proc/self/smaps and numa_maps).
+struct RangeUsage {
+  std::size_t length = 0;         ///< bytes asked about
+  std::size_t residentBytes = 0;  ///< faulted in, any page size
+  std::size_t hugeTlbBytes = 0;   ///< mapped on explicit huge pages (guaranteed by reservation)
+  std::size_t thpBytes = 0;       ///< backed by transparent huge pages now (AnonHugePages)
+  std::size_t lockedBytes = 0;    ///< mlocked (hugetlb pages are never swapped and count as 0)
+  std::map<std::size_t, std::size_t> bytesByPageSize;   ///< kernel page size -> mapped bytes
+  std::map<std::uint32_t, std::size_t> bytesByNode;     ///< node -> resident bytes
+};
+
+/// The kernel's truth for any range (partial VMAs are clamped to the range). Throws Error.
+RangeUsage queryUsage(const void* address, std::size_t length);
+
+/// What an allocation obtained and why. Nothing is assumed: hugetlb parts are confirmed from the
+/// kernel's page size of the mapping, THP bytes are measured (0 until the pages are touched).
+struct AllocationReport {
+  std::size_t requestedSize = 0;
+  std::size_t mappedSize = 0;
+  std::vector<Segment> segments;
+  std::size_t thpVerifiedBytes = 0;   ///< AnonHugePages at report time
+  bool verified = false;              ///< the figures above were read back from the kernel
+  std::optional<std::uint32_t> node;
+  NumaPolicy numaPolicy = NumaPolicy::None;
+  bool bound = false;                 ///< the NUMA policy was applied
+  std::string bindError;              ///< why it was not (policies that tolerate it)
+  bool locked = false;
+  std::string lockError;
+  bool named = false;
+  unsigned prefaultThreads = 0;
+  std::chrono::nanoseconds prefaultTime{0};
+  std::map<std::uint32_t, std::size_t> residentBytesByNode;
+  std::vector<std::string> decisions;  ///< each cascade step taken or skipped, with its reason
+
+  std::size_t bytesOf(PageKind kind, std::size_t pageSize = 0) const noexcept;  ///< pageSize 0: any
+  std::size_t hugeTlbBytes() const noexcept { return bytesOf(PageKind::HugeTlb); }
+  std::size_t thpEligibleBytes() const noexcept { return bytesOf(PageKind::Transparent); }
+  /// Share of the mapping on huge pages of any kind (hugetlb + measured THP + huge pool chunks).
+  double hugeFraction() const noexcept;
+  /// One line for people, e.g. "2080 MiB: 2 GiB on 1 GiB pages + 32 MiB on 2 MiB pages (huge 100%), node 0 preferred".
+  std::string summary() const;
+};
+
+class VirtualMemory {
+ public:
+  /// The spec's flags.
+  enum Flag : std::uint8_t { FLAG_HUGEPAGES, FLAG_1GB_PAGES, FLAG_LOCK, FLAG_EXTERNAL, FLAG_MAX };
+  using Flags = std::bitset<FLAG_MAX>;
+  using Options = VirtualMemoryOptions;
+  static constexpr unsigned kAllCores = ~0U;
+
+  /// The spec's form. `node` is applied with NumaPolicy::Preferred when the machine has that node
+  /// (so the spec's default node 0 never turns into an error on a machine without NUMA).
+  VirtualMemory(std::size_t size, bool hugePages, bool oneGbPages, bool usePool,
+                std::uint32_t node = 0, std::size_t alignSize = 64);
+  /// The named-options form. Throws Error.
+  explicit VirtualMemory(const Options& options);
+  /// Non-throwing form.
+  static Result<VirtualMemory> tryAllocate(const Options& options) noexcept;
+  /// Memory for JIT code: read-write now, protectRX() once written. Huge pages when asked.
+  static VirtualMemory allocateExecutableMemory(std::size_t size, bool hugePages);
+
+  VirtualMemory(VirtualMemory&& other) noexcept;
+  VirtualMemory& operator=(VirtualMemory&& other) noexcept;
+  VirtualMemory(const VirtualMemory&) = delete;
+  VirtualMemory& operator=(const VirtualMemory&) = delete;
+  ~VirtualMemory();
+
+  std::uint8_t* data() const noexcept { return data_; }
+  std::uint8_t* scratchpad() const noexcept { return data_; }  ///< spec name
+  std::size_t size() const noexcept { return report_.requestedSize; }
+  std::size_t mappedSize() const noexcept { return report_.mappedSize; }
+  const AllocationReport& report() const noexcept { return report_; }
+
+  Flags flags() const noexcept { return flags_; }
+  bool isHugePages() const noexcept { return flags_.test(FLAG_HUGEPAGES); }
+  bool isOneGbPages() const noexcept { return flags_.test(FLAG_1GB_PAGES); }
+  bool isLocked() const noexcept { return flags_.test(FLAG_LOCK); }
+  bool isExternal() const noexcept { return flags_.test(FLAG_EXTERNAL); }
+  /// XMRig's pair, in 2 MiB units: (units on huge pages, units in the mapping).
+  std::pair<std::size_t, std::size_t> hugePages() const noexcept;
+
+  /// The kernel's view of this mapping now (THP bytes grow as pages are touched).
+  RangeUsage usage() const;
+
+  /// Protection changes of this mapping. protectRWX() needs Options::allowWriteExecute.
+  void protectRW();
+  void protectRX();
+  void protectRWX();
+
+  /// The spec's static forms, for ranges the caller owns. Throw Error on failure.
+  static void protectRW(void* address, std::size_t size);
+  static void protectRX(void* address, std::size_t size);
+  static void protectRWX(void* address, std::size_t size);
+
+  static bool isHugepagesAvailable();
+  static bool isOneGbPagesAvailable();
+  static constexpr std::size_t align(std::size_t pos, std::size_t alignment = 64) noexcept {
+    return alignUp(pos, alignment);
+  }
+  static std::size_t alignToHugePageSize(std::size_t pos);
+
+  /// After explicit huge pages of a size fail on a node, later allocations skip that size there
+  /// for this long (default 30 s). The free-page check before each attempt is not a failure.
+  static void setHugePageRetryDelay(std::chrono::milliseconds delay) noexcept;
+
+ private:
+  VirtualMemory() = default;
+  void release() noexcept;
+  void protect(Protection protection);
+  friend class Allocation;
+
+  std::uint8_t* data_ = nullptr;
+  platform::Platform* platform_ = nullptr;  ///< the platform that mapped it, which unmaps it
+  IMemoryPool* pool_ = nullptr;             ///< set when the memory is a pool chunk
+  std::uint32_t poolNode_ = 0;
+  AllocationReport report_;
+  Flags flags_;
+  bool allowWriteExecute_ = false;
+};
+
+}  // namespace xmem

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds and runs every test twice: optimised, then under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The kernel tests reserve huge pages through sysfs (root) and restore the counts they found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for preset in release asan; do
+  echo "=== $preset: configure, build, test"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset"
+done

@@ -1,0 +1,390 @@
+// The Linux platform: mmap/madvise/mbind/mlock and the kernel's text files.
+#include "platform/linux/linux_platform.h"
+
+#include "platform/linux/proc_parsers.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/mempolicy.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+// Constants newer than some C libraries' headers; the values are the kernel ABI.
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41  // Linux 5.17, with CONFIG_ANON_VMA_NAME
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+
+namespace xmem::platform {
+namespace {
+
+namespace text = linux_text;
+
+constexpr unsigned kCapIpcLock = 14;
+constexpr const char* kHugePagesDir = "/sys/kernel/mm/hugepages";
+constexpr const char* kNodesDir = "/sys/devices/system/node";
+
+Status lastError() noexcept { return Status{errno != 0 ? errno : EIO}; }
+
+// Reads a small file into a fixed buffer: no allocation, usable from noexcept paths.
+bool readSmallFile(const char* path, char* buffer, std::size_t capacity, std::size_t& length) noexcept {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t got = ::read(fd, buffer, capacity - 1);
+  ::close(fd);
+  if (got < 0) return false;
+  length = static_cast<std::size_t>(got);
+  buffer[length] = '\0';
+  return true;
+}
+
+std::optional<std::uint64_t> readCounter(const std::string& path) noexcept {
+  char buffer[64];
+  std::size_t length = 0;
+  if (!readSmallFile(path.c_str(), buffer, sizeof buffer, length)) return std::nullopt;
+  return text::parseUnsigned(std::string_view(buffer, length));
+}
+
+std::optional<std::string> readFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string content;
+  char buffer[16384];
+  for (;;) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    content.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return content;
+}
+
+std::vector<std::string> listDirectory(const char* path, const char* prefix) {
+  std::vector<std::string> names;
+  if (DIR* dir = ::opendir(path)) {
+    while (dirent* entry = ::readdir(dir)) {
+      if (std::strncmp(entry->d_name, prefix, std::strlen(prefix)) == 0) names.emplace_back(entry->d_name);
+    }
+    ::closedir(dir);
+  }
+  return names;
+}
+
+int toProt(Protection protection) noexcept {
+  switch (protection) {
+    case Protection::None: return PROT_NONE;
+    case Protection::Read: return PROT_READ;
+    case Protection::ReadWrite: return PROT_READ | PROT_WRITE;
+    case Protection::ReadExecute: return PROT_READ | PROT_EXEC;
+    case Protection::ReadWriteExecute: return PROT_READ | PROT_WRITE | PROT_EXEC;
+  }
+  return PROT_NONE;
+}
+
+int hugePageFlags(std::size_t pageSize) noexcept {
+  if (pageSize == 0) return 0;
+  // MAP_HUGE_* encodes log2(page size) above MAP_HUGE_SHIFT.
+  return MAP_HUGETLB | (std::countr_zero(pageSize) << MAP_HUGE_SHIFT);
+}
+
+Status applyPlacement(void* address, std::size_t length, const Placement& placement) noexcept {
+  if (placement.policy == NumaPolicy::None) return {};
+  int mode = MPOL_DEFAULT;
+  switch (placement.policy) {
+    case NumaPolicy::None: return {};
+    case NumaPolicy::Preferred: mode = MPOL_PREFERRED; break;
+    case NumaPolicy::Bind: mode = MPOL_BIND; break;
+    case NumaPolicy::Interleave: mode = MPOL_INTERLEAVE; break;
+  }
+  // The kernel reads maxnode - 1 bits of the mask.
+  unsigned long maxNode = NodeSet::kMaxNodes + 1;
+  if (::syscall(SYS_mbind, address, length, mode, placement.nodes.words(), maxNode, 0U) != 0) return lastError();
+  return {};
+}
+
+// Reserve with room to align, then give back the slack on both sides.
+Status reserveAligned(std::size_t length, std::size_t alignment, void*& out) noexcept {
+  std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  alignment = std::max(alignment, page);
+  std::size_t padded = length + (alignment > page ? alignment : 0);
+  void* raw = ::mmap(nullptr, padded, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return lastError();
+  auto start = reinterpret_cast<std::uintptr_t>(raw);
+  auto aligned = alignUp(start, alignment);
+  if (aligned > start) ::munmap(raw, aligned - start);
+  auto tail = start + padded - (aligned + length);
+  if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + length), tail);
+  out = reinterpret_cast<void*>(aligned);
+  return {};
+}
+
+bool probePopulateReportsErrors() noexcept {
+  std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  void* probe = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (probe == MAP_FAILED) return false;
+  bool supported = ::madvise(probe, page, MADV_POPULATE_WRITE) == 0;
+  ::munmap(probe, page);
+  return supported;
+}
+
+bool probeNamedMappings() noexcept {
+  std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  void* probe = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (probe == MAP_FAILED) return false;
+  bool supported = ::prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, probe, page, "xmem:probe") == 0;
+  ::munmap(probe, page);
+  return supported;
+}
+
+std::vector<NumaNodeInfo> probeNodes() {
+  std::vector<NumaNodeInfo> nodes;
+  auto online = readFile(std::string(kNodesDir) + "/online");
+  for (auto id : online ? text::parseCpuList(*online) : std::vector<std::uint32_t>{}) {
+    std::string dir = std::string(kNodesDir) + "/node" + std::to_string(id);
+    NumaNodeInfo node;
+    node.id = id;
+    if (auto cpus = readFile(dir + "/cpulist")) node.cpus = text::parseCpuList(*cpus);
+    if (auto meminfo = readFile(dir + "/meminfo")) {
+      node.memoryTotal = text::findKibField(*meminfo, "MemTotal").value_or(0);
+      node.memoryFree = text::findKibField(*meminfo, "MemFree").value_or(0);
+    }
+    nodes.push_back(std::move(node));
+  }
+  if (nodes.empty()) {
+    // A kernel without NUMA support: the whole machine is node 0.
+    NumaNodeInfo node;
+    if (auto cpus = readFile("/sys/devices/system/cpu/online")) node.cpus = text::parseCpuList(*cpus);
+    if (auto meminfo = readFile("/proc/meminfo")) {
+      node.memoryTotal = text::findKibField(*meminfo, "MemTotal").value_or(0);
+      node.memoryFree = text::findKibField(*meminfo, "MemFree").value_or(0);
+    }
+    nodes.push_back(std::move(node));
+  }
+  return nodes;
+}
+
+class LinuxPlatform final : public Platform {
+ public:
+  Capabilities capabilities() const noexcept override {
+    return {.hugePagesInReservation = true, .transparentHugePages = true, .nodeBinding = true};
+  }
+
+  SystemInfo probe() override {
+    SystemInfo info;
+    info.platform = "linux";
+    utsname names{};
+    if (::uname(&names) == 0) info.kernel = names.release;
+    info.basePageSize = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    info.nodes = probeNodes();
+
+    if (auto meminfo = readFile("/proc/meminfo"))
+      info.defaultHugePageSize = static_cast<std::size_t>(text::findKibField(*meminfo, "Hugepagesize").value_or(0));
+    for (const auto& dirName : listDirectory(kHugePagesDir, "hugepages-")) {
+      auto kib = text::parseUnsigned(std::string_view(dirName).substr(10));
+      if (!kib) continue;
+      HugePageSizeInfo size;
+      size.pageSize = static_cast<std::size_t>(*kib * 1024);
+      hugePageCounts(size.pageSize, std::nullopt, size.counts);
+      size.overcommit = readCounter(std::string(kHugePagesDir) + "/" + dirName + "/nr_overcommit_hugepages").value_or(0);
+      for (const auto& node : info.nodes) {
+        HugePageCounts counts;
+        if (hugePageCounts(size.pageSize, node.id, counts)) size.nodes[node.id] = counts;
+      }
+      info.hugePageSizes.push_back(std::move(size));
+    }
+    std::sort(info.hugePageSizes.begin(), info.hugePageSizes.end(),
+              [](const auto& a, const auto& b) { return a.pageSize < b.pageSize; });
+
+    auto cpuinfo = readFile("/proc/cpuinfo");
+#if defined(__x86_64__) || defined(__i386__)
+    info.cpuHasOneGbPages = cpuinfo && text::cpuHasFlag(*cpuinfo, "pdpe1gb");
+#else
+    info.cpuHasOneGbPages = info.hugePages(kOneGbPageSize) != nullptr;
+#endif
+
+    const std::string thpDir = "/sys/kernel/mm/transparent_hugepage";
+    if (auto enabled = readFile(thpDir + "/enabled")) {
+      info.thp.mode = text::parseThpMode(*enabled);
+      if (auto defrag = readFile(thpDir + "/defrag")) info.thp.defrag = std::string(text::selectedWord(*defrag));
+      info.thp.pmdSize = static_cast<std::size_t>(readCounter(thpDir + "/hpage_pmd_size").value_or(0));
+    }
+
+    memlockLimit(info.memlock);
+
+    info.populateReportsErrors = probePopulateReportsErrors();
+    info.namedMappings = probeNamedMappings();
+    return info;
+  }
+
+  Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
+                        HugePageCounts& out) noexcept override {
+    char dir[160];
+    if (node)
+      std::snprintf(dir, sizeof dir, "%s/node%u/hugepages/hugepages-%zukB", kNodesDir, *node, pageSize / 1024);
+    else
+      std::snprintf(dir, sizeof dir, "%s/hugepages-%zukB", kHugePagesDir, pageSize / 1024);
+    auto counter = [&](const char* name) -> std::optional<std::uint64_t> {
+      char path[224];
+      std::snprintf(path, sizeof path, "%s/%s", dir, name);
+      char buffer[64];
+      std::size_t length = 0;
+      if (!readSmallFile(path, buffer, sizeof buffer, length)) return std::nullopt;
+      return text::parseUnsigned(std::string_view(buffer, length));
+    };
+    auto total = counter("nr_hugepages");
+    auto free = counter("free_hugepages");
+    if (!total || !free) return Status{ENOENT};
+    HugePageCounts counts;
+    counts.total = *total;
+    counts.free = *free;
+    counts.reserved = node ? 0 : counter("resv_hugepages").value_or(0);
+    counts.surplus = counter("surplus_hugepages").value_or(0);
+    out = counts;
+    return {};
+  }
+
+  Status memlockLimit(MemlockLimit& out) noexcept override {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_MEMLOCK, &limit) != 0) return lastError();
+    MemlockLimit result;
+    result.soft = limit.rlim_cur == RLIM_INFINITY ? MemlockLimit::kUnlimited : limit.rlim_cur;
+    result.hard = limit.rlim_max == RLIM_INFINITY ? MemlockLimit::kUnlimited : limit.rlim_max;
+    char status[4096];
+    std::size_t length = 0;
+    if (readSmallFile("/proc/self/status", status, sizeof status, length))
+      result.privileged = text::hasEffectiveCapability(std::string_view(status, length), kCapIpcLock);
+    out = result;
+    return {};
+  }
+
+  Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override {
+    return reserveAligned(length, alignment, out);
+  }
+
+  Status map(const MapRequest& request, MapResult& out) noexcept override {
+    const int prot = toProt(request.protection);
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | hugePageFlags(request.hugePageSize);
+    void* target = request.fixedAddress;
+    const std::size_t natural = request.hugePageSize != 0 ? request.hugePageSize
+                                                          : static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    bool ownReservation = false;
+    if (target == nullptr && request.alignment > natural) {
+      // mmap only aligns to the page size: make room at the alignment first, then map over it.
+      if (Status status = reserveAligned(request.length, request.alignment, target); !status) return status;
+      ownReservation = true;
+    }
+    if (target != nullptr) flags |= MAP_FIXED;
+    void* address = ::mmap(target, request.length, prot, flags, -1, 0);
+    if (address == MAP_FAILED) {
+      Status status = lastError();
+      if (ownReservation) ::munmap(target, request.length);
+      return status;
+    }
+    MapResult result{address, {}};
+    result.placementStatus = applyPlacement(address, request.length, request.placement);
+    out = result;
+    return {};
+  }
+
+  Status unmap(void* address, std::size_t length) noexcept override {
+    return ::munmap(address, length) == 0 ? Status{} : lastError();
+  }
+
+  Status advise(void* address, std::size_t length, Advice advice) noexcept override {
+    int value = MADV_NORMAL;
+    switch (advice) {
+      case Advice::HugePages: value = MADV_HUGEPAGE; break;
+      case Advice::NoHugePages: value = MADV_NOHUGEPAGE; break;
+      case Advice::DontNeed: value = MADV_DONTNEED; break;
+    }
+    return ::madvise(address, length, value) == 0 ? Status{} : lastError();
+  }
+
+  Status protect(void* address, std::size_t length, Protection protection) noexcept override {
+    return ::mprotect(address, length, toProt(protection)) == 0 ? Status{} : lastError();
+  }
+
+  Status lock(void* address, std::size_t length) noexcept override {
+    return ::mlock(address, length) == 0 ? Status{} : lastError();
+  }
+
+  Status unlock(void* address, std::size_t length) noexcept override {
+    return ::munlock(address, length) == 0 ? Status{} : lastError();
+  }
+
+  Status name(void* address, std::size_t length, const char* label) noexcept override {
+    return ::prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, address, length, label) == 0 ? Status{} : lastError();
+  }
+
+  Status populate(void* address, std::size_t length) noexcept override {
+    for (;;) {
+      if (::madvise(address, length, MADV_POPULATE_WRITE) == 0) return {};
+      // EINTR: a signal arrived; the pages done so far stay done, so simply go on.
+      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno != EINVAL) return lastError();
+      break;
+    }
+    // Kernels before 5.14: touch one byte per base page. A missing hugetlb page then raises
+    // SIGBUS instead of an error, which is why callers check free counts first.
+    auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    auto* bytes = static_cast<volatile std::uint8_t*>(address);
+    for (std::size_t offset = 0; offset < length; offset += page) bytes[offset] = bytes[offset];
+    return {};
+  }
+
+  Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override {
+    try {
+      auto smaps = readFile("/proc/self/smaps");
+      if (!smaps) return lastError();
+      auto numaMaps = readFile("/proc/self/numa_maps");
+      auto begin = reinterpret_cast<std::uintptr_t>(address);
+      out = text::summarizeRange(text::parseSmaps(*smaps), numaMaps ? text::parseNumaMaps(*numaMaps) : std::vector<text::NumaMapsArea>{},
+                                 begin, begin + length, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
+      return {};
+    } catch (...) {
+      return Status{ENOMEM};
+    }
+  }
+
+  std::uint32_t currentNode() noexcept override {
+    unsigned cpu = 0;
+    unsigned node = 0;
+    if (::syscall(SYS_getcpu, &cpu, &node, nullptr) != 0) return 0;
+    return node;
+  }
+};
+
+}  // namespace
+
+Platform& linuxPlatform() noexcept {
+  static LinuxPlatform platform;
+  return platform;
+}
+
+std::string describeOsError(int code) {
+  if (code == kUnsupported) return "not supported by this kernel (ENOSYS)";
+  const char* name = strerrorname_np(code);
+  std::string message = std::strerror(code);
+  if (name != nullptr) message += std::string(" (") + name + ")";
+  return message;
+}
+
+}  // namespace xmem::platform

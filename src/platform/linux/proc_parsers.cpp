@@ -1,0 +1,214 @@
+#include "platform/linux/proc_parsers.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace xmem::platform::linux_text {
+namespace {
+
+std::string_view trimLeft(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  return text;
+}
+
+template <typename Visitor>
+void forEachLine(std::string_view text, Visitor&& visit) {
+  while (!text.empty()) {
+    auto newline = text.find('\n');
+    visit(text.substr(0, newline));
+    if (newline == std::string_view::npos) break;
+    text.remove_prefix(newline + 1);
+  }
+}
+
+std::optional<std::uint64_t> parseHex(std::string_view text) noexcept {
+  std::uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (ec != std::errc{} || ptr == text.data()) return std::nullopt;
+  return value;
+}
+
+// The part of [areaStart, areaEnd) inside [begin, end).
+std::size_t overlap(std::uintptr_t areaStart, std::uintptr_t areaEnd, std::uintptr_t begin,
+                    std::uintptr_t end) noexcept {
+  auto lo = std::max(areaStart, begin);
+  auto hi = std::min(areaEnd, end);
+  return hi > lo ? hi - lo : 0;
+}
+
+std::size_t scale(std::size_t value, std::size_t part, std::size_t whole) noexcept {
+  if (part >= whole || whole == 0) return value;
+  return static_cast<std::size_t>(static_cast<long double>(value) * static_cast<long double>(part) /
+                                  static_cast<long double>(whole));
+}
+
+}  // namespace
+
+std::string_view selectedWord(std::string_view text) noexcept {
+  auto open = text.find('[');
+  auto close = text.find(']', open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return {};
+  return text.substr(open + 1, close - open - 1);
+}
+
+ThpMode parseThpMode(std::string_view text) noexcept {
+  auto word = selectedWord(text);
+  if (word == "always") return ThpMode::Always;
+  if (word == "madvise") return ThpMode::Madvise;
+  if (word == "never") return ThpMode::Never;
+  return ThpMode::Unsupported;
+}
+
+std::optional<std::uint64_t> parseUnsigned(std::string_view text) noexcept {
+  text = trimLeft(text);
+  std::uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr == text.data()) return std::nullopt;
+  return value;
+}
+
+std::vector<std::uint32_t> parseCpuList(std::string_view text) {
+  std::vector<std::uint32_t> cpus;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    auto dash = item.find('-');
+    auto first = parseUnsigned(item.substr(0, dash));
+    auto last = dash == std::string_view::npos ? first : parseUnsigned(item.substr(dash + 1));
+    if (!first || !last || *last < *first) return {};
+    for (auto cpu = *first; cpu <= *last; ++cpu) cpus.push_back(static_cast<std::uint32_t>(cpu));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return cpus;
+}
+
+std::optional<std::uint64_t> findKibField(std::string_view text, std::string_view key) noexcept {
+  std::optional<std::uint64_t> result;
+  forEachLine(text, [&](std::string_view line) {
+    if (result) return;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    auto name = line.substr(0, colon);
+    // Per-node meminfo prefixes keys with "Node N ".
+    if (name.size() < key.size() || name.substr(name.size() - key.size()) != key) return;
+    if (name.size() > key.size() && name[name.size() - key.size() - 1] != ' ') return;
+    if (auto value = parseUnsigned(line.substr(colon + 1))) {
+      bool kib = line.find("kB") != std::string_view::npos;
+      result = kib ? *value * 1024 : *value;
+    }
+  });
+  return result;
+}
+
+bool hasEffectiveCapability(std::string_view status, unsigned capability) noexcept {
+  bool has = false;
+  forEachLine(status, [&](std::string_view line) {
+    if (line.substr(0, 7) != "CapEff:") return;
+    if (auto mask = parseHex(trimLeft(line.substr(7)))) has = ((*mask >> capability) & 1U) != 0;
+  });
+  return has;
+}
+
+bool cpuHasFlag(std::string_view cpuinfo, std::string_view flag) noexcept {
+  bool has = false;
+  forEachLine(cpuinfo, [&](std::string_view line) {
+    if (has || line.substr(0, 5) != "flags") return;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    auto flags = line.substr(colon + 1);
+    while (!flags.empty()) {
+      flags = trimLeft(flags);
+      auto space = flags.find(' ');
+      if (flags.substr(0, space) == flag) has = true;
+      if (space == std::string_view::npos) break;
+      flags.remove_prefix(space);
+    }
+  });
+  return has;
+}
+
+std::vector<SmapsArea> parseSmaps(std::string_view text) {
+  std::vector<SmapsArea> areas;
+  forEachLine(text, [&](std::string_view line) {
+    auto colon = line.find(':');
+    auto dash = line.find('-');
+    // Area headers start "start-end perms ..." with hex addresses; field lines are "Key: value".
+    if (dash != std::string_view::npos && (colon == std::string_view::npos || dash < colon) &&
+        line.find(' ') > dash) {
+      auto space = line.find(' ');
+      auto start = parseHex(line.substr(0, dash));
+      auto end = parseHex(line.substr(dash + 1, space - dash - 1));
+      if (start && end) areas.push_back({static_cast<std::uintptr_t>(*start), static_cast<std::uintptr_t>(*end)});
+      return;
+    }
+    if (areas.empty() || colon == std::string_view::npos) return;
+    auto key = line.substr(0, colon);
+    auto value = parseUnsigned(line.substr(colon + 1));
+    if (!value) return;
+    auto bytes = static_cast<std::size_t>(*value * 1024);
+    auto& area = areas.back();
+    if (key == "KernelPageSize") area.kernelPageSize = bytes;
+    else if (key == "Rss") area.rss = bytes;
+    else if (key == "AnonHugePages") area.anonHugePages = bytes;
+    else if (key == "Locked") area.locked = bytes;
+    else if (key == "Private_Hugetlb" || key == "Shared_Hugetlb") area.hugetlbResident += bytes;
+  });
+  return areas;
+}
+
+std::vector<NumaMapsArea> parseNumaMaps(std::string_view text) {
+  std::vector<NumaMapsArea> areas;
+  forEachLine(text, [&](std::string_view line) {
+    auto space = line.find(' ');
+    auto start = parseHex(line.substr(0, space));
+    if (!start || space == std::string_view::npos) return;
+    NumaMapsArea area;
+    area.start = static_cast<std::uintptr_t>(*start);
+    auto rest = line.substr(space + 1);
+    while (!rest.empty()) {
+      auto next = rest.find(' ');
+      auto token = rest.substr(0, next);
+      if (token.size() > 1 && token[0] == 'N' && token.find('=') != std::string_view::npos) {
+        auto equals = token.find('=');
+        auto node = parseUnsigned(token.substr(1, equals - 1));
+        auto pages = parseUnsigned(token.substr(equals + 1));
+        if (node && pages) area.pagesByNode.emplace_back(static_cast<std::uint32_t>(*node), *pages);
+      } else if (token.substr(0, 17) == "kernelpagesize_kB") {
+        if (auto kib = parseUnsigned(token.substr(18))) area.kernelPageSize = static_cast<std::size_t>(*kib * 1024);
+      }
+      if (next == std::string_view::npos) break;
+      rest.remove_prefix(next + 1);
+    }
+    areas.push_back(std::move(area));
+  });
+  return areas;
+}
+
+RangeUsage summarizeRange(const std::vector<SmapsArea>& smaps, const std::vector<NumaMapsArea>& numaMaps,
+                          std::uintptr_t begin, std::uintptr_t end, std::size_t basePageSize) {
+  RangeUsage usage;
+  usage.length = end > begin ? end - begin : 0;
+  for (const auto& area : smaps) {
+    auto inside = overlap(area.start, area.end, begin, end);
+    if (inside == 0) continue;
+    auto whole = area.end - area.start;
+    auto pageSize = area.kernelPageSize != 0 ? area.kernelPageSize : basePageSize;
+    usage.bytesByPageSize[pageSize] += inside;
+    if (pageSize > basePageSize) usage.hugeTlbBytes += inside;
+    usage.residentBytes += scale(area.rss + area.hugetlbResident, inside, whole);
+    usage.thpBytes += scale(area.anonHugePages, inside, whole);
+    usage.lockedBytes += scale(area.locked, inside, whole);
+
+    auto numa = std::find_if(numaMaps.begin(), numaMaps.end(),
+                             [&](const NumaMapsArea& candidate) { return candidate.start == area.start; });
+    if (numa == numaMaps.end()) continue;
+    auto numaPageSize = numa->kernelPageSize != 0 ? numa->kernelPageSize : pageSize;
+    for (auto [node, pages] : numa->pagesByNode)
+      usage.bytesByNode[node] += scale(pages * numaPageSize, inside, whole);
+  }
+  return usage;
+}
+
+}  // namespace xmem::platform::linux_text

@@ -1,0 +1,55 @@
+// Parsers for the text the Linux kernel publishes in /proc and /sys. Pure functions, so tests can
+// feed them captured text.
+#pragma once
+
+#include <xmem/system_info.h>
+#include <xmem/virtual_memory.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace xmem::platform::linux_text {
+
+/// "always [madvise] never" -> the bracketed word.
+std::string_view selectedWord(std::string_view text) noexcept;
+ThpMode parseThpMode(std::string_view text) noexcept;
+/// "0-3,8,10-11" -> {0,1,2,3,8,10,11}. Empty on malformed input.
+std::vector<std::uint32_t> parseCpuList(std::string_view text);
+/// First unsigned integer in the text (after leading blanks), e.g. sysfs counters.
+std::optional<std::uint64_t> parseUnsigned(std::string_view text) noexcept;
+/// "Node 0 MemTotal:  24570284 kB" style: the value in bytes of the line whose key is `key`.
+std::optional<std::uint64_t> findKibField(std::string_view text, std::string_view key) noexcept;
+/// Whether /proc/self/status's CapEff has `capability` set.
+bool hasEffectiveCapability(std::string_view status, unsigned capability) noexcept;
+/// Whether /proc/cpuinfo's flags line lists `flag`.
+bool cpuHasFlag(std::string_view cpuinfo, std::string_view flag) noexcept;
+
+/// One area of /proc/self/smaps with the fields xmem reads (bytes).
+struct SmapsArea {
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;
+  std::size_t kernelPageSize = 0;
+  std::size_t rss = 0;
+  std::size_t anonHugePages = 0;
+  std::size_t locked = 0;
+  std::size_t hugetlbResident = 0;  ///< Private_Hugetlb + Shared_Hugetlb
+};
+std::vector<SmapsArea> parseSmaps(std::string_view text);
+
+/// One line of /proc/self/numa_maps: resident pages per node of the area starting at `start`.
+struct NumaMapsArea {
+  std::uintptr_t start = 0;
+  std::size_t kernelPageSize = 0;
+  std::vector<std::pair<std::uint32_t, std::size_t>> pagesByNode;
+};
+std::vector<NumaMapsArea> parseNumaMaps(std::string_view text);
+
+/// Combine both for [begin, end). Figures of an area only partly inside are scaled by the part
+/// inside (the kernel counts per area, not per address).
+RangeUsage summarizeRange(const std::vector<SmapsArea>& smaps, const std::vector<NumaMapsArea>& numaMaps,
+                          std::uintptr_t begin, std::uintptr_t end, std::size_t basePageSize);
+
+}  // namespace xmem::platform::linux_text

@@ -1,0 +1,133 @@
+// The platform layer: everything xmem asks of the operating system, behind one interface.
+// Only files under src/platform/<os>/ include OS headers.
+//
+// Contract, for every function below unless it says otherwise:
+// - noexcept; the return value is a Status: code 0 is success, otherwise the OS error number
+//   (errno on POSIX, GetLastError() on Windows). Out-parameters are written only on success.
+// - Addresses passed in are aligned to the base page size, lengths are > 0 and multiples of the
+//   page size of the range they touch (the hugetlb page size for explicit huge pages: the kernel
+//   rejects munmap/mprotect of a hugetlb range with EINVAL otherwise).
+// - A range passed in lies within one region obtained from reserve() or map(); the caller owns it.
+// - New memory reads as zero. Nothing here touches a page unless the function says it does.
+// - Functions that a platform cannot do return ENOSYS-like kUnsupported; Capabilities says which
+//   in advance, so callers decide without trying.
+//
+// Fitting other systems: Windows reserves with VirtualAlloc(MEM_RESERVE), maps large pages only
+// as whole regions (VirtualAlloc/VirtualAllocExNuma with MEM_LARGE_PAGES, so
+// Capabilities::hugePagesInReservation is false there) and binds at map time, which is why a
+// MapRequest carries its placement. POSIX systems without explicit huge pages report none.
+#pragma once
+
+#include <xmem/system_info.h>
+#include <xmem/types.h>
+#include <xmem/virtual_memory.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace xmem::platform {
+
+struct Status {
+  int code = 0;
+  constexpr bool ok() const noexcept { return code == 0; }
+  constexpr explicit operator bool() const noexcept { return ok(); }
+};
+
+/// Returned for operations a platform does not have (ENOSYS on Linux).
+inline constexpr int kUnsupported = 38;
+
+struct Placement {
+  NumaPolicy policy = NumaPolicy::None;
+  NodeSet nodes;  ///< one node for Preferred/Bind, the set for Interleave
+};
+
+struct MapRequest {
+  std::size_t length = 0;
+  /// 0: base pages. Otherwise an explicit huge page size the kernel offers (hugetlb); the mapping
+  /// is backed by pages reserved for it at map time, so faults cannot fail for lack of pages
+  /// unless a Bind placement names a node without free pages (see populate()).
+  std::size_t hugePageSize = 0;
+  Protection protection = Protection::ReadWrite;
+  Placement placement;
+  /// nullptr: anywhere, aligned to `alignment`. Otherwise the address inside a reserve()d region
+  /// to map over (the reservation's pages there are replaced).
+  void* fixedAddress = nullptr;
+  std::size_t alignment = 0;  ///< only for fixedAddress == nullptr; 0: natural page alignment
+};
+
+struct MapResult {
+  void* address = nullptr;
+  /// The placement could not be applied; the mapping exists and is the caller's to keep or unmap.
+  Status placementStatus;
+};
+
+enum class Advice : std::uint8_t {
+  HugePages,    ///< back with transparent huge pages where possible (MADV_HUGEPAGE)
+  NoHugePages,  ///< never (MADV_NOHUGEPAGE)
+  DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED)
+};
+
+struct Capabilities {
+  bool hugePagesInReservation = false;  ///< explicit huge pages can be mapped inside a reserve()d region
+  bool transparentHugePages = false;
+  bool nodeBinding = false;
+};
+
+class Platform {
+ public:
+  virtual ~Platform() = default;
+
+  virtual Capabilities capabilities() const noexcept = 0;
+
+  /// A full snapshot of what the machine offers. Not noexcept-cheap: reads many files.
+  virtual SystemInfo probe() = 0;
+  /// Live counts of one huge page size, system-wide (node empty) or on one node.
+  virtual Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
+                                HugePageCounts& out) noexcept = 0;
+
+  /// The memlock limit as it is now (a process may change its own limit).
+  virtual Status memlockLimit(MemlockLimit& out) noexcept = 0;
+
+  /// Reserve `length` bytes of address space aligned to `alignment` (a power of two), inaccessible,
+  /// committing no memory. Release it with unmap().
+  virtual Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept = 0;
+  /// Map memory as the request says, apply its placement before any page is touched.
+  virtual Status map(const MapRequest& request, MapResult& out) noexcept = 0;
+  /// Unmap a mapped or reserved range (the whole of it, or whole huge-page-aligned parts).
+  virtual Status unmap(void* address, std::size_t length) noexcept = 0;
+  virtual Status advise(void* address, std::size_t length, Advice advice) noexcept = 0;
+  virtual Status protect(void* address, std::size_t length, Protection protection) noexcept = 0;
+  virtual Status lock(void* address, std::size_t length) noexcept = 0;
+  virtual Status unlock(void* address, std::size_t length) noexcept = 0;
+  /// Name a range for /proc/PID/maps. kUnsupported where the kernel cannot.
+  virtual Status name(void* address, std::size_t length, const char* name) noexcept = 0;
+  /// Fault every page of the range in for writing, without changing its contents. Where
+  /// SystemInfo::populateReportsErrors, a page that cannot be had (a hugetlb page on a bound node
+  /// without free pages) is EFAULT here instead of SIGBUS at first touch.
+  virtual Status populate(void* address, std::size_t length) noexcept = 0;
+  /// The kernel's view of the range. Partially covered kernel areas are clamped to the range.
+  virtual Status query(const void* address, std::size_t length, RangeUsage& out) noexcept = 0;
+  /// The node of the CPU the calling thread runs on; 0 where the platform cannot tell.
+  virtual std::uint32_t currentNode() noexcept = 0;
+};
+
+/// The platform in use: the real one for this OS unless a test installed another.
+Platform& current() noexcept;
+
+/// For tests: install `platform` for the lifetime of this object (not thread-safe: do it while
+/// no allocation is running). Also drops the cached SystemInfo, before and after.
+class ScopedPlatform {
+ public:
+  explicit ScopedPlatform(Platform& platform) noexcept;
+  ~ScopedPlatform();
+  ScopedPlatform(const ScopedPlatform&) = delete;
+  ScopedPlatform& operator=(const ScopedPlatform&) = delete;
+
+ private:
+  Platform* previous_;
+};
+
+/// A message for an OS error number, e.g. "Cannot allocate memory (ENOMEM)".
+std::string describeOsError(int code);
+
+}  // namespace xmem::platform

@@ -1,0 +1,30 @@
+// Faulting a mapping in with several threads: the kernel zeroes each page at first touch, and one
+// core zeroes only a few GB/s, so a 2 GiB dataset is ready much sooner when all cores share it.
+#pragma once
+
+#include "platform/platform.h"
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+namespace xmem {
+
+struct PrefaultRange {
+  std::uint8_t* address = nullptr;
+  std::size_t length = 0;
+  std::size_t granularity = 0;  ///< chunks are multiples of this (the range's page size)
+};
+
+struct PrefaultResult {
+  platform::Status status;
+  std::uint8_t* failedAt = nullptr;  ///< start of the chunk whose populate failed
+  unsigned threads = 0;
+  std::chrono::nanoseconds time{0};
+};
+
+/// Populate all ranges with up to `threads` threads (0 or 1: the calling thread only). Stops at
+/// the first error.
+PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads);
+
+}  // namespace xmem

@@ -1,0 +1,109 @@
+#include <xmem/system_info.h>
+
+#include "platform/platform.h"
+
+#include <mutex>
+
+namespace xmem {
+namespace {
+
+std::mutex cacheMutex;
+std::shared_ptr<const SystemInfo> cache;
+
+std::string reserveCommand(std::size_t pageSize, std::optional<std::uint32_t> node) {
+  std::string dir = node ? "/sys/devices/system/node/node" + std::to_string(*node) + "/hugepages"
+                         : std::string("/sys/kernel/mm/hugepages");
+  return "echo N > " + dir + "/hugepages-" + std::to_string(pageSize / KiB) + "kB/nr_hugepages";
+}
+
+}  // namespace
+
+// Called when the platform changes (tests); the next get() probes the new one.
+void resetSystemInfoCache() noexcept {
+  std::lock_guard lock(cacheMutex);
+  cache.reset();
+}
+
+std::string_view toString(ThpMode mode) noexcept {
+  switch (mode) {
+    case ThpMode::Unsupported: return "unsupported";
+    case ThpMode::Always: return "always";
+    case ThpMode::Madvise: return "madvise";
+    case ThpMode::Never: return "never";
+  }
+  return "?";
+}
+
+const HugePageSizeInfo* SystemInfo::hugePages(std::size_t pageSize) const noexcept {
+  for (const auto& size : hugePageSizes)
+    if (size.pageSize == pageSize) return &size;
+  return nullptr;
+}
+
+const NumaNodeInfo* SystemInfo::node(std::uint32_t id) const noexcept {
+  for (const auto& candidate : nodes)
+    if (candidate.id == id) return &candidate;
+  return nullptr;
+}
+
+std::shared_ptr<const SystemInfo> SystemInfo::get() {
+  std::lock_guard lock(cacheMutex);
+  if (!cache) cache = std::make_shared<const SystemInfo>(platform::current().probe());
+  return cache;
+}
+
+std::shared_ptr<const SystemInfo> SystemInfo::refresh() {
+  auto fresh = std::make_shared<const SystemInfo>(platform::current().probe());
+  std::lock_guard lock(cacheMutex);
+  cache = fresh;
+  return fresh;
+}
+
+Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint32_t> node) {
+  auto info = SystemInfo::get();
+  Availability result;
+  const std::string size = formatBytes(pageSize);
+  if (pageSize == kOneGbPageSize && !info->cpuHasOneGbPages) {
+    result.reason = "the CPU has no 1 GiB page support (no pdpe1gb flag)";
+    return result;
+  }
+  if (info->hugePages(pageSize) == nullptr) {
+    result.reason = pageSize == kOneGbPageSize
+                        ? "the kernel offers no 1 GiB pages (it needs hugepagesz=1G on its command line)"
+                        : "the kernel offers no " + size + " pages (built without hugetlb support?)";
+    return result;
+  }
+  if (node && !info->hasNode(*node)) {
+    result.reason = "node " + std::to_string(*node) + " does not exist on this machine";
+    return result;
+  }
+  HugePageCounts counts;
+  if (auto status = platform::current().hugePageCounts(pageSize, node, counts); !status) {
+    result.reason = "cannot read the " + size + " page counts: " + platform::describeOsError(status.code);
+    return result;
+  }
+  result.freePages = counts.available();
+  const std::string where = node ? " on node " + std::to_string(*node) : "";
+  if (result.freePages == 0) {
+    result.reason = (counts.total == 0 ? "no " + size + " pages are reserved" + where
+                                       : "all " + std::to_string(counts.total) + " reserved " + size + " pages" +
+                                             where + " are in use") +
+                    "; reserve some as root: " + reserveCommand(pageSize, node);
+    return result;
+  }
+  result.available = true;
+  result.reason = std::to_string(result.freePages) + " of " + std::to_string(counts.total) + " " + size +
+                  " pages free" + where;
+  return result;
+}
+
+bool isHugePagesAvailable() { return hugePageAvailability(kHugePageSize).available; }
+
+bool isOneGbPagesAvailable() { return hugePageAvailability(kOneGbPageSize).available; }
+
+std::size_t alignToHugePageSize(std::size_t size) {
+  auto pageSize = SystemInfo::get()->defaultHugePageSize;
+  return alignUp(size, pageSize != 0 ? pageSize : kHugePageSize);
+}
+
+}  // namespace xmem

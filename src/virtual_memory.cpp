@@ -1,0 +1,587 @@
+#include <xmem/memory_pool.h>
+#include <xmem/system_info.h>
+#include <xmem/virtual_memory.h>
+
+#include "failure_memory.h"
+#include "mapping_plan.h"
+#include "platform/platform.h"
+#include "prefault.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <system_error>
+#include <thread>
+
+namespace xmem {
+namespace {
+
+using platform::Status;
+
+constexpr int kOutOfMemory = static_cast<int>(std::errc::not_enough_memory);
+constexpr int kPermission = static_cast<int>(std::errc::operation_not_permitted);
+constexpr int kAccess = static_cast<int>(std::errc::permission_denied);
+// Beyond any real machine; catches negative sizes converted to size_t.
+constexpr std::size_t kMaxSize = std::size_t{1} << 48;
+
+std::string nodeList(const SystemInfo& info) {
+  std::string list;
+  for (const auto& node : info.nodes) list += (list.empty() ? "" : ", ") + std::to_string(node.id);
+  return list;
+}
+
+ErrorCode codeFor(int osError) {
+  if (osError == kOutOfMemory) return ErrorCode::OutOfMemory;
+  if (osError == kPermission || osError == kAccess) return ErrorCode::PermissionDenied;
+  if (osError == platform::kUnsupported) return ErrorCode::Unsupported;
+  return ErrorCode::SystemError;
+}
+
+std::string lockFailureReason(platform::Platform& os, std::size_t bytes, int osError) {
+  std::string reason = "mlock of " + formatBytes(bytes) + " failed: " + platform::describeOsError(osError);
+  MemlockLimit limit;
+  if (!os.memlockLimit(limit) || limit.privileged || limit.soft == MemlockLimit::kUnlimited) return reason;
+  reason += "; RLIMIT_MEMLOCK is " + formatBytes(limit.soft) + " (hard limit " +
+            (limit.hard == MemlockLimit::kUnlimited ? std::string("unlimited") : formatBytes(limit.hard)) +
+            ") and this process lacks CAP_IPC_LOCK; ";
+  reason += bytes > limit.soft ? "raise it with `ulimit -l unlimited`, LimitMEMLOCK=infinity in a systemd unit, "
+                                 "or a memlock line in /etc/security/limits.conf"
+                               : "memory this process has locked already counts against it";
+  return reason;
+}
+
+}  // namespace
+
+// Builds one VirtualMemory: validation, the pool, the plan/map loop, then naming, pre-faulting,
+// locking and the kernel's confirmation of what was obtained.
+class Allocation {
+ public:
+  explicit Allocation(const VirtualMemoryOptions& options)
+      : options_(options), os_(platform::current()), info_(SystemInfo::get()) {}
+
+  void run(VirtualMemory& out) {
+    validate();
+    out.platform_ = &os_;
+    out.allowWriteExecute_ = options_.allowWriteExecute;
+    report_.requestedSize = options_.size;
+    report_.node = options_.node;
+    report_.numaPolicy = placement().policy;
+    if (tryPool(out)) return finish(out);
+    mapWithCascade(out);
+    name(out);
+    prefaultAll(out);
+    lock(out);
+    verify(out);
+    finish(out);
+  }
+
+ private:
+  [[noreturn]] void fail(ErrorCode code, std::string message, int osError = 0,
+                         std::optional<std::size_t> pageSize = std::nullopt) const {
+    throw Error(code, std::move(message),
+                {.size = options_.size, .node = options_.node, .pageSize = pageSize, .osError = osError});
+  }
+
+  void validate() const {
+    if (options_.size == 0) fail(ErrorCode::InvalidArgument, "size 0: expected at least 1 byte");
+    if (options_.size > kMaxSize)
+      fail(ErrorCode::InvalidArgument, "size " + std::to_string(options_.size) + " is beyond any machine (at most " +
+                                           formatBytes(kMaxSize) + ")");
+    if (!isPowerOfTwo(options_.alignment))
+      fail(ErrorCode::InvalidArgument,
+           "alignment " + std::to_string(options_.alignment) + " is not a power of two");
+    if (options_.alignment > kOneGbPageSize)
+      fail(ErrorCode::InvalidArgument, "alignment " + formatBytes(options_.alignment) + " is above the 1 GiB maximum");
+    if (options_.node && !info_->hasNode(*options_.node))
+      fail(ErrorCode::InvalidArgument, "node " + std::to_string(*options_.node) +
+                                           " does not exist: this machine has node(s) " + nodeList(*info_));
+    for (auto node : options_.interleaveNodes.nodes())
+      if (!info_->hasNode(node))
+        fail(ErrorCode::InvalidArgument, "interleave node " + std::to_string(node) +
+                                             " does not exist: this machine has node(s) " + nodeList(*info_));
+    if (options_.executable && options_.usePool)
+      fail(ErrorCode::InvalidArgument, "executable memory cannot come from a pool: its protection is per mapping");
+  }
+
+  platform::Placement placement() const {
+    platform::Placement placement;
+    if (options_.numaPolicy == NumaPolicy::Interleave) {
+      placement.policy = NumaPolicy::Interleave;
+      placement.nodes = options_.interleaveNodes;
+      if (placement.nodes.empty())
+        for (const auto& node : info_->nodes) placement.nodes.add(node.id);
+    } else if (options_.node && options_.numaPolicy != NumaPolicy::None) {
+      placement.policy = options_.numaPolicy;
+      placement.nodes = NodeSet::single(*options_.node);
+    }
+    return placement;
+  }
+
+  // Free-page checks look at the node only when the kernel must take pages from it.
+  std::optional<std::uint32_t> strictNode() const {
+    return placement().policy == NumaPolicy::Bind ? options_.node : std::nullopt;
+  }
+
+  bool tryPool(VirtualMemory& out) {
+    if (!options_.usePool) return false;
+    IMemoryPool* pool = globalPool();
+    if (pool == nullptr) {
+      report_.decisions.push_back("pool: none installed");
+      return false;
+    }
+    const std::uint32_t node = options_.node.value_or(os_.currentNode());
+    std::uint8_t* chunk = pool->get(options_.size, node);
+    if (chunk == nullptr) {
+      report_.decisions.push_back("pool: cannot serve " + formatBytes(options_.size) + " on node " +
+                                  std::to_string(node));
+      return false;
+    }
+    if (reinterpret_cast<std::uintptr_t>(chunk) % options_.alignment != 0) {
+      pool->release(chunk, options_.size, node);
+      report_.decisions.push_back("pool: its chunk is not aligned to " + formatBytes(options_.alignment));
+      return false;
+    }
+    const bool huge = pool->isHugePages(node);
+    out.data_ = chunk;
+    out.report_.requestedSize = options_.size;  // what release() gives back if a later step throws
+    out.pool_ = pool;
+    out.poolNode_ = node;
+    report_.mappedSize = options_.size;
+    report_.segments.push_back({0, options_.size, PageKind::Pool, huge ? kHugePageSize : info_->basePageSize});
+    report_.decisions.push_back(std::string("pool: ") + formatBytes(options_.size) + " on node " +
+                                std::to_string(node) + (huge ? " (huge pages)" : " (base pages)"));
+    if (options_.lock != LockPolicy::None || options_.prefaultThreads != 0)
+      report_.decisions.push_back("pool: locking and pre-faulting are the pool's own settings");
+    out.flags_.set(VirtualMemory::FLAG_EXTERNAL);
+    return true;
+  }
+
+  // One candidate per enabled huge page size, with what is free now; reasons for the others.
+  PlanInput planInput(const std::set<std::size_t>& failedNow) {
+    PlanInput input;
+    input.size = options_.size;
+    input.basePageSize = info_->basePageSize;
+    input.partial = options_.partialHugePages;
+    input.mixSizes = os_.capabilities().hugePagesInReservation;
+    std::vector<std::size_t> wanted;
+    if (options_.oneGbPages) wanted.push_back(kOneGbPageSize);
+    if (options_.hugePages) wanted.push_back(kHugePageSize);
+    for (auto pageSize : wanted) {
+      const std::string label = formatBytes(pageSize) + " pages: ";
+      if (failedNow.count(pageSize) != 0) continue;
+      if (pageSize == kOneGbPageSize && !info_->cpuHasOneGbPages) {
+        report_.decisions.push_back(label + "the CPU has no 1 GiB page support");
+        continue;
+      }
+      if (info_->hugePages(pageSize) == nullptr) {
+        report_.decisions.push_back(label + "not offered by the kernel");
+        continue;
+      }
+      if (auto wait = FailureMemory::instance().backoff(pageSize, strictNode())) {
+        report_.decisions.push_back(label + "skipped for another " + std::to_string(wait->count()) +
+                                    " ms after a recent failure");
+        continue;
+      }
+      HugePageCounts global;
+      if (!os_.hugePageCounts(pageSize, std::nullopt, global)) continue;
+      std::uint64_t available = global.available();
+      if (auto node = strictNode()) {
+        // A hugetlb mapping bound to a node without free pages maps fine and dies of SIGBUS at
+        // first touch: count that node's pages, not the machine's.
+        HugePageCounts onNode;
+        available = os_.hugePageCounts(pageSize, node, onNode) ? std::min(available, onNode.free) : 0;
+      }
+      input.hugePages.push_back({pageSize, available});
+    }
+    input.transparent = options_.transparentHugePages && info_->thp.usable() && os_.capabilities().transparentHugePages;
+    if (options_.transparentHugePages && !input.transparent)
+      report_.decisions.push_back("transparent huge pages: unavailable (THP mode " +
+                                  std::string(toString(info_->thp.mode)) + ")");
+    if (info_->thp.pmdSize != 0) input.transparentPageSize = info_->thp.pmdSize;
+    return input;
+  }
+
+  struct MapFailure {
+    std::size_t pageSize;  // 0: base pages failed, nothing left to fall back to
+    Status status;
+    std::string what;
+  };
+
+  // Maps every segment of the plan, or unmaps what it did and says which page size failed.
+  std::optional<MapFailure> mapPlan(const Plan& plan, std::uint8_t*& base) {
+    const std::size_t length = plan.length();
+    std::size_t alignment = std::max(options_.alignment, plan.largestPageSize());
+    const bool single = plan.segments.size() == 1;
+    void* reserved = nullptr;
+    if (!single) {
+      if (auto status = os_.reserve(length, alignment, reserved); !status)
+        return MapFailure{0, status, "reserving " + formatBytes(length) + " of address space"};
+    }
+    auto undo = [&](void* start) {
+      if (start != nullptr) os_.unmap(start, length);
+    };
+    void* start = reserved;
+    for (const auto& segment : plan.segments) {
+      platform::MapRequest request;
+      request.length = segment.length;
+      request.hugePageSize = segment.kind == PageKind::HugeTlb ? segment.pageSize : 0;
+      request.protection = Protection::ReadWrite;
+      request.placement = placement();
+      request.fixedAddress = single ? nullptr : static_cast<std::uint8_t*>(reserved) + segment.offset;
+      request.alignment = single ? alignment : 0;
+      platform::MapResult mapped;
+      if (auto status = os_.map(request, mapped); !status) {
+        undo(start);
+        return MapFailure{request.hugePageSize, status, "mapping " + formatBytes(segment.length)};
+      }
+      if (single) start = mapped.address;
+      if (!mapped.placementStatus) {
+        std::string why = "binding to node(s) failed: " + platform::describeOsError(mapped.placementStatus.code);
+        if (request.placement.policy == NumaPolicy::Bind) {
+          undo(start);
+          fail(codeFor(mapped.placementStatus.code), "cannot bind " + formatBytes(length) + " to node " +
+                                                         std::to_string(options_.node.value_or(0)) + ": " + why,
+               mapped.placementStatus.code);
+        }
+        report_.bindError = why;
+      }
+      if (segment.kind == PageKind::Transparent) {
+        if (auto status = os_.advise(mapped.address, segment.length, platform::Advice::HugePages); !status)
+          report_.decisions.push_back("transparent huge pages: madvise failed (" +
+                                      platform::describeOsError(status.code) + "); base pages");
+      }
+      if (segment.kind == PageKind::HugeTlb && request.placement.policy == NumaPolicy::Bind) {
+        // Fault the pages in now: where the kernel reports errors, a node short of pages is an
+        // EFAULT here, not a SIGBUS in the caller's first write.
+        auto result = prefault(os_, {{static_cast<std::uint8_t*>(mapped.address), segment.length, segment.pageSize}},
+                               threadCount(std::max(options_.prefaultThreads, 1U)));
+        if (!result.status) {
+          undo(start);
+          return MapFailure{segment.pageSize, result.status,
+                            "faulting in " + formatBytes(segment.length) + " on node " +
+                                std::to_string(options_.node.value_or(0))};
+        }
+      }
+    }
+    base = static_cast<std::uint8_t*>(start);
+    return std::nullopt;
+  }
+
+  void mapWithCascade(VirtualMemory& out) {
+    std::set<std::size_t> failedNow;
+    for (;;) {
+      Plan plan = planMapping(planInput(failedNow));
+      report_.decisions.insert(report_.decisions.end(), plan.decisions.begin(), plan.decisions.end());
+      std::uint8_t* base = nullptr;
+      auto failure = mapPlan(plan, base);
+      if (!failure) {
+        for (const auto& segment : plan.segments) {
+          report_.segments.push_back({segment.offset, segment.length, segment.kind, segment.pageSize});
+          if (segment.kind == PageKind::HugeTlb) FailureMemory::instance().recordSuccess(segment.pageSize, strictNode());
+        }
+        out.data_ = base;
+        report_.mappedSize = plan.length();
+        out.report_.mappedSize = report_.mappedSize;  // what release() unmaps if a later step throws
+        report_.bound = placement().policy != NumaPolicy::None && report_.bindError.empty();
+        return;
+      }
+      const std::string why = failure->what + " failed: " + platform::describeOsError(failure->status.code);
+      if (failure->pageSize == 0) fail(codeFor(failure->status.code), why, failure->status.code);
+      FailureMemory::instance().recordFailure(failure->pageSize, strictNode());
+      failedNow.insert(failure->pageSize);
+      report_.decisions.push_back(formatBytes(failure->pageSize) + " pages: " + why +
+                                  "; falling back (and not retrying them for a while)");
+    }
+  }
+
+  static unsigned threadCount(unsigned requested) {
+    unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    return requested == VirtualMemory::kAllCores ? cores : requested;
+  }
+
+  void name(VirtualMemory& out) {
+    if (options_.name.empty()) return;
+    if (!info_->namedMappings) {
+      report_.decisions.push_back("name: this kernel cannot name mappings (needs CONFIG_ANON_VMA_NAME, Linux 5.17+)");
+      return;
+    }
+    bool all = true;
+    for (const auto& segment : report_.segments) {
+      // hugetlb mappings are file-backed: the kernel names only anonymous memory.
+      if (segment.kind == PageKind::HugeTlb) continue;
+      all = os_.name(out.data_ + segment.offset, segment.length, options_.name.c_str()).ok() && all;
+    }
+    report_.named = all;
+  }
+
+  void prefaultAll(VirtualMemory& out) {
+    if (options_.prefaultThreads == 0) return;
+    std::vector<PrefaultRange> ranges;
+    for (const auto& segment : report_.segments)
+      ranges.push_back({out.data_ + segment.offset, segment.length, segment.pageSize});
+    auto result = prefault(os_, ranges, threadCount(options_.prefaultThreads));
+    report_.prefaultThreads = result.threads;
+    report_.prefaultTime = result.time;
+    if (!result.status) {
+      fail(codeFor(result.status.code),
+           "faulting in " + formatBytes(report_.mappedSize) + " failed: " + platform::describeOsError(result.status.code),
+           result.status.code);
+    }
+  }
+
+  void lock(VirtualMemory& out) {
+    if (options_.lock == LockPolicy::None) return;
+    auto status = os_.lock(out.data_, report_.mappedSize);
+    if (status) {
+      report_.locked = true;
+      out.flags_.set(VirtualMemory::FLAG_LOCK);
+      return;
+    }
+    report_.lockError = lockFailureReason(os_, report_.mappedSize, status.code);
+    if (options_.lock == LockPolicy::Required) {
+      fail(codeFor(status.code) == ErrorCode::SystemError ? ErrorCode::PermissionDenied : codeFor(status.code),
+           report_.lockError, status.code);
+    }
+  }
+
+  void verify(VirtualMemory& out) {
+    const bool worthIt = report_.bytesOf(PageKind::HugeTlb) != 0 || report_.bytesOf(PageKind::Transparent) != 0 ||
+                         report_.locked || options_.node;
+    if (!worthIt) return;
+    RangeUsage usage;
+    if (!os_.query(out.data_, report_.mappedSize, usage)) return;
+    report_.verified = true;
+    report_.thpVerifiedBytes = usage.thpBytes;
+    report_.residentBytesByNode = usage.bytesByNode;
+    for (const auto& segment : report_.segments) {
+      if (segment.kind != PageKind::HugeTlb) continue;
+      RangeUsage part;
+      if (os_.query(out.data_ + segment.offset, segment.length, part) &&
+          part.bytesByPageSize[segment.pageSize] != segment.length)
+        report_.decisions.push_back("kernel disagrees: " + formatBytes(part.bytesByPageSize[segment.pageSize]) +
+                                    " of the " + formatBytes(segment.length) + " meant for " +
+                                    formatBytes(segment.pageSize) + " pages are on them");
+    }
+  }
+
+  void finish(VirtualMemory& out) {
+    if (report_.bytesOf(PageKind::HugeTlb, kOneGbPageSize) != 0) out.flags_.set(VirtualMemory::FLAG_1GB_PAGES);
+    for (const auto& segment : report_.segments)
+      if ((segment.kind == PageKind::HugeTlb || segment.kind == PageKind::Pool) && segment.pageSize > info_->basePageSize)
+        out.flags_.set(VirtualMemory::FLAG_HUGEPAGES);
+    out.report_ = std::move(report_);
+  }
+
+  const VirtualMemoryOptions& options_;
+  platform::Platform& os_;
+  std::shared_ptr<const SystemInfo> info_;
+  AllocationReport report_;
+};
+
+// ---- AllocationReport
+
+std::size_t AllocationReport::bytesOf(PageKind kind, std::size_t pageSize) const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& segment : segments)
+    if (segment.kind == kind && (pageSize == 0 || segment.pageSize == pageSize)) bytes += segment.length;
+  return bytes;
+}
+
+double AllocationReport::hugeFraction() const noexcept {
+  if (mappedSize == 0) return 0.0;
+  std::size_t huge = hugeTlbBytes() + std::min(thpVerifiedBytes, thpEligibleBytes());
+  for (const auto& segment : segments)
+    if (segment.kind == PageKind::Pool && segment.pageSize > 4 * KiB) huge += segment.length;
+  return static_cast<double>(huge) / static_cast<double>(mappedSize);
+}
+
+std::string AllocationReport::summary() const {
+  std::string parts;
+  for (const auto& segment : segments) {
+    std::string part = formatBytes(segment.length);
+    switch (segment.kind) {
+      case PageKind::HugeTlb: part += " on " + formatBytes(segment.pageSize) + " pages"; break;
+      case PageKind::Transparent:
+        part += " transparent (" + (verified ? formatBytes(thpVerifiedBytes) + " huge now" : "not measured") + ")";
+        break;
+      case PageKind::Base: part += " on " + formatBytes(segment.pageSize) + " pages"; break;
+      case PageKind::Pool: part += " from the pool (" + formatBytes(segment.pageSize) + " pages)"; break;
+    }
+    parts += (parts.empty() ? "" : " + ") + part;
+  }
+  char huge[32];
+  std::snprintf(huge, sizeof huge, "huge %.1f%%", hugeFraction() * 100.0);
+  std::string line = formatBytes(requestedSize) + ": " + parts + ", " + huge;
+  if (numaPolicy != NumaPolicy::None)
+    line += ", " + std::string(toString(numaPolicy)) + (node ? " node " + std::to_string(*node) : std::string()) +
+            (bound ? "" : " (not applied)");
+  if (locked) line += ", locked";
+  if (!lockError.empty()) line += ", not locked";
+  if (prefaultThreads != 0)
+    line += ", pre-faulted by " + std::to_string(prefaultThreads) + " thread(s) in " +
+            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(prefaultTime).count()) + " ms";
+  return line;
+}
+
+// ---- VirtualMemory
+
+VirtualMemory::VirtualMemory(std::size_t size, bool hugePages, bool oneGbPages, bool usePool, std::uint32_t node,
+                             std::size_t alignSize)
+    : VirtualMemory([&] {
+        Options options;
+        options.size = size;
+        options.hugePages = hugePages;
+        options.oneGbPages = oneGbPages;
+        options.transparentHugePages = hugePages;
+        options.usePool = usePool;
+        options.node = node;
+        options.numaPolicy = NumaPolicy::Preferred;
+        options.alignment = alignSize;
+        return options;
+      }()) {}
+
+VirtualMemory::VirtualMemory(const Options& options) {
+  // A throwing constructor runs no destructor: give back whatever was mapped before rethrowing.
+  try {
+    Allocation(options).run(*this);
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+Result<VirtualMemory> VirtualMemory::tryAllocate(const Options& options) noexcept {
+  try {
+    return VirtualMemory(options);
+  } catch (const Error& error) {
+    return error;
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorCode::OutOfMemory, "out of memory while allocating " + std::to_string(options.size) + " bytes",
+                 {.size = options.size, .node = options.node});
+  }
+}
+
+VirtualMemory VirtualMemory::allocateExecutableMemory(std::size_t size, bool hugePages) {
+  Options options;
+  options.size = size;
+  options.hugePages = hugePages;
+  options.transparentHugePages = hugePages;
+  options.executable = true;
+  return VirtualMemory(options);
+}
+
+VirtualMemory::VirtualMemory(VirtualMemory&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      platform_(other.platform_),
+      pool_(std::exchange(other.pool_, nullptr)),
+      poolNode_(other.poolNode_),
+      report_(std::move(other.report_)),
+      flags_(std::exchange(other.flags_, {})),
+      allowWriteExecute_(other.allowWriteExecute_) {}
+
+VirtualMemory& VirtualMemory::operator=(VirtualMemory&& other) noexcept {
+  if (this != &other) {
+    release();
+    data_ = std::exchange(other.data_, nullptr);
+    platform_ = other.platform_;
+    pool_ = std::exchange(other.pool_, nullptr);
+    poolNode_ = other.poolNode_;
+    report_ = std::move(other.report_);
+    flags_ = std::exchange(other.flags_, {});
+    allowWriteExecute_ = other.allowWriteExecute_;
+  }
+  return *this;
+}
+
+VirtualMemory::~VirtualMemory() { release(); }
+
+void VirtualMemory::release() noexcept {
+  if (data_ == nullptr) return;
+  if (pool_ != nullptr)
+    pool_->release(data_, report_.requestedSize, poolNode_);
+  else
+    platform_->unmap(data_, report_.mappedSize);  // one call: every part's boundary is aligned to its page size
+  data_ = nullptr;
+  pool_ = nullptr;
+}
+
+std::pair<std::size_t, std::size_t> VirtualMemory::hugePages() const noexcept {
+  const std::size_t total = (report_.mappedSize + kHugePageSize - 1) / kHugePageSize;
+  const auto huge = static_cast<std::size_t>(report_.hugeFraction() * static_cast<double>(report_.mappedSize)) / kHugePageSize;
+  return {std::min(huge, total), total};
+}
+
+RangeUsage VirtualMemory::usage() const {
+  if (data_ == nullptr) return {};
+  RangeUsage usage;
+  if (auto status = platform_->query(data_, report_.mappedSize, usage); !status)
+    throw Error(codeFor(status.code), "reading the kernel's view of the mapping failed: " +
+                                          platform::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
+  return usage;
+}
+
+RangeUsage queryUsage(const void* address, std::size_t length) {
+  if (address == nullptr || length == 0)
+    throw Error(ErrorCode::InvalidArgument, "queryUsage needs a range: got address " +
+                                                std::string(address == nullptr ? "null" : "set") + ", length " +
+                                                std::to_string(length));
+  RangeUsage usage;
+  if (auto status = platform::current().query(address, length, usage); !status)
+    throw Error(codeFor(status.code), "reading /proc/self/smaps failed: " + platform::describeOsError(status.code),
+                {.size = length, .osError = status.code});
+  return usage;
+}
+
+void VirtualMemory::protect(Protection protection) {
+  if (data_ == nullptr) throw Error(ErrorCode::InvalidArgument, "protect on an empty VirtualMemory");
+  if (pool_ != nullptr)
+    throw Error(ErrorCode::Unsupported, "memory from a pool shares its pages with other chunks: its protection cannot change");
+  if (protection == Protection::ReadWriteExecute && !allowWriteExecute_)
+    throw Error(ErrorCode::PermissionDenied,
+                "protectRWX refused: memory is W^X unless allocated with VirtualMemoryOptions::allowWriteExecute; "
+                "write it read-write, then protectRX()",
+                {.size = report_.mappedSize});
+  if (auto status = platform_->protect(data_, report_.mappedSize, protection); !status)
+    throw Error(codeFor(status.code), "changing " + formatBytes(report_.mappedSize) + " to " +
+                                          std::string(toString(protection)) + " failed: " +
+                                          platform::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
+}
+
+void VirtualMemory::protectRW() { protect(Protection::ReadWrite); }
+void VirtualMemory::protectRX() { protect(Protection::ReadExecute); }
+void VirtualMemory::protectRWX() { protect(Protection::ReadWriteExecute); }
+
+namespace {
+void protectRange(void* address, std::size_t size, Protection protection) {
+  if (address == nullptr || size == 0)
+    throw Error(ErrorCode::InvalidArgument, "protect needs a range: got " +
+                                                std::string(address == nullptr ? "a null address" : "size 0"));
+  // mprotect works on whole pages: cover every page the range touches.
+  const std::size_t page = SystemInfo::get()->basePageSize;
+  auto start = alignDown(reinterpret_cast<std::uintptr_t>(address), page);
+  auto end = alignUp(reinterpret_cast<std::uintptr_t>(address) + size, page);
+  if (auto status = platform::current().protect(reinterpret_cast<void*>(start), end - start, protection); !status)
+    throw Error(codeFor(status.code), "changing " + formatBytes(size) + " to " + std::string(toString(protection)) +
+                                          " failed: " + platform::describeOsError(status.code),
+                {.size = size, .osError = status.code});
+}
+}  // namespace
+
+void VirtualMemory::protectRW(void* address, std::size_t size) { protectRange(address, size, Protection::ReadWrite); }
+void VirtualMemory::protectRX(void* address, std::size_t size) { protectRange(address, size, Protection::ReadExecute); }
+void VirtualMemory::protectRWX(void* address, std::size_t size) {
+  protectRange(address, size, Protection::ReadWriteExecute);
+}
+
+bool VirtualMemory::isHugepagesAvailable() { return xmem::isHugePagesAvailable(); }
+bool VirtualMemory::isOneGbPagesAvailable() { return xmem::isOneGbPagesAvailable(); }
+std::size_t VirtualMemory::alignToHugePageSize(std::size_t pos) { return xmem::alignToHugePageSize(pos); }
+
+void VirtualMemory::setHugePageRetryDelay(std::chrono::milliseconds delay) noexcept {
+  try {
+    FailureMemory::instance().setDelay(delay);
+  } catch (...) {
+  }
+}
+
+}  // namespace xmem

@@ -1,0 +1,274 @@
+#include "fake_platform.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace xmem::testing {
+namespace {
+constexpr std::size_t kBasePage = 4096;
+}
+
+FakePlatform::FakePlatform() {
+  machine.platform = "fake";
+  machine.kernel = "fake-1.0";
+  machine.basePageSize = kBasePage;
+  machine.defaultHugePageSize = kHugePageSize;
+  machine.cpuHasOneGbPages = true;
+  machine.thp = {ThpMode::Madvise, "madvise", kHugePageSize};
+  machine.memlock = {8 * MiB, 8 * MiB, false};
+  machine.populateReportsErrors = true;
+  machine.namedMappings = true;
+  setNodes(1);
+  setHugePages(kHugePageSize, 0, 0);
+  setHugePages(kOneGbPageSize, 0, 0);
+}
+
+FakePlatform::~FakePlatform() {
+  for (auto& region : regions_) ::munmap(region.raw, region.rawLength);
+}
+
+void FakePlatform::setNodes(std::uint32_t count) {
+  machine.nodes.clear();
+  for (std::uint32_t id = 0; id < count; ++id) {
+    NumaNodeInfo node;
+    node.id = id;
+    node.cpus = {2 * id, 2 * id + 1};
+    node.memoryTotal = 16 * GiB;
+    node.memoryFree = 15 * GiB;
+    machine.nodes.push_back(node);
+  }
+}
+
+void FakePlatform::setHugePages(std::size_t pageSize, std::uint32_t node, std::uint64_t freePages) {
+  std::lock_guard lock(mutex_);
+  freePages_[{pageSize, node}] = freePages;
+  auto found = std::find_if(machine.hugePageSizes.begin(), machine.hugePageSizes.end(),
+                            [&](const auto& size) { return size.pageSize == pageSize; });
+  if (found == machine.hugePageSizes.end()) {
+    machine.hugePageSizes.push_back({pageSize, {}, {}, 0});
+    std::sort(machine.hugePageSizes.begin(), machine.hugePageSizes.end(),
+              [](const auto& a, const auto& b) { return a.pageSize < b.pageSize; });
+  }
+}
+
+std::size_t FakePlatform::liveRegions() const {
+  std::lock_guard lock(mutex_);
+  return regions_.size();
+}
+
+std::size_t FakePlatform::mapCalls(std::size_t hugePageSize) const {
+  std::lock_guard lock(mutex_);
+  auto found = mapCalls_.find(hugePageSize);
+  return found == mapCalls_.end() ? 0 : found->second;
+}
+
+std::size_t FakePlatform::populatedBytes() const {
+  std::lock_guard lock(mutex_);
+  std::size_t bytes = 0;
+  for (const auto& mapping : mappings_) bytes += mapping.populatedBytes;
+  return bytes;
+}
+
+std::vector<FakePlatform::Mapping> FakePlatform::mappings() const {
+  std::lock_guard lock(mutex_);
+  return mappings_;
+}
+
+std::vector<std::string> FakePlatform::violations() const {
+  std::lock_guard lock(mutex_);
+  return violations_;
+}
+
+platform::Capabilities FakePlatform::capabilities() const noexcept {
+  return {.hugePagesInReservation = true, .transparentHugePages = true, .nodeBinding = true};
+}
+
+SystemInfo FakePlatform::probe() {
+  SystemInfo info = machine;
+  for (auto& size : info.hugePageSizes) {
+    hugePageCounts(size.pageSize, std::nullopt, size.counts);
+    for (const auto& node : info.nodes) hugePageCounts(size.pageSize, node.id, size.nodes[node.id]);
+  }
+  return info;
+}
+
+platform::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
+                                              HugePageCounts& out) noexcept {
+  std::lock_guard lock(mutex_);
+  HugePageCounts counts;
+  bool known = false;
+  for (const auto& [key, free] : freePages_) {
+    if (key.first != pageSize || (node && key.second != *node)) continue;
+    known = true;
+    counts.free += free;
+  }
+  if (!known) return {ENOENT};
+  counts.total = counts.free;
+  for (const auto& mapping : mappings_)
+    if (mapping.hugePageSize == pageSize && (!node || mapping.pagesTakenFrom == *node))
+      counts.total += mapping.length / pageSize;
+  out = counts;
+  return {};
+}
+
+platform::Status FakePlatform::memlockLimit(MemlockLimit& out) noexcept {
+  out = machine.memlock;
+  return {};
+}
+
+platform::Status FakePlatform::reserve(std::size_t length, std::size_t alignment, void*& out) noexcept {
+  alignment = std::max(alignment, kBasePage);
+  std::size_t rawLength = length + alignment;
+  void* raw = ::mmap(nullptr, rawLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) return {errno};
+  auto* base = reinterpret_cast<std::uint8_t*>(alignUp(reinterpret_cast<std::uintptr_t>(raw), alignment));
+  std::lock_guard lock(mutex_);
+  regions_.push_back({base, length, raw, rawLength});
+  out = base;
+  return {};
+}
+
+platform::Status FakePlatform::map(const platform::MapRequest& request, platform::MapResult& out) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    ++mapCalls_[request.hugePageSize];
+  }
+  const bool huge = request.hugePageSize != 0;
+  if ((huge && switches.failMapOfPageSize.count(request.hugePageSize) != 0) || (!huge && switches.failBaseMap))
+    return {switches.mapErrno};
+  if (request.length == 0 || (huge && request.length % request.hugePageSize != 0)) {
+    std::lock_guard lock(mutex_);
+    violations_.push_back("map length " + std::to_string(request.length) + " is not a multiple of its page size");
+    return {EINVAL};
+  }
+  std::uint32_t node = request.placement.policy == NumaPolicy::Bind ? request.placement.nodes.nodes().front() : 0;
+  if (huge) {
+    // Like the kernel: a hugetlb mapping reserves its pages at map time (from the machine's pool).
+    std::lock_guard lock(mutex_);
+    auto& free = freePages_[{request.hugePageSize, node}];
+    if (free < request.length / request.hugePageSize) return {ENOMEM};
+    free -= request.length / request.hugePageSize;
+  }
+  auto* address = static_cast<std::uint8_t*>(request.fixedAddress);
+  if (address == nullptr) {
+    void* reserved = nullptr;
+    std::size_t alignment = std::max({request.alignment, request.hugePageSize, kBasePage});
+    if (auto status = reserve(request.length, alignment, reserved); !status) return status;
+    address = static_cast<std::uint8_t*>(reserved);
+  }
+  Mapping mapping;
+  mapping.address = address;
+  mapping.length = request.length;
+  mapping.hugePageSize = request.hugePageSize;
+  mapping.protection = request.protection;
+  mapping.placement = request.placement;
+  mapping.pagesTakenFrom = node;
+  platform::MapResult result{address, {}};
+  if (request.placement.policy != NumaPolicy::None && switches.failBind) result.placementStatus = {switches.bindErrno};
+  std::lock_guard lock(mutex_);
+  mappings_.push_back(mapping);
+  out = result;
+  return {};
+}
+
+void FakePlatform::returnPages(const Mapping& mapping) {
+  if (mapping.hugePageSize != 0)
+    freePages_[{mapping.hugePageSize, mapping.pagesTakenFrom}] += mapping.length / mapping.hugePageSize;
+}
+
+platform::Status FakePlatform::unmap(void* address, std::size_t length) noexcept {
+  std::lock_guard lock(mutex_);
+  auto region = std::find_if(regions_.begin(), regions_.end(), [&](const Region& r) { return r.base == address; });
+  if (region == regions_.end() || region->length != length) {
+    violations_.push_back("unmap of " + std::to_string(length) + " bytes that is not a whole region");
+    return {EINVAL};
+  }
+  auto* begin = static_cast<std::uint8_t*>(address);
+  for (auto it = mappings_.begin(); it != mappings_.end();) {
+    if (it->address >= begin && it->address < begin + length) {
+      returnPages(*it);
+      it = mappings_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ::munmap(region->raw, region->rawLength);
+  regions_.erase(region);
+  return {};
+}
+
+FakePlatform::Mapping* FakePlatform::findMapping(const void* address) {
+  auto* byte = static_cast<const std::uint8_t*>(address);
+  for (auto& mapping : mappings_)
+    if (byte >= mapping.address && byte < mapping.address + mapping.length) return &mapping;
+  return nullptr;
+}
+
+platform::Status FakePlatform::advise(void* address, std::size_t, platform::Advice advice) noexcept {
+  if (switches.failAdvise) return {EINVAL};
+  std::lock_guard lock(mutex_);
+  if (auto* mapping = findMapping(address)) mapping->advisedHuge = advice == platform::Advice::HugePages;
+  return {};
+}
+
+platform::Status FakePlatform::protect(void* address, std::size_t length, Protection protection) noexcept {
+  std::lock_guard lock(mutex_);
+  auto* begin = static_cast<std::uint8_t*>(address);
+  bool any = false;
+  for (auto& mapping : mappings_)
+    if (mapping.address >= begin && mapping.address < begin + length) {
+      mapping.protection = protection;
+      any = true;
+    }
+  return any ? platform::Status{} : platform::Status{ENOMEM};
+}
+
+platform::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
+  if (switches.failLock) return {switches.lockErrno};
+  std::lock_guard lock(mutex_);
+  auto* begin = static_cast<std::uint8_t*>(address);
+  for (auto& mapping : mappings_)
+    if (mapping.address >= begin && mapping.address < begin + length) mapping.locked = true;
+  return {};
+}
+
+platform::Status FakePlatform::unlock(void*, std::size_t) noexcept { return {}; }
+
+platform::Status FakePlatform::name(void*, std::size_t, const char*) noexcept {
+  return machine.namedMappings ? platform::Status{} : platform::Status{EINVAL};
+}
+
+platform::Status FakePlatform::populate(void* address, std::size_t length) noexcept {
+  ++populateCalls_;
+  std::lock_guard lock(mutex_);
+  auto* mapping = findMapping(address);
+  if (mapping == nullptr) return {EFAULT};
+  if (switches.failPopulateOfPageSize.count(mapping->hugePageSize) != 0) return {EFAULT};
+  mapping->populatedBytes += length;
+  return {};
+}
+
+platform::Status FakePlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {
+  std::lock_guard lock(mutex_);
+  RangeUsage usage;
+  usage.length = length;
+  auto* begin = static_cast<const std::uint8_t*>(address);
+  for (const auto& mapping : mappings_) {
+    if (mapping.address < begin || mapping.address >= begin + length) continue;
+    std::size_t pageSize = mapping.hugePageSize != 0 ? mapping.hugePageSize : kBasePage;
+    usage.bytesByPageSize[pageSize] += mapping.length;
+    if (mapping.hugePageSize != 0) usage.hugeTlbBytes += mapping.length;
+    // The fake kernel backs every populated, advised 2 MiB range with a transparent huge page.
+    if (mapping.advisedHuge && machine.thp.usable()) usage.thpBytes += alignDown(mapping.populatedBytes, kHugePageSize);
+    usage.residentBytes += mapping.populatedBytes;
+    if (mapping.locked && mapping.hugePageSize == 0) usage.lockedBytes += mapping.length;
+    usage.bytesByNode[mapping.pagesTakenFrom] += mapping.populatedBytes;
+  }
+  out = usage;
+  return {};
+}
+
+}  // namespace xmem::testing

@@ -1,0 +1,97 @@
+// A platform for unit tests: a configurable machine (nodes, huge pages per size and node, THP,
+// memlock limit) with failure switches, backed by real memory so the returned pointers work.
+#pragma once
+
+#include "platform/platform.h"
+
+#include <atomic>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+namespace xmem::testing {
+
+class FakePlatform final : public platform::Platform {
+ public:
+  struct Switches {
+    std::set<std::size_t> failMapOfPageSize;  ///< hugetlb sizes whose map fails with mapErrno
+    bool failBaseMap = false;                 ///< base-page maps fail too (nothing left)
+    int mapErrno = 12;                        ///< ENOMEM
+    bool failBind = false;
+    int bindErrno = 22;                       ///< EINVAL
+    bool failLock = false;
+    int lockErrno = 12;
+    std::set<std::size_t> failPopulateOfPageSize;  ///< populate of these hugetlb sizes fails EFAULT
+    bool failAdvise = false;
+  };
+
+  struct Mapping {
+    std::uint8_t* address = nullptr;
+    std::size_t length = 0;
+    std::size_t hugePageSize = 0;
+    Protection protection = Protection::None;
+    platform::Placement placement;
+    bool advisedHuge = false;
+    bool locked = false;
+    std::size_t populatedBytes = 0;
+    std::uint32_t pagesTakenFrom = 0;  ///< node whose free huge pages it took
+  };
+
+  FakePlatform();
+  ~FakePlatform() override;
+
+  // The machine. Edit before the first allocation (SystemInfo is probed once per ScopedPlatform).
+  SystemInfo machine;
+  /// Free huge pages per (page size, node); totals follow from them.
+  void setHugePages(std::size_t pageSize, std::uint32_t node, std::uint64_t freePages);
+  void setNodes(std::uint32_t count);
+  Switches switches;
+
+  // What happened.
+  std::size_t liveRegions() const;
+  std::size_t mapCalls(std::size_t hugePageSize) const;
+  std::size_t populateCalls() const { return populateCalls_.load(); }
+  std::size_t populatedBytes() const;
+  std::vector<Mapping> mappings() const;
+  std::vector<std::string> violations() const;  ///< contract breaches seen (bad unmap lengths, ...)
+
+  // Platform
+  platform::Capabilities capabilities() const noexcept override;
+  SystemInfo probe() override;
+  platform::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
+                                  HugePageCounts& out) noexcept override;
+  platform::Status memlockLimit(MemlockLimit& out) noexcept override;
+  platform::Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override;
+  platform::Status map(const platform::MapRequest& request, platform::MapResult& out) noexcept override;
+  platform::Status unmap(void* address, std::size_t length) noexcept override;
+  platform::Status advise(void* address, std::size_t length, platform::Advice advice) noexcept override;
+  platform::Status protect(void* address, std::size_t length, Protection protection) noexcept override;
+  platform::Status lock(void* address, std::size_t length) noexcept override;
+  platform::Status unlock(void* address, std::size_t length) noexcept override;
+  platform::Status name(void* address, std::size_t length, const char* name) noexcept override;
+  platform::Status populate(void* address, std::size_t length) noexcept override;
+  platform::Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override;
+  std::uint32_t currentNode() noexcept override { return 0; }
+
+ private:
+  struct Region {
+    std::uint8_t* base = nullptr;  // start handed out
+    std::size_t length = 0;
+    void* raw = nullptr;           // what the OS gave the fake
+    std::size_t rawLength = 0;
+  };
+  Mapping* findMapping(const void* address);
+  void returnPages(const Mapping& mapping);
+
+  mutable std::mutex mutex_;
+  std::vector<Region> regions_;
+  std::vector<Mapping> mappings_;
+  std::map<std::pair<std::size_t, std::uint32_t>, std::uint64_t> freePages_;
+  std::map<std::size_t, std::size_t> mapCalls_;
+  std::atomic<std::size_t> populateCalls_{0};
+  std::vector<std::string> violations_;
+};
+
+}  // namespace xmem::testing

@@ -1,0 +1,106 @@
+#include "kernel_facts.h"
+
+#include <dirent.h>
+#include <linux/mempolicy.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace xmem::testing {
+
+bool isRoot() { return ::geteuid() == 0; }
+
+SmapsFields smapsAt(const void* address) {
+  auto target = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  SmapsFields fields;
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::istringstream words(line);
+    std::string first;
+    words >> first;
+    auto dash = first.find('-');
+    if (dash != std::string::npos && first.back() != ':') {
+      if (inside) break;  // the area we wanted is done
+      auto start = std::stoull(first.substr(0, dash), nullptr, 16);
+      auto end = std::stoull(first.substr(dash + 1), nullptr, 16);
+      inside = target >= start && target < end;
+      if (inside) {
+        fields.found = true;
+        fields.start = start;
+        fields.end = end;
+        std::string perms, offset, device, inode;
+        words >> perms >> offset >> device >> inode;
+        std::getline(words >> std::ws, fields.name);
+      }
+      continue;
+    }
+    if (!inside) continue;
+    std::size_t kib = 0;
+    words >> kib;
+    if (first == "KernelPageSize:") fields.kernelPageSize = kib * 1024;
+    if (first == "Rss:") fields.rss = kib * 1024;
+    if (first == "AnonHugePages:") fields.anonHugePages = kib * 1024;
+    if (first == "Locked:") fields.locked = kib * 1024;
+    if (first == "Private_Hugetlb:") fields.privateHugetlb = kib * 1024;
+  }
+  return fields;
+}
+
+std::optional<int> nodeOfPage(const void* address) {
+  int node = -1;
+  if (::syscall(SYS_get_mempolicy, &node, nullptr, 0UL, address, MPOL_F_NODE | MPOL_F_ADDR) != 0) return std::nullopt;
+  return node;
+}
+
+std::uint64_t readCount(const std::string& path) {
+  std::ifstream file(path);
+  std::uint64_t value = 0;
+  if (!(file >> value)) throw std::runtime_error("cannot read " + path);
+  return value;
+}
+
+void writeCount(const std::string& path, std::uint64_t value) {
+  std::ofstream file(path);
+  file << value << '\n';
+  file.flush();
+  if (!file) throw std::runtime_error("cannot write " + std::to_string(value) + " to " + path);
+}
+
+std::vector<std::string> hugePageCountFiles() {
+  std::vector<std::string> files;
+  if (DIR* dir = ::opendir("/sys/kernel/mm/hugepages")) {
+    while (dirent* entry = ::readdir(dir))
+      if (std::string(entry->d_name).rfind("hugepages-", 0) == 0)
+        files.push_back(std::string("/sys/kernel/mm/hugepages/") + entry->d_name + "/nr_hugepages");
+    ::closedir(dir);
+  }
+  return files;
+}
+
+HugePageReservation::HugePageReservation(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node) {
+  std::string dir = node ? "/sys/devices/system/node/node" + std::to_string(*node) + "/hugepages"
+                         : std::string("/sys/kernel/mm/hugepages");
+  path_ = dir + "/hugepages-" + std::to_string(pageSize / 1024) + "kB/nr_hugepages";
+  before_ = readCount(path_);
+  try {
+    writeCount(path_, before_ + count);
+  } catch (const std::exception&) {
+    // The kernel refuses a write it cannot satisfy at all on some versions; what it kept is below.
+  }
+  auto after = readCount(path_);
+  obtained_ = after > before_ ? after - before_ : 0;
+}
+
+HugePageReservation::~HugePageReservation() {
+  try {
+    writeCount(path_, before_);
+  } catch (...) {
+    // The CTest cleanup fixture (xmem_hugepage_counts restore) puts it back.
+  }
+}
+
+}  // namespace xmem::testing

@@ -1,0 +1,53 @@
+// What the real kernel says, read independently of the library (so a bug in xmem's own parsers
+// cannot make a kernel test pass), and huge page reservations that always restore the counts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xmem::testing {
+
+bool isRoot();
+
+/// The /proc/self/smaps fields of the area that contains `address` (bytes).
+struct SmapsFields {
+  bool found = false;
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;
+  std::size_t kernelPageSize = 0;
+  std::size_t rss = 0;
+  std::size_t anonHugePages = 0;
+  std::size_t locked = 0;
+  std::size_t privateHugetlb = 0;
+  std::string name;  ///< the path column, e.g. "[anon:xmem:test]"
+};
+SmapsFields smapsAt(const void* address);
+
+/// The node the page at `address` is on now (get_mempolicy), or nullopt if not faulted in.
+std::optional<int> nodeOfPage(const void* address);
+
+/// Reserves `count` more pages of `pageSize` (on `node`, or anywhere) for its lifetime and puts
+/// the count back afterwards. The kernel may give fewer (fragmentation): see obtained().
+class HugePageReservation {
+ public:
+  HugePageReservation(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node = std::nullopt);
+  ~HugePageReservation();
+  HugePageReservation(const HugePageReservation&) = delete;
+  HugePageReservation& operator=(const HugePageReservation&) = delete;
+
+  std::uint64_t obtained() const { return obtained_; }
+
+ private:
+  std::string path_;
+  std::uint64_t before_ = 0;
+  std::uint64_t obtained_ = 0;
+};
+
+std::uint64_t readCount(const std::string& path);
+void writeCount(const std::string& path, std::uint64_t value);
+std::vector<std::string> hugePageCountFiles();
+
+}  // namespace xmem::testing

@@ -1,0 +1,410 @@
+// Every path of VirtualMemory's cascade, driven through the fake platform.
+#include "failure_memory.h"
+#include "support/fake_platform.h"
+
+#include <xmem/memory_pool.h>
+#include <xmem/virtual_memory.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace xmem {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FakePlatform;
+
+class Cascade : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FailureMemory::instance().reset();
+    FailureMemory::instance().setClock([this] { return now; });
+  }
+  void TearDown() override {
+    FailureMemory::instance().reset();
+    EXPECT_EQ(fake.liveRegions(), 0U) << "every mapping is given back";
+    EXPECT_THAT(fake.violations(), ::testing::IsEmpty());
+  }
+  // Call after configuring `fake`: the machine is probed on first use.
+  void install() { scoped.emplace(fake); }
+
+  static VirtualMemoryOptions options(std::size_t size) {
+    VirtualMemoryOptions o;
+    o.size = size;
+    return o;
+  }
+  static std::string decisions(const VirtualMemory& memory) {
+    std::string all;
+    for (const auto& line : memory.report().decisions) all += line + "\n";
+    return all;
+  }
+
+  FakePlatform fake;
+  std::optional<platform::ScopedPlatform> scoped;
+  FailureMemory::Clock::time_point now{};
+};
+
+TEST_F(Cascade, InvalidInputIsATypedErrorNamingTheValue) {
+  install();
+  auto expectInvalid = [](VirtualMemoryOptions o, const char* fragment) {
+    try {
+      VirtualMemory memory(o);
+      ADD_FAILURE() << "expected an error mentioning " << fragment;
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
+      EXPECT_THAT(error.what(), HasSubstr(fragment));
+    }
+  };
+  expectInvalid(options(0), "size 0");
+  auto badAlignment = options(4096);
+  badAlignment.alignment = 48;
+  expectInvalid(badAlignment, "alignment 48 is not a power of two");
+  auto badNode = options(4096);
+  badNode.node = 5;
+  expectInvalid(badNode, "node 5 does not exist: this machine has node(s) 0");
+  expectInvalid(options(~std::size_t{0}), "beyond any machine");
+
+  auto result = VirtualMemory::tryAllocate(options(0));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(result.error().context().size, 0U);
+}
+
+TEST_F(Cascade, OneGigabytePagesFailThenTwoMegabytePagesAndTheFailureIsRemembered) {
+  fake.setHugePages(kOneGbPageSize, 0, 4);
+  fake.setHugePages(kHugePageSize, 0, 2000);
+  fake.switches.failMapOfPageSize = {kOneGbPageSize};
+  install();
+  auto o = options(2080 * MiB);
+  o.oneGbPages = true;
+  {
+    VirtualMemory memory(o);
+    EXPECT_EQ(memory.report().bytesOf(PageKind::HugeTlb, kOneGbPageSize), 0U);
+    EXPECT_EQ(memory.report().bytesOf(PageKind::HugeTlb, kHugePageSize), 2080 * MiB);
+    EXPECT_TRUE(memory.isHugePages());
+    EXPECT_FALSE(memory.isOneGbPages());
+    EXPECT_THAT(decisions(memory), HasSubstr("1 GiB pages: mapping 2 GiB failed: Cannot allocate memory (ENOMEM)"));
+  }
+  EXPECT_EQ(fake.mapCalls(kOneGbPageSize), 1U);
+
+  // Within the back-off, 1 GiB pages are not tried again.
+  now += std::chrono::seconds(5);
+  {
+    VirtualMemory memory(o);
+    EXPECT_THAT(decisions(memory), HasSubstr("1 GiB pages: skipped for another 25000 ms"));
+  }
+  EXPECT_EQ(fake.mapCalls(kOneGbPageSize), 1U);
+
+  // After it, they are, and once they work the dataset lands on 2 x 1 GiB + 16 x 2 MiB.
+  now += std::chrono::seconds(30);
+  fake.switches.failMapOfPageSize.clear();
+  VirtualMemory memory(o);
+  EXPECT_EQ(fake.mapCalls(kOneGbPageSize), 2U);
+  EXPECT_EQ(memory.report().bytesOf(PageKind::HugeTlb, kOneGbPageSize), 2 * GiB);
+  EXPECT_EQ(memory.report().bytesOf(PageKind::HugeTlb, kHugePageSize), 32 * MiB);
+  EXPECT_TRUE(memory.isOneGbPages());
+  EXPECT_EQ(memory.mappedSize(), 2080 * MiB);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(memory.data()) % kOneGbPageSize, 0U) << "1 GiB pages need 1 GiB alignment";
+}
+
+TEST_F(Cascade, ShortOfTwoMegabytePagesGivesAPartialMappingThatSaysHowMuchIsHuge) {
+  fake.setHugePages(kHugePageSize, 0, 100);
+  install();
+  auto o = options(2080 * MiB);
+  o.prefaultThreads = 2;
+  VirtualMemory memory(o);
+  const auto& report = memory.report();
+  ASSERT_EQ(report.segments.size(), 2U);
+  EXPECT_EQ(report.hugeTlbBytes(), 200 * MiB);
+  EXPECT_EQ(report.thpEligibleBytes(), 1880 * MiB);
+  EXPECT_TRUE(report.verified);
+  EXPECT_EQ(report.thpVerifiedBytes, 1880 * MiB) << "THP bytes come from the (fake) kernel after faulting in";
+  EXPECT_DOUBLE_EQ(report.hugeFraction(), 1.0);
+  EXPECT_EQ(memory.hugePages(), std::make_pair(std::size_t{1040}, std::size_t{1040}));
+  EXPECT_THAT(report.summary(), HasSubstr("200 MiB on 2 MiB pages + 1880 MiB transparent"));
+  EXPECT_EQ(fake.populatedBytes(), 2080 * MiB) << "pre-faulting covers the whole mapping once";
+  memory.data()[memory.size() - 1] = 1;  // the pointer is real memory
+}
+
+TEST_F(Cascade, UnverifiedTransparentPagesDoNotCountAsHuge) {
+  install();
+  VirtualMemory memory(options(64 * MiB));
+  EXPECT_EQ(memory.report().thpEligibleBytes(), 64 * MiB);
+  EXPECT_EQ(memory.report().thpVerifiedBytes, 0U) << "nothing touched yet, nothing claimed";
+  EXPECT_DOUBLE_EQ(memory.report().hugeFraction(), 0.0);
+  EXPECT_FALSE(memory.isHugePages());
+}
+
+TEST_F(Cascade, NothingHugeAndNoTransparentPagesGivesBasePagesAndSaysWhy) {
+  fake.machine.thp.mode = ThpMode::Never;
+  install();
+  VirtualMemory memory(options(64 * MiB));
+  ASSERT_EQ(memory.report().segments.size(), 1U);
+  EXPECT_EQ(memory.report().segments[0].kind, PageKind::Base);
+  EXPECT_THAT(decisions(memory), HasSubstr("2 MiB pages: none free"));
+  EXPECT_THAT(decisions(memory), HasSubstr("transparent huge pages: unavailable (THP mode never)"));
+}
+
+TEST_F(Cascade, FailedMadviseIsReported) {
+  fake.switches.failAdvise = true;
+  install();
+  VirtualMemory memory(options(8 * MiB));
+  EXPECT_THAT(decisions(memory), HasSubstr("madvise failed"));
+}
+
+TEST_F(Cascade, OutOfMemoryEverywhereIsAnErrorWithoutAPointer) {
+  fake.switches.failBaseMap = true;
+  install();
+  auto result = VirtualMemory::tryAllocate(options(64 * MiB));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code(), ErrorCode::OutOfMemory);
+  EXPECT_EQ(result.error().context().osError, ENOMEM);
+}
+
+TEST_F(Cascade, LockFailureIsExplainedWithTheLimit) {
+  fake.switches.failLock = true;
+  install();
+  auto o = options(64 * MiB);
+  o.lock = LockPolicy::BestEffort;
+  {
+    VirtualMemory memory(o);
+    EXPECT_FALSE(memory.isLocked());
+    EXPECT_THAT(memory.report().lockError, HasSubstr("RLIMIT_MEMLOCK is 8 MiB (hard limit 8 MiB)"));
+    EXPECT_THAT(memory.report().lockError, HasSubstr("ulimit -l"));
+  }
+  o.lock = LockPolicy::Required;
+  try {
+    VirtualMemory memory(o);
+    ADD_FAILURE() << "a required lock that fails is an error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::OutOfMemory);
+    EXPECT_THAT(error.what(), HasSubstr("mlock of 64 MiB failed"));
+  }
+}
+
+TEST_F(Cascade, LockSucceedsAndIsReported) {
+  install();
+  auto o = options(16 * MiB);
+  o.lock = LockPolicy::Required;
+  VirtualMemory memory(o);
+  EXPECT_TRUE(memory.isLocked());
+  EXPECT_TRUE(memory.report().locked);
+  EXPECT_THAT(memory.report().summary(), HasSubstr("locked"));
+}
+
+TEST_F(Cascade, BindFailureDependsOnThePolicy) {
+  fake.setNodes(2);
+  fake.switches.failBind = true;
+  install();
+  auto o = options(16 * MiB);
+  o.node = 1;
+  o.numaPolicy = NumaPolicy::Preferred;
+  {
+    VirtualMemory memory(o);
+    EXPECT_FALSE(memory.report().bound);
+    EXPECT_THAT(memory.report().bindError, HasSubstr("EINVAL"));
+    EXPECT_THAT(memory.report().summary(), HasSubstr("preferred node 1 (not applied)"));
+  }
+  o.numaPolicy = NumaPolicy::Bind;
+  auto result = VirtualMemory::tryAllocate(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.error().what(), HasSubstr("cannot bind 16 MiB to node 1"));
+  EXPECT_EQ(result.error().context().node, 1U);
+}
+
+TEST_F(Cascade, StrictBindingCountsTheNodesOwnFreePages) {
+  fake.setNodes(2);
+  fake.setHugePages(kHugePageSize, 0, 1000);  // plenty on node 0, none on node 1
+  fake.setHugePages(kHugePageSize, 1, 0);
+  install();
+  auto o = options(64 * MiB);
+  o.node = 1;
+  o.numaPolicy = NumaPolicy::Bind;
+  VirtualMemory memory(o);
+  EXPECT_EQ(memory.report().hugeTlbBytes(), 0U) << "node 0's pages must not be counted for node 1";
+  EXPECT_EQ(fake.mapCalls(kHugePageSize), 0U) << "no doomed mapping is attempted";
+  EXPECT_TRUE(memory.report().bound);
+}
+
+TEST_F(Cascade, StrictBindingFaultsHugePagesInAndFallsBackInsteadOfSigbus) {
+  // The node claims free pages but faulting fails (another process took them): EFAULT, not SIGBUS.
+  fake.setNodes(2);
+  fake.setHugePages(kHugePageSize, 1, 1000);
+  fake.switches.failPopulateOfPageSize = {kHugePageSize};
+  install();
+  auto o = options(64 * MiB);
+  o.node = 1;
+  o.numaPolicy = NumaPolicy::Bind;
+  VirtualMemory memory(o);
+  EXPECT_EQ(memory.report().hugeTlbBytes(), 0U);
+  EXPECT_EQ(memory.report().thpEligibleBytes(), 64 * MiB);
+  EXPECT_THAT(decisions(memory), HasSubstr("faulting in 64 MiB on node 1 failed"));
+  EXPECT_TRUE(FailureMemory::instance().backoff(kHugePageSize, 1U).has_value());
+}
+
+TEST_F(Cascade, StrictBindingOnHugePagesThatWorkIsPopulatedOnTheNode) {
+  fake.setNodes(2);
+  fake.setHugePages(kHugePageSize, 1, 1000);
+  install();
+  auto o = options(64 * MiB);
+  o.node = 1;
+  o.numaPolicy = NumaPolicy::Bind;
+  VirtualMemory memory(o);
+  EXPECT_EQ(memory.report().hugeTlbBytes(), 64 * MiB);
+  EXPECT_EQ(memory.report().residentBytesByNode.at(1), 64 * MiB);
+  auto mappings = fake.mappings();
+  ASSERT_EQ(mappings.size(), 1U);
+  EXPECT_EQ(mappings[0].placement.policy, NumaPolicy::Bind);
+  EXPECT_TRUE(mappings[0].placement.nodes.contains(1));
+}
+
+TEST_F(Cascade, InterleaveCoversAllNodesWhenNoneAreNamed) {
+  fake.setNodes(3);
+  install();
+  auto o = options(16 * MiB);
+  o.numaPolicy = NumaPolicy::Interleave;
+  VirtualMemory memory(o);
+  auto mappings = fake.mappings();
+  ASSERT_EQ(mappings.size(), 1U);
+  EXPECT_EQ(mappings[0].placement.nodes.nodes(), (std::vector<std::uint32_t>{0, 1, 2}));
+  EXPECT_TRUE(memory.report().bound);
+}
+
+TEST_F(Cascade, TheSpecConstructorPrefersTheNodeAndHonoursHugePagesOff) {
+  fake.setHugePages(kHugePageSize, 0, 10);
+  install();
+  VirtualMemory off(8 * MiB, /*hugePages=*/false, false, false, 0, 64);
+  ASSERT_EQ(off.report().segments.size(), 1U);
+  EXPECT_EQ(off.report().segments[0].kind, PageKind::Base);
+  EXPECT_EQ(off.report().numaPolicy, NumaPolicy::Preferred);
+  VirtualMemory on(8 * MiB, true, false, false);
+  EXPECT_TRUE(on.isHugePages());
+}
+
+TEST_F(Cascade, AlignmentAboveThePageSizeIsHonoured) {
+  install();
+  auto o = options(4096);
+  o.alignment = 64 * MiB;
+  VirtualMemory memory(o);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(memory.data()) % (64 * MiB), 0U);
+}
+
+class FakePool final : public IMemoryPool {
+ public:
+  bool huge = true;
+  std::uint8_t* chunk = nullptr;
+  std::vector<std::pair<void*, std::size_t>> released;
+  bool isHugePages(std::uint32_t) const override { return huge; }
+  std::uint8_t* get(std::size_t, std::uint32_t) override { return chunk; }
+  void release(std::uint32_t) override {}
+  void release(void* p, std::size_t size, std::uint32_t) override { released.emplace_back(p, size); }
+};
+
+TEST_F(Cascade, PoolIsAskedFirstAndGetsItsChunkBack) {
+  install();
+  alignas(4096) static std::uint8_t storage[2 * 4096];
+  FakePool pool;
+  pool.chunk = storage;
+  auto* previous = setGlobalPool(&pool);
+  {
+    auto o = options(4096);
+    o.usePool = true;
+    VirtualMemory memory(o);
+    EXPECT_EQ(memory.data(), storage);
+    EXPECT_TRUE(memory.isExternal());
+    EXPECT_TRUE(memory.isHugePages());
+    EXPECT_EQ(fake.mapCalls(0), 0U);
+    EXPECT_THROW(memory.protectRX(), Error) << "a pool chunk shares pages: no protection change";
+  }
+  ASSERT_EQ(pool.released.size(), 1U);
+  EXPECT_EQ(pool.released[0].first, storage);
+
+  pool.chunk = nullptr;  // the pool is exhausted: the cascade takes over
+  {
+    auto o = options(4096);
+    o.usePool = true;
+    VirtualMemory memory(o);
+    EXPECT_FALSE(memory.isExternal());
+    EXPECT_THAT(decisions(memory), HasSubstr("pool: cannot serve 4 KiB on node 0"));
+  }
+  setGlobalPool(previous);
+}
+
+TEST_F(Cascade, ExecutableMemoryIsWriteXorExecuteUnlessAsked) {
+  install();
+  auto jit = VirtualMemory::allocateExecutableMemory(4096, false);
+  EXPECT_EQ(fake.mappings().at(0).protection, Protection::ReadWrite) << "JIT memory starts writable, not executable";
+  jit.protectRX();
+  EXPECT_EQ(fake.mappings().at(0).protection, Protection::ReadExecute);
+  try {
+    jit.protectRWX();
+    ADD_FAILURE() << "RWX must be refused by default";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::PermissionDenied);
+    EXPECT_THAT(error.what(), HasSubstr("W^X"));
+  }
+  auto o = options(4096);
+  o.executable = true;
+  o.allowWriteExecute = true;
+  VirtualMemory rwx(o);
+  rwx.protectRWX();
+  EXPECT_EQ(fake.mappings().at(1).protection, Protection::ReadWriteExecute);
+}
+
+TEST_F(Cascade, NamingIsReportedOrExplained) {
+  install();
+  auto o = options(8 * MiB);
+  o.name = "xmem:dataset";
+  VirtualMemory named(o);
+  EXPECT_TRUE(named.report().named);
+}
+
+TEST_F(Cascade, NamingWithoutKernelSupportIsExplained) {
+  fake.machine.namedMappings = false;
+  install();
+  auto o = options(8 * MiB);
+  o.name = "xmem:dataset";
+  VirtualMemory memory(o);
+  EXPECT_FALSE(memory.report().named);
+  EXPECT_THAT(decisions(memory), HasSubstr("CONFIG_ANON_VMA_NAME"));
+}
+
+TEST_F(Cascade, MovingTransfersOwnershipOnce) {
+  fake.setHugePages(kHugePageSize, 0, 8);
+  install();
+  VirtualMemory first(options(16 * MiB));
+  auto* data = first.data();
+  VirtualMemory second(std::move(first));
+  EXPECT_EQ(first.data(), nullptr);  // NOLINT(bugprone-use-after-move): moved-from state is specified
+  EXPECT_EQ(second.data(), data);
+  VirtualMemory third(options(4096));
+  third = std::move(second);
+  EXPECT_EQ(third.data(), data);
+  EXPECT_EQ(fake.liveRegions(), 1U) << "the overwritten mapping was released";
+}
+
+TEST_F(Cascade, FreedMappingsGiveTheirHugePagesBack) {
+  fake.setHugePages(kHugePageSize, 0, 8);
+  install();
+  { VirtualMemory memory(options(16 * MiB)); }
+  HugePageCounts counts;
+  ASSERT_TRUE(fake.hugePageCounts(kHugePageSize, std::nullopt, counts));
+  EXPECT_EQ(counts.free, 8U);
+}
+
+TEST_F(Cascade, PrefaultFailureIsAnErrorAndLeaksNothing) {
+  fake.setHugePages(kHugePageSize, 0, 8);
+  fake.switches.failPopulateOfPageSize = {kHugePageSize};
+  install();
+  auto o = options(16 * MiB);
+  o.prefaultThreads = 2;
+  auto result = VirtualMemory::tryAllocate(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.error().what(), HasSubstr("faulting in 16 MiB failed"));
+}
+
+}  // namespace
+}  // namespace xmem

@@ -1,0 +1,103 @@
+#include "json_output.h"
+
+#include <xmem/version.h>
+
+namespace xmem::cli {
+namespace {
+
+nlohmann::json countsJson(const HugePageCounts& counts, bool withReserved) {
+  nlohmann::json out = {{"total", counts.total}, {"free", counts.free}, {"surplus", counts.surplus}};
+  if (withReserved) out["reserved"] = counts.reserved;
+  return out;
+}
+
+nlohmann::json limitJson(std::uint64_t bytes) {
+  return bytes == MemlockLimit::kUnlimited ? nlohmann::json(nullptr) : nlohmann::json(bytes);
+}
+
+}  // namespace
+
+nlohmann::json toJson(const SystemInfo& info) {
+  nlohmann::json hugePages = nlohmann::json::array();
+  for (const auto& size : info.hugePageSizes) {
+    auto availability = hugePageAvailability(size.pageSize);
+    nlohmann::json entry = countsJson(size.counts, true);
+    entry["page_size"] = size.pageSize;
+    entry["overcommit"] = size.overcommit;
+    entry["usable"] = availability.available;
+    entry["reason"] = availability.reason;
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& [node, counts] : size.nodes) {
+      auto perNode = countsJson(counts, false);
+      perNode["node"] = node;
+      nodes.push_back(perNode);
+    }
+    entry["nodes"] = nodes;
+    hugePages.push_back(entry);
+  }
+  auto oneGb = hugePageAvailability(kOneGbPageSize);
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& node : info.nodes)
+    nodes.push_back({{"id", node.id}, {"cpus", node.cpus}, {"memory_total", node.memoryTotal},
+                     {"memory_free", node.memoryFree}});
+  return {
+      {"xmem_version", XMEM_VERSION},
+      {"platform", info.platform},
+      {"kernel", info.kernel},
+      {"base_page_size", info.basePageSize},
+      {"default_huge_page_size", info.defaultHugePageSize},
+      {"huge_pages", hugePages},
+      {"one_gb_pages",
+       {{"cpu", info.cpuHasOneGbPages},
+        {"kernel", info.hugePages(kOneGbPageSize) != nullptr},
+        {"usable", oneGb.available},
+        {"reason", oneGb.reason}}},
+      {"thp",
+       {{"mode", toString(info.thp.mode)},
+        {"defrag", info.thp.defrag},
+        {"page_size", info.thp.pmdSize},
+        {"usable", info.thp.usable()}}},
+      {"memlock",
+       {{"soft", limitJson(info.memlock.soft)},
+        {"hard", limitJson(info.memlock.hard)},
+        {"privileged", info.memlock.privileged}}},
+      {"features",
+       {{"populate_reports_errors", info.populateReportsErrors}, {"named_mappings", info.namedMappings}}},
+      {"nodes", nodes},
+  };
+}
+
+nlohmann::json toJson(const AllocationReport& report) {
+  nlohmann::json segments = nlohmann::json::array();
+  for (const auto& segment : report.segments)
+    segments.push_back({{"offset", segment.offset},
+                        {"length", segment.length},
+                        {"kind", toString(segment.kind)},
+                        {"page_size", segment.pageSize}});
+  nlohmann::json byNode = nlohmann::json::object();
+  for (const auto& [node, bytes] : report.residentBytesByNode) byNode[std::to_string(node)] = bytes;
+  return {
+      {"requested_size", report.requestedSize},
+      {"mapped_size", report.mappedSize},
+      {"segments", segments},
+      {"hugetlb_bytes", report.hugeTlbBytes()},
+      {"thp_eligible_bytes", report.thpEligibleBytes()},
+      {"thp_verified_bytes", report.thpVerifiedBytes},
+      {"verified", report.verified},
+      {"huge_fraction", report.hugeFraction()},
+      {"node", report.node ? nlohmann::json(*report.node) : nlohmann::json(nullptr)},
+      {"numa_policy", toString(report.numaPolicy)},
+      {"bound", report.bound},
+      {"bind_error", report.bindError},
+      {"locked", report.locked},
+      {"lock_error", report.lockError},
+      {"named", report.named},
+      {"prefault_threads", report.prefaultThreads},
+      {"prefault_ms", std::chrono::duration<double, std::milli>(report.prefaultTime).count()},
+      {"resident_bytes_by_node", byNode},
+      {"decisions", report.decisions},
+      {"summary", report.summary()},
+  };
+}
+
+}  // namespace xmem::cli

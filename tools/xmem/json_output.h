@@ -1,0 +1,14 @@
+// JSON forms of xmem's reports, for `--json` and for anything that serves them.
+#pragma once
+
+#include <xmem/system_info.h>
+#include <xmem/virtual_memory.h>
+
+#include <nlohmann/json.hpp>
+
+namespace xmem::cli {
+
+nlohmann::json toJson(const SystemInfo& info);
+nlohmann::json toJson(const AllocationReport& report);
+
+}  // namespace xmem::cli
