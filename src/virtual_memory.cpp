@@ -353,6 +353,11 @@ class Allocation {
     report_.verified = true;
     report_.thpVerifiedBytes = usage.thpBytes;
     report_.residentBytesByNode = usage.bytesByNode;
+    // hugetlb pages are never swapped and the kernel counts them as not locked.
+    const std::size_t lockable = report_.mappedSize - report_.hugeTlbBytes();
+    if (report_.locked && usage.lockedBytes < lockable)
+      report_.decisions.push_back("kernel disagrees: only " + formatBytes(usage.lockedBytes) + " of " +
+                                  formatBytes(lockable) + " are locked");
     for (const auto& segment : report_.segments) {
       if (segment.kind != PageKind::HugeTlb) continue;
       RangeUsage part;

@@ -132,7 +132,7 @@ TEST_F(VirtualMemoryKernel, PrefaultWithAllCoresMakesEveryPageResident) {
   o.prefaultThreads = VirtualMemory::kAllCores;
   VirtualMemory memory(o);
   EXPECT_GE(memory.report().prefaultThreads, 1U);
-  EXPECT_EQ(smapsAt(memory.data()).rss, 256 * MiB);
+  EXPECT_EQ(residentBytes(memory.data(), memory.size()), 256 * MiB);
 }
 
 TEST_F(VirtualMemoryKernel, NamedWhereTheKernelAllows) {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <linux/mempolicy.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,6 +49,15 @@ SmapsFields smapsAt(const void* address) {
     if (first == "Private_Hugetlb:") fields.privateHugetlb = kib * 1024;
   }
   return fields;
+}
+
+std::size_t residentBytes(const void* address, std::size_t length) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> pages((length + page - 1) / page);
+  if (::mincore(const_cast<void*>(address), length, pages.data()) != 0) return 0;
+  std::size_t resident = 0;
+  for (auto flags : pages) resident += (flags & 1U) != 0 ? page : 0;
+  return resident;
 }
 
 std::optional<int> nodeOfPage(const void* address) {

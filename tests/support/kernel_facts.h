@@ -26,6 +26,9 @@ struct SmapsFields {
 };
 SmapsFields smapsAt(const void* address);
 
+/// Bytes of [address, address + length) that are in memory now (mincore, page by page).
+std::size_t residentBytes(const void* address, std::size_t length);
+
 /// The node the page at `address` is on now (get_mempolicy), or nullopt if not faulted in.
 std::optional<int> nodeOfPage(const void* address);
 

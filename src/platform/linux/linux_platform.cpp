@@ -322,12 +322,14 @@ class LinuxPlatform final : public Platform {
     return ::mprotect(address, length, toProt(protection)) == 0 ? Status{} : lastError();
   }
 
+  // The system calls, not the libc wrappers: sanitizer runtimes replace mlock() with a no-op that
+  // reports success, which would make xmem claim memory is locked when it is not.
   Status lock(void* address, std::size_t length) noexcept override {
-    return ::mlock(address, length) == 0 ? Status{} : lastError();
+    return ::syscall(SYS_mlock, address, length) == 0 ? Status{} : lastError();
   }
 
   Status unlock(void* address, std::size_t length) noexcept override {
-    return ::munlock(address, length) == 0 ? Status{} : lastError();
+    return ::syscall(SYS_munlock, address, length) == 0 ? Status{} : lastError();
   }
 
   Status name(void* address, std::size_t length, const char* label) noexcept override {
