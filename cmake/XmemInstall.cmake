@@ -17,5 +17,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/xmemConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/xmemConfig.cmake ${PROJECT_BINARY_DIR}/xmemConfigVersion.cmake
   DESTINATION ${XMEM_CMAKE_DIR})
 
+# The .pc file finds the prefix from its own place, so an installed tree can be moved.
+file(RELATIVE_PATH XMEM_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" XMEM_PC_TO_PREFIX "${XMEM_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/xmem.pc.in ${PROJECT_BINARY_DIR}/xmem.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/xmem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

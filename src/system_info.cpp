@@ -82,8 +82,14 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     result.reason = "cannot read the " + size + " page counts: " + platform::describeOsError(status.code);
     return result;
   }
-  result.freePages = counts.available();
+  result.freePages = counts.obtainable();
   const std::string where = node ? " on node " + std::to_string(*node) : "";
+  if (counts.available() == 0 && result.freePages != 0) {
+    result.available = true;
+    result.reason = "none free, but the kernel may add up to " + std::to_string(result.freePages) +
+                    " surplus pages on demand (nr_overcommit_hugepages)";
+    return result;
+  }
   if (result.freePages == 0) {
     result.reason = (counts.total == 0 ? "no " + size + " pages are reserved" + where
                                        : "all " + std::to_string(counts.total) + " reserved " + size + " pages" +

@@ -184,7 +184,7 @@ class Allocation {
       }
       HugePageCounts global;
       if (!os_.hugePageCounts(pageSize, std::nullopt, global)) continue;
-      std::uint64_t available = global.available();
+      std::uint64_t available = global.obtainable();
       if (auto node = strictNode()) {
         // A hugetlb mapping bound to a node without free pages maps fine and dies of SIGBUS at
         // first touch: count that node's pages, not the machine's.

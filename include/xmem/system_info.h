@@ -22,16 +22,19 @@ struct HugePageCounts {
   std::uint64_t free = 0;      ///< pages not yet faulted in (includes reserved ones)
   std::uint64_t reserved = 0;  ///< promised to existing mappings, not yet faulted
   std::uint64_t surplus = 0;   ///< overcommitted beyond nr_hugepages
+  std::uint64_t overcommit = 0;  ///< nr_overcommit_hugepages: surplus the kernel may add on demand (system-wide only)
 
   /// Pages a new mapping can count on now.
   std::uint64_t available() const noexcept { return free > reserved ? free - reserved : 0; }
+  /// Pages a new mapping may get: the available ones plus the surplus the kernel may still add
+  /// (that needs free contiguous memory, so mapping them can still fail).
+  std::uint64_t obtainable() const noexcept { return available() + (overcommit > surplus ? overcommit - surplus : 0); }
 };
 
 struct HugePageSizeInfo {
   std::size_t pageSize = 0;
   HugePageCounts counts;                          ///< system-wide
   std::map<std::uint32_t, HugePageCounts> nodes;  ///< per NUMA node
-  std::uint64_t overcommit = 0;                   ///< nr_overcommit_hugepages
 };
 
 enum class ThpMode : std::uint8_t { Unsupported, Always, Madvise, Never };

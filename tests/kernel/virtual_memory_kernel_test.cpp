@@ -34,6 +34,19 @@ TEST_F(VirtualMemoryKernel, TwoMegabytePagesAreWhatSmapsShows) {
   EXPECT_EQ(area.end - area.start, 16 * MiB);
 }
 
+TEST_F(VirtualMemoryKernel, OvercommittedSurplusPagesAreUsedWithoutAReservation) {
+  if (readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") != 0)
+    GTEST_SKIP() << "2 MiB pages are already free here, so surplus pages would not be needed";
+  ScopedCount overcommit("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages", 8);
+  auto o = options(16 * MiB);
+  o.transparentHugePages = false;
+  VirtualMemory memory(o);
+  EXPECT_EQ(memory.report().hugeTlbBytes(), 16 * MiB) << memory.report().summary();
+  std::memset(memory.data(), 1, memory.size());
+  EXPECT_EQ(smapsAt(memory.data()).kernelPageSize, 2 * MiB);
+  EXPECT_EQ(readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/surplus_hugepages"), 8U);
+}
+
 TEST_F(VirtualMemoryKernel, OneGigabytePagesThenTwoMegabytePagesInOneMapping) {
   // 1 GiB pages first: they need contiguous physical memory, which 2 MiB reservations break up.
   HugePageReservation gigantic(kOneGbPageSize, 1);

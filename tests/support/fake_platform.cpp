@@ -48,10 +48,17 @@ void FakePlatform::setHugePages(std::size_t pageSize, std::uint32_t node, std::u
   auto found = std::find_if(machine.hugePageSizes.begin(), machine.hugePageSizes.end(),
                             [&](const auto& size) { return size.pageSize == pageSize; });
   if (found == machine.hugePageSizes.end()) {
-    machine.hugePageSizes.push_back({pageSize, {}, {}, 0});
+    HugePageSizeInfo size;
+    size.pageSize = pageSize;
+    machine.hugePageSizes.push_back(size);
     std::sort(machine.hugePageSizes.begin(), machine.hugePageSizes.end(),
               [](const auto& a, const auto& b) { return a.pageSize < b.pageSize; });
   }
+}
+
+void FakePlatform::setOvercommit(std::size_t pageSize, std::uint64_t pages) {
+  std::lock_guard lock(mutex_);
+  overcommit_[pageSize] = pages;
 }
 
 std::size_t FakePlatform::liveRegions() const {
@@ -106,6 +113,10 @@ platform::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optiona
     counts.free += free;
   }
   if (!known) return {ENOENT};
+  if (!node) {
+    counts.overcommit = overcommit_[pageSize];
+    counts.surplus = surplus_[pageSize];
+  }
   counts.total = counts.free;
   for (const auto& mapping : mappings_)
     if (mapping.hugePageSize == pageSize && (!node || mapping.pagesTakenFrom == *node))
@@ -149,8 +160,15 @@ platform::Status FakePlatform::map(const platform::MapRequest& request, platform
     // Like the kernel: a hugetlb mapping reserves its pages at map time (from the machine's pool).
     std::lock_guard lock(mutex_);
     auto& free = freePages_[{request.hugePageSize, node}];
-    if (free < request.length / request.hugePageSize) return {ENOMEM};
-    free -= request.length / request.hugePageSize;
+    std::uint64_t wanted = request.length / request.hugePageSize;
+    if (free < wanted) {
+      // Like the kernel: surplus pages are added on demand up to nr_overcommit_hugepages.
+      std::uint64_t extra = wanted - free;
+      if (surplus_[request.hugePageSize] + extra > overcommit_[request.hugePageSize]) return {ENOMEM};
+      surplus_[request.hugePageSize] += extra;
+      free += extra;
+    }
+    free -= wanted;
   }
   auto* address = static_cast<std::uint8_t*>(request.fixedAddress);
   if (address == nullptr) {

@@ -47,6 +47,8 @@ class FakePlatform final : public platform::Platform {
   /// Free huge pages per (page size, node); totals follow from them.
   void setHugePages(std::size_t pageSize, std::uint32_t node, std::uint64_t freePages);
   void setNodes(std::uint32_t count);
+  /// Surplus pages of `pageSize` the fake kernel adds on demand (nr_overcommit_hugepages).
+  void setOvercommit(std::size_t pageSize, std::uint64_t pages);
   Switches switches;
 
   // What happened.
@@ -90,6 +92,8 @@ class FakePlatform final : public platform::Platform {
   std::vector<Mapping> mappings_;
   std::map<std::pair<std::size_t, std::uint32_t>, std::uint64_t> freePages_;
   std::map<std::size_t, std::size_t> mapCalls_;
+  std::map<std::size_t, std::uint64_t> overcommit_;
+  std::map<std::size_t, std::uint64_t> surplus_;
   std::atomic<std::size_t> populateCalls_{0};
   std::vector<std::string> violations_;
 };

@@ -85,10 +85,23 @@ std::vector<std::string> hugePageCountFiles() {
   if (DIR* dir = ::opendir("/sys/kernel/mm/hugepages")) {
     while (dirent* entry = ::readdir(dir))
       if (std::string(entry->d_name).rfind("hugepages-", 0) == 0)
-        files.push_back(std::string("/sys/kernel/mm/hugepages/") + entry->d_name + "/nr_hugepages");
+        for (const char* count : {"/nr_hugepages", "/nr_overcommit_hugepages"})
+          files.push_back(std::string("/sys/kernel/mm/hugepages/") + entry->d_name + count);
     ::closedir(dir);
   }
   return files;
+}
+
+ScopedCount::ScopedCount(std::string path, std::uint64_t value) : path_(std::move(path)), before_(readCount(path_)) {
+  writeCount(path_, value);
+}
+
+ScopedCount::~ScopedCount() {
+  try {
+    writeCount(path_, before_);
+  } catch (...) {
+    // The CTest cleanup fixture (xmem_hugepage_counts restore) puts it back.
+  }
 }
 
 HugePageReservation::HugePageReservation(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node) {

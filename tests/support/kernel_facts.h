@@ -49,8 +49,22 @@ class HugePageReservation {
   std::uint64_t obtained_ = 0;
 };
 
+/// Sets a sysfs count for its lifetime and puts the old value back afterwards.
+class ScopedCount {
+ public:
+  ScopedCount(std::string path, std::uint64_t value);
+  ~ScopedCount();
+  ScopedCount(const ScopedCount&) = delete;
+  ScopedCount& operator=(const ScopedCount&) = delete;
+
+ private:
+  std::string path_;
+  std::uint64_t before_;
+};
+
 std::uint64_t readCount(const std::string& path);
 void writeCount(const std::string& path, std::uint64_t value);
+/// Every count a test may change: nr_hugepages and nr_overcommit_hugepages of each page size.
 std::vector<std::string> hugePageCountFiles();
 
 }  // namespace xmem::testing

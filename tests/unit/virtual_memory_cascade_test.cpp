@@ -3,6 +3,7 @@
 #include "support/fake_platform.h"
 
 #include <xmem/memory_pool.h>
+#include <xmem/system_info.h>
 #include <xmem/virtual_memory.h>
 
 #include <gmock/gmock.h>
@@ -127,6 +128,17 @@ TEST_F(Cascade, ShortOfTwoMegabytePagesGivesAPartialMappingThatSaysHowMuchIsHuge
   EXPECT_THAT(report.summary(), HasSubstr("200 MiB on 2 MiB pages + 1880 MiB transparent"));
   EXPECT_EQ(fake.populatedBytes(), 2080 * MiB) << "pre-faulting covers the whole mapping once";
   memory.data()[memory.size() - 1] = 1;  // the pointer is real memory
+}
+
+TEST_F(Cascade, OvercommittedPagesCountAsObtainable) {
+  fake.setHugePages(kHugePageSize, 0, 2);
+  fake.setOvercommit(kHugePageSize, 100);
+  install();
+  VirtualMemory memory(options(64 * MiB));
+  EXPECT_EQ(memory.report().hugeTlbBytes(), 64 * MiB) << "2 free + 30 surplus pages";
+  auto availability = hugePageAvailability(kHugePageSize);
+  EXPECT_TRUE(availability.available);
+  EXPECT_EQ(availability.freePages, 70U);
 }
 
 TEST_F(Cascade, UnverifiedTransparentPagesDoNotCountAsHuge) {

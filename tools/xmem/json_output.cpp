@@ -7,7 +7,10 @@ namespace {
 
 nlohmann::json countsJson(const HugePageCounts& counts, bool withReserved) {
   nlohmann::json out = {{"total", counts.total}, {"free", counts.free}, {"surplus", counts.surplus}};
-  if (withReserved) out["reserved"] = counts.reserved;
+  if (withReserved) {
+    out["reserved"] = counts.reserved;
+    out["overcommit"] = counts.overcommit;
+  }
   return out;
 }
 
@@ -23,7 +26,6 @@ nlohmann::json toJson(const SystemInfo& info) {
     auto availability = hugePageAvailability(size.pageSize);
     nlohmann::json entry = countsJson(size.counts, true);
     entry["page_size"] = size.pageSize;
-    entry["overcommit"] = size.overcommit;
     entry["usable"] = availability.available;
     entry["reason"] = availability.reason;
     nlohmann::json nodes = nlohmann::json::array();

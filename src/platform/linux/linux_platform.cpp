@@ -203,7 +203,6 @@ class LinuxPlatform final : public Platform {
       HugePageSizeInfo size;
       size.pageSize = static_cast<std::size_t>(*kib * 1024);
       hugePageCounts(size.pageSize, std::nullopt, size.counts);
-      size.overcommit = readCounter(std::string(kHugePagesDir) + "/" + dirName + "/nr_overcommit_hugepages").value_or(0);
       for (const auto& node : info.nodes) {
         HugePageCounts counts;
         if (hugePageCounts(size.pageSize, node.id, counts)) size.nodes[node.id] = counts;
@@ -256,6 +255,7 @@ class LinuxPlatform final : public Platform {
     counts.total = *total;
     counts.free = *free;
     counts.reserved = node ? 0 : counter("resv_hugepages").value_or(0);
+    counts.overcommit = node ? 0 : counter("nr_overcommit_hugepages").value_or(0);
     counts.surplus = counter("surplus_hugepages").value_or(0);
     out = counts;
     return {};
