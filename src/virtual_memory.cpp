@@ -156,8 +156,13 @@ class Allocation {
     return true;
   }
 
-  // One candidate per enabled huge page size, with what is free now; reasons for the others.
+  // One candidate per enabled huge page size, with what is free now; reasons for the others
+  // (given once: a retry after a failed mapping would only repeat them).
   PlanInput planInput(const std::set<std::size_t>& failedNow) {
+    const bool explain = failedNow.empty();
+    auto note = [&](std::string line) {
+      if (explain) report_.decisions.push_back(std::move(line));
+    };
     PlanInput input;
     input.size = options_.size;
     input.basePageSize = info_->basePageSize;
@@ -170,16 +175,15 @@ class Allocation {
       const std::string label = formatBytes(pageSize) + " pages: ";
       if (failedNow.count(pageSize) != 0) continue;
       if (pageSize == kOneGbPageSize && !info_->cpuHasOneGbPages) {
-        report_.decisions.push_back(label + "the CPU has no 1 GiB page support");
+        note(label + "the CPU has no 1 GiB page support");
         continue;
       }
       if (info_->hugePages(pageSize) == nullptr) {
-        report_.decisions.push_back(label + "not offered by the kernel");
+        note(label + "not offered by the kernel");
         continue;
       }
       if (auto wait = FailureMemory::instance().backoff(pageSize, strictNode())) {
-        report_.decisions.push_back(label + "skipped for another " + std::to_string(wait->count()) +
-                                    " ms after a recent failure");
+        note(label + "skipped for another " + std::to_string(wait->count()) + " ms after a recent failure");
         continue;
       }
       HugePageCounts global;
@@ -195,8 +199,7 @@ class Allocation {
     }
     input.transparent = options_.transparentHugePages && info_->thp.usable() && os_.capabilities().transparentHugePages;
     if (options_.transparentHugePages && !input.transparent)
-      report_.decisions.push_back("transparent huge pages: unavailable (THP mode " +
-                                  std::string(toString(info_->thp.mode)) + ")");
+      note("transparent huge pages: unavailable (THP mode " + std::string(toString(info_->thp.mode)) + ")");
     if (info_->thp.pmdSize != 0) input.transparentPageSize = info_->thp.pmdSize;
     return input;
   }

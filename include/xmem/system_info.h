@@ -74,6 +74,8 @@ struct SystemInfo {
   std::string platform;              ///< "linux"
   std::string kernel;                ///< kernel release, e.g. "6.1.0-18-amd64"
   std::size_t basePageSize = 4096;
+  std::uint64_t memoryTotal = 0;      ///< bytes of RAM the kernel manages (MemTotal)
+  std::uint64_t memoryAvailable = 0;  ///< bytes it could hand out now (MemAvailable)
   std::size_t defaultHugePageSize = 0;  ///< 0 when the kernel has no hugetlb support
   std::vector<HugePageSizeInfo> hugePageSizes;  ///< ascending page size
   bool cpuHasOneGbPages = false;     ///< x86 pdpe1gb (or the kernel offers 1 GiB pages elsewhere)

@@ -27,6 +27,7 @@ TEST(InfoCommand, JsonAgreesWithTheKernel) {
   EXPECT_EQ(report["platform"], "linux");
   EXPECT_EQ(report["thp"]["mode"], readWord("/sys/kernel/mm/transparent_hugepage/enabled"));
   ASSERT_FALSE(report["nodes"].empty());
+  EXPECT_GT(report["memory_total"].get<std::uint64_t>(), 0U);
   for (const auto& size : report["huge_pages"]) {
     std::string dir = "/sys/kernel/mm/hugepages/hugepages-" +
                       std::to_string(size["page_size"].get<std::size_t>() / 1024) + "kB/";
@@ -40,7 +41,7 @@ TEST(InfoCommand, JsonAgreesWithTheKernel) {
 TEST(InfoCommand, TextNamesEverySection) {
   std::ostringstream out;
   ASSERT_EQ(runInfo({}, out), 0);
-  for (const char* section : {"Huge pages", "1 GiB pages", "THP", "Memory lock", "NUMA nodes", "node 0"})
+  for (const char* section : {"Memory", "Huge pages", "1 GiB pages", "THP", "Memory lock", "NUMA nodes", "node 0"})
     EXPECT_THAT(out.str(), ::testing::HasSubstr(section));
 }
 

@@ -21,6 +21,7 @@ std::string limitText(std::uint64_t bytes) {
 void printText(const SystemInfo& info, std::ostream& out) {
   fmt::print(out, "xmem {} - memory on this machine ({} {})\n\n", XMEM_VERSION, info.platform, info.kernel);
 
+  fmt::print(out, "Memory        {} ({} available)\n\n", formatBytes(info.memoryTotal), formatBytes(info.memoryAvailable));
   fmt::print(out, "Huge pages    {:>8} {:>8} {:>9} {:>8}  usable now\n", "total", "free", "reserved", "surplus");
   if (info.hugePageSizes.empty()) fmt::print(out, "  none: this kernel has no hugetlb support\n");
   for (const auto& size : info.hugePageSizes) {

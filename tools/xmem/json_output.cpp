@@ -47,6 +47,8 @@ nlohmann::json toJson(const SystemInfo& info) {
       {"platform", info.platform},
       {"kernel", info.kernel},
       {"base_page_size", info.basePageSize},
+      {"memory_total", info.memoryTotal},
+      {"memory_available", info.memoryAvailable},
       {"default_huge_page_size", info.defaultHugePageSize},
       {"huge_pages", hugePages},
       {"one_gb_pages",

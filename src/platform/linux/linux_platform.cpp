@@ -195,8 +195,11 @@ class LinuxPlatform final : public Platform {
     info.basePageSize = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     info.nodes = probeNodes();
 
-    if (auto meminfo = readFile("/proc/meminfo"))
+    if (auto meminfo = readFile("/proc/meminfo")) {
       info.defaultHugePageSize = static_cast<std::size_t>(text::findKibField(*meminfo, "Hugepagesize").value_or(0));
+      info.memoryTotal = text::findKibField(*meminfo, "MemTotal").value_or(0);
+      info.memoryAvailable = text::findKibField(*meminfo, "MemAvailable").value_or(0);
+    }
     for (const auto& dirName : listDirectory(kHugePagesDir, "hugepages-")) {
       auto kib = text::parseUnsigned(std::string_view(dirName).substr(10));
       if (!kib) continue;
