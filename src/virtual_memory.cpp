@@ -124,8 +124,8 @@ class Allocation {
 
   bool tryPool(VirtualMemory& out) {
     if (!options_.usePool) return false;
-    IMemoryPool* pool = globalPool();
-    if (pool == nullptr) {
+    std::shared_ptr<IMemoryPool> pool = globalPool();
+    if (!pool) {
       report_.decisions.push_back("pool: none installed");
       return false;
     }
@@ -142,12 +142,13 @@ class Allocation {
       return false;
     }
     const bool huge = pool->isHugePages(node);
+    const std::size_t chunkSize = MemoryPool::classSize(options_.size);
     out.data_ = chunk;
     out.report_.requestedSize = options_.size;  // what release() gives back if a later step throws
-    out.pool_ = pool;
+    out.pool_ = std::move(pool);
     out.poolNode_ = node;
-    report_.mappedSize = options_.size;
-    report_.segments.push_back({0, options_.size, PageKind::Pool, huge ? kHugePageSize : info_->basePageSize});
+    report_.mappedSize = chunkSize != 0 ? chunkSize : options_.size;
+    report_.segments.push_back({0, report_.mappedSize, PageKind::Pool, huge ? kHugePageSize : info_->basePageSize});
     report_.decisions.push_back(std::string("pool: ") + formatBytes(options_.size) + " on node " +
                                 std::to_string(node) + (huge ? " (huge pages)" : " (base pages)"));
     if (options_.lock != LockPolicy::None || options_.prefaultThreads != 0)
@@ -481,7 +482,7 @@ VirtualMemory VirtualMemory::allocateExecutableMemory(std::size_t size, bool hug
 VirtualMemory::VirtualMemory(VirtualMemory&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       platform_(other.platform_),
-      pool_(std::exchange(other.pool_, nullptr)),
+      pool_(std::move(other.pool_)),
       poolNode_(other.poolNode_),
       report_(std::move(other.report_)),
       flags_(std::exchange(other.flags_, {})),
@@ -492,7 +493,7 @@ VirtualMemory& VirtualMemory::operator=(VirtualMemory&& other) noexcept {
     release();
     data_ = std::exchange(other.data_, nullptr);
     platform_ = other.platform_;
-    pool_ = std::exchange(other.pool_, nullptr);
+    pool_ = std::move(other.pool_);
     poolNode_ = other.poolNode_;
     report_ = std::move(other.report_);
     flags_ = std::exchange(other.flags_, {});
@@ -505,12 +506,12 @@ VirtualMemory::~VirtualMemory() { release(); }
 
 void VirtualMemory::release() noexcept {
   if (data_ == nullptr) return;
-  if (pool_ != nullptr)
+  if (pool_)
     pool_->release(data_, report_.requestedSize, poolNode_);
   else
     platform_->unmap(data_, report_.mappedSize);  // one call: every part's boundary is aligned to its page size
   data_ = nullptr;
-  pool_ = nullptr;
+  pool_.reset();
 }
 
 std::pair<std::size_t, std::size_t> VirtualMemory::hugePages() const noexcept {
@@ -528,6 +529,23 @@ RangeUsage VirtualMemory::usage() const {
   return usage;
 }
 
+std::size_t VirtualMemory::discard() {
+  if (data_ == nullptr || pool_) return 0;
+  std::size_t given = 0;
+  for (const auto& segment : report_.segments) {
+    if (segment.kind == PageKind::HugeTlb) continue;
+    if (auto status = platform_->advise(data_ + segment.offset, segment.length, platform::Advice::DontNeed); !status)
+      throw Error(codeFor(status.code), "giving back " + formatBytes(segment.length) + " failed: " +
+                                            platform::describeOsError(status.code), {.size = segment.length, .osError = status.code});
+    given += segment.length;
+  }
+  report_.thpVerifiedBytes = 0;
+  return given;
+}
+
+void VirtualMemory::init(std::size_t poolSize, std::size_t hugePageSize) { initGlobalPool(poolSize, hugePageSize); }
+void VirtualMemory::destroy() { destroyGlobalPool(); }
+
 RangeUsage queryUsage(const void* address, std::size_t length) {
   if (address == nullptr || length == 0)
     throw Error(ErrorCode::InvalidArgument, "queryUsage needs a range: got address " +
@@ -542,7 +560,7 @@ RangeUsage queryUsage(const void* address, std::size_t length) {
 
 void VirtualMemory::protect(Protection protection) {
   if (data_ == nullptr) throw Error(ErrorCode::InvalidArgument, "protect on an empty VirtualMemory");
-  if (pool_ != nullptr)
+  if (pool_)
     throw Error(ErrorCode::Unsupported, "memory from a pool shares its pages with other chunks: its protection cannot change");
   if (protection == Protection::ReadWriteExecute && !allowWriteExecute_)
     throw Error(ErrorCode::PermissionDenied,

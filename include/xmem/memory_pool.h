@@ -1,9 +1,26 @@
-// The pool interface of the spec, and the process-wide pool that VirtualMemory's usePool path
-// asks first. The pools themselves (MemoryPool, NumaMemoryPool) build on this interface.
+// Memory pools: the spec's IMemoryPool interface, MemoryPool (one node), and the process-wide pool
+// that VirtualMemory's usePool path asks first.
+//
+// A MemoryPool hands out chunks of fixed size classes (64 KiB .. 64 MiB, powers of two) from one
+// or more backing VirtualMemory mappings ("arenas"). Chunks below 2 MiB are cut from whole 2 MiB
+// blocks, so every chunk is aligned to its size (up to 2 MiB) and a 2 MiB scratchpad is exactly
+// one huge page. Released chunks go to per-thread-sharded free lists of their class and are
+// reused; when the last chunk is released, the pool resets (everything is free again in one
+// piece). It is safe to use from many threads: the hot path takes only the calling thread's
+// shard lock and updates one atomic word.
 #pragma once
 
+#include <xmem/error.h>
+#include <xmem/types.h>
+#include <xmem/virtual_memory.h>
+
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace xmem {
 
@@ -13,21 +30,116 @@ class IMemoryPool {
 
   /// Whether the pool's memory for `node` is on huge pages.
   virtual bool isHugePages(std::uint32_t node) const = 0;
-  /// A chunk of `size` bytes on `node`, or nullptr when the pool cannot serve it.
+  /// A chunk of at least `size` bytes on `node`, or nullptr when the pool cannot serve it.
   virtual std::uint8_t* get(std::size_t size, std::uint32_t node) = 0;
-  /// Drop one reference on `node`'s pool (the spec's reference-counted release).
+  /// The spec's reference-counted release: drop one reference without naming the chunk. Chunks
+  /// given up this way are reclaimed when the pool resets (its last reference goes).
   virtual void release(std::uint32_t node) = 0;
-  /// Give back one chunk obtained from get(). Pools that cannot free single chunks drop a reference.
-  virtual void release(void* chunk, std::size_t size, std::uint32_t node) {
-    (void)chunk;
-    (void)size;
-    release(node);
-  }
+  /// Give back one chunk from get() with the size it was asked with. False (and counted in the
+  /// statistics) when it is not a live chunk of this pool of that size: nothing is changed then.
+  virtual bool release(void* chunk, std::size_t size, std::uint32_t node) noexcept = 0;
 };
 
-/// The pool VirtualMemory(usePool = true) allocates from; nullptr when none is installed.
-IMemoryPool* globalPool() noexcept;
-/// Install `pool` (not owned) as the global pool; returns the previous one. nullptr removes it.
-IMemoryPool* setGlobalPool(IMemoryPool* pool) noexcept;
+/// The size classes: every request is rounded up to one of these.
+inline constexpr std::array<std::size_t, 11> kPoolSizeClasses = {
+    64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB, 1 * MiB, 2 * MiB, 4 * MiB, 8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB};
+inline constexpr std::size_t kPoolMinChunk = kPoolSizeClasses.front();
+inline constexpr std::size_t kPoolMaxChunk = kPoolSizeClasses.back();
+
+struct MemoryPoolOptions {
+  std::size_t capacity = 0;           ///< bytes of the first backing mapping (rounded up to 2 MiB)
+  bool hugePages = true;              ///< back it with 2 MiB pages when free ...
+  bool oneGbPages = false;            ///< ... or 1 GiB pages ...
+  bool transparentHugePages = true;   ///< ... or transparent huge pages
+  std::size_t alignment = 16 * MiB;   ///< base alignment of each backing mapping (XMRig uses 16 MiB)
+  std::optional<std::uint32_t> node;  ///< node the memory lives on
+  NumaPolicy numaPolicy = NumaPolicy::Bind;
+  bool grow = true;                   ///< add backing mappings when full
+  std::size_t growthSize = 0;         ///< bytes per added mapping; 0: as large as the first
+  std::size_t maxCapacity = 0;        ///< cap on all backing mappings together; 0: none
+  bool growthMayDegrade = false;      ///< accept added mappings on smaller pages than the first
+  std::chrono::milliseconds trimAfterQuiet{0};  ///< trim() by itself after this long without use; 0: never
+  LockPolicy lock = LockPolicy::None;
+  unsigned prefaultThreads = 0;       ///< fault backing mappings in when they are made
+  std::string name = "xmem:pool";
+};
+
+/// Plain numbers for tools to print and serve.
+struct PoolStats {
+  std::size_t capacity = 0;        ///< bytes of backing mappings
+  std::size_t hugeBytes = 0;       ///< of which on explicit huge pages (or measured THP)
+  std::size_t arenas = 0;          ///< backing mappings
+  std::size_t inUse = 0;           ///< bytes in live chunks (class sizes)
+  std::size_t requested = 0;       ///< bytes callers asked for in live chunks (<= inUse)
+  std::size_t highWater = 0;       ///< most bytes ever in use at once
+  std::size_t carved = 0;          ///< bytes cut from the mappings so far (since the last reset)
+  std::size_t freeListed = 0;      ///< bytes in free lists, reusable only by their own class
+  std::size_t liveChunks = 0;
+  std::uint64_t allocations = 0;
+  std::uint64_t releases = 0;      ///< including release(node)
+  std::uint64_t failedAllocations = 0;
+  std::uint64_t invalidReleases = 0;  ///< release() of something that is not a live chunk
+  std::uint64_t resets = 0;
+  std::uint64_t growths = 0;
+  std::uint64_t trims = 0;
+  bool huge = false;               ///< the first mapping is on huge pages
+  std::size_t pageSize = 0;        ///< page size of the first mapping's largest part
+  /// Share of the free memory that only one size class can use (free lists vs. uncarved space).
+  double fragmentation() const noexcept;
+};
+
+class MemoryPool final : public IMemoryPool {
+ public:
+  /// Maps the first backing mapping now. Throws Error (capacity 0, or no memory at all).
+  explicit MemoryPool(const MemoryPoolOptions& options);
+  /// The spec's form: `size` bytes, on huge pages when `hugePages`, on `node`.
+  MemoryPool(std::size_t size, bool hugePages, std::uint32_t node = 0);
+  ~MemoryPool() override;
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+
+  /// A chunk of `size` bytes (rounded up to its class), or an Error saying why not: size 0, above
+  /// the largest class, or the pool is full and may not (or cannot) grow.
+  Result<std::uint8_t*> tryAllocate(std::size_t size) noexcept;
+  /// As tryAllocate, throwing the Error.
+  std::uint8_t* allocate(std::size_t size);
+  /// Give back a chunk; false when it is not a live chunk of this pool of that size.
+  bool deallocate(void* chunk, std::size_t size) noexcept;
+  /// Whether `address` lies in one of this pool's backing mappings.
+  bool owns(const void* address) const noexcept;
+
+  /// Unmap backing mappings that hold no live chunk (all but the first), and give the first one's
+  /// pages back to the system when the pool is idle. Returns the bytes given back.
+  std::size_t trim();
+  PoolStats stats() const;
+  std::optional<std::uint32_t> node() const noexcept;
+  /// The report of the first backing mapping (what its pages really are).
+  const AllocationReport& report() const noexcept;
+
+  /// The size class for `size` (0 when above the largest).
+  static std::size_t classSize(std::size_t size) noexcept;
+
+  // IMemoryPool
+  bool isHugePages(std::uint32_t node) const override;
+  std::uint8_t* get(std::size_t size, std::uint32_t node) override;
+  void release(std::uint32_t node) override;
+  bool release(void* chunk, std::size_t size, std::uint32_t node) noexcept override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The pool VirtualMemory(usePool = true) allocates from; empty when none is installed. Shared:
+/// a pool stays alive while VirtualMemory objects hold chunks of it, even after it is replaced.
+std::shared_ptr<IMemoryPool> globalPool();
+/// Install `pool` as the global pool (empty removes it); returns the previous one.
+std::shared_ptr<IMemoryPool> setGlobalPool(std::shared_ptr<IMemoryPool> pool);
+/// The spec's VirtualMemory::init: a NumaMemoryPool on machines with more than one node, a
+/// MemoryPool otherwise, of `poolSize` bytes in all, on huge pages when hugePageSize > 0.
+/// Replaces (and so destroys, once its chunks are back) any pool installed before.
+void initGlobalPool(std::size_t poolSize, std::size_t hugePageSize);
+/// The spec's VirtualMemory::destroy.
+void destroyGlobalPool();
 
 }  // namespace xmem

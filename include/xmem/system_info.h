@@ -61,6 +61,7 @@ struct NumaNodeInfo {
   std::vector<std::uint32_t> cpus;
   std::uint64_t memoryTotal = 0;  ///< bytes
   std::uint64_t memoryFree = 0;   ///< bytes
+  std::vector<std::uint32_t> distances;  ///< to each node of SystemInfo::nodes, in order (10: local)
 };
 
 /// Why a huge page size can or cannot be used now, for people.

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -142,6 +143,11 @@ class VirtualMemory {
   /// The kernel's view of this mapping now (THP bytes grow as pages are touched).
   RangeUsage usage() const;
 
+  /// Give the physical pages back to the system; the memory stays mapped and reads as zero.
+  /// Explicit huge pages are kept (a private hugetlb page given back may be gone when touched
+  /// again: SIGBUS), and so is pool memory. Returns the bytes given back.
+  std::size_t discard();
+
   /// Protection changes of this mapping. protectRWX() needs Options::allowWriteExecute.
   void protectRW();
   void protectRX();
@@ -159,6 +165,10 @@ class VirtualMemory {
   }
   static std::size_t alignToHugePageSize(std::size_t pos);
 
+  /// The spec's global pool: see initGlobalPool() / destroyGlobalPool() in memory_pool.h.
+  static void init(std::size_t poolSize, std::size_t hugePageSize);
+  static void destroy();
+
   /// After explicit huge pages of a size fail on a node, later allocations skip that size there
   /// for this long (default 30 s). The free-page check before each attempt is not a failure.
   static void setHugePageRetryDelay(std::chrono::milliseconds delay) noexcept;
@@ -171,7 +181,7 @@ class VirtualMemory {
 
   std::uint8_t* data_ = nullptr;
   platform::Platform* platform_ = nullptr;  ///< the platform that mapped it, which unmaps it
-  IMemoryPool* pool_ = nullptr;             ///< set when the memory is a pool chunk
+  std::shared_ptr<IMemoryPool> pool_;       ///< set when the memory is a pool chunk (keeps the pool alive)
   std::uint32_t poolNode_ = 0;
   AllocationReport report_;
   Flags flags_;

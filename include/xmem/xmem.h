@@ -3,7 +3,10 @@
 
 #include <xmem/error.h>
 #include <xmem/memory_pool.h>
+#include <xmem/numa_memory_pool.h>
+#include <xmem/pool_resource.h>
 #include <xmem/system_info.h>
+#include <xmem/topology.h>
 #include <xmem/types.h>
 #include <xmem/version.h>
 #include <xmem/virtual_memory.h>

@@ -312,15 +312,18 @@ class FakePool final : public IMemoryPool {
   bool isHugePages(std::uint32_t) const override { return huge; }
   std::uint8_t* get(std::size_t, std::uint32_t) override { return chunk; }
   void release(std::uint32_t) override {}
-  void release(void* p, std::size_t size, std::uint32_t) override { released.emplace_back(p, size); }
+  bool release(void* p, std::size_t size, std::uint32_t) noexcept override {
+    released.emplace_back(p, size);
+    return true;
+  }
 };
 
 TEST_F(Cascade, PoolIsAskedFirstAndGetsItsChunkBack) {
   install();
   alignas(4096) static std::uint8_t storage[2 * 4096];
-  FakePool pool;
-  pool.chunk = storage;
-  auto* previous = setGlobalPool(&pool);
+  auto pool = std::make_shared<FakePool>();
+  pool->chunk = storage;
+  auto previous = setGlobalPool(pool);
   {
     auto o = options(4096);
     o.usePool = true;
@@ -330,11 +333,12 @@ TEST_F(Cascade, PoolIsAskedFirstAndGetsItsChunkBack) {
     EXPECT_TRUE(memory.isHugePages());
     EXPECT_EQ(fake.mapCalls(0), 0U);
     EXPECT_THROW(memory.protectRX(), Error) << "a pool chunk shares pages: no protection change";
+    EXPECT_EQ(memory.discard(), 0U) << "a pool chunk's pages are the pool's";
   }
-  ASSERT_EQ(pool.released.size(), 1U);
-  EXPECT_EQ(pool.released[0].first, storage);
+  ASSERT_EQ(pool->released.size(), 1U);
+  EXPECT_EQ(pool->released[0].first, storage);
 
-  pool.chunk = nullptr;  // the pool is exhausted: the cascade takes over
+  pool->chunk = nullptr;  // the pool is exhausted: the cascade takes over
   {
     auto o = options(4096);
     o.usePool = true;

@@ -162,6 +162,7 @@ std::vector<NumaNodeInfo> probeNodes() {
     NumaNodeInfo node;
     node.id = id;
     if (auto cpus = readFile(dir + "/cpulist")) node.cpus = text::parseCpuList(*cpus);
+    if (auto distances = readFile(dir + "/distance")) node.distances = text::parseNumbers(*distances);
     if (auto meminfo = readFile(dir + "/meminfo")) {
       node.memoryTotal = text::findKibField(*meminfo, "MemTotal").value_or(0);
       node.memoryFree = text::findKibField(*meminfo, "MemFree").value_or(0);

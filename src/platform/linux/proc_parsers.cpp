@@ -84,6 +84,19 @@ std::vector<std::uint32_t> parseCpuList(std::string_view text) {
   return cpus;
 }
 
+std::vector<std::uint32_t> parseNumbers(std::string_view text) {
+  std::vector<std::uint32_t> numbers;
+  while (!(text = trimLeft(text)).empty() && text.front() != '\n') {
+    auto value = parseUnsigned(text);
+    if (!value) break;
+    numbers.push_back(static_cast<std::uint32_t>(*value));
+    auto space = text.find_first_of(" \t\n");
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space);
+  }
+  return numbers;
+}
+
 std::optional<std::uint64_t> findKibField(std::string_view text, std::string_view key) noexcept {
   std::optional<std::uint64_t> result;
   forEachLine(text, [&](std::string_view line) {

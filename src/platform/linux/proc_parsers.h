@@ -18,6 +18,8 @@ std::string_view selectedWord(std::string_view text) noexcept;
 ThpMode parseThpMode(std::string_view text) noexcept;
 /// "0-3,8,10-11" -> {0,1,2,3,8,10,11}. Empty on malformed input.
 std::vector<std::uint32_t> parseCpuList(std::string_view text);
+/// "10 21 31" -> {10, 21, 31}.
+std::vector<std::uint32_t> parseNumbers(std::string_view text);
 /// First unsigned integer in the text (after leading blanks), e.g. sysfs counters.
 std::optional<std::uint64_t> parseUnsigned(std::string_view text) noexcept;
 /// "Node 0 MemTotal:  24570284 kB" style: the value in bytes of the line whose key is `key`.

@@ -1,0 +1,43 @@
+// NUMA nodes, their CPUs and memory, and the distances between them (ACPI SLIT units: 10 is
+// local). Plain data: the real one comes from the machine, tests build their own.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace xmem {
+
+class Topology {
+ public:
+  struct Node {
+    std::uint32_t id = 0;
+    std::vector<std::uint32_t> cpus;
+    std::uint64_t memory = 0;  ///< bytes
+  };
+
+  /// `distances[i][j]` is the distance from nodes[i] to nodes[j]. Throws Error unless the matrix
+  /// is square over the nodes, ids are unique, and each node is nearest to itself.
+  Topology(std::vector<Node> nodes, std::vector<std::vector<std::uint32_t>> distances);
+  /// Nodes with the given ids and that distance matrix (no CPUs, no memory figures): for tests.
+  static Topology fromDistances(const std::vector<std::uint32_t>& ids, std::vector<std::vector<std::uint32_t>> distances);
+  /// This machine, as SystemInfo probed it.
+  static Topology fromSystem();
+
+  const std::vector<Node>& nodes() const noexcept { return nodes_; }
+  std::size_t size() const noexcept { return nodes_.size(); }
+  bool has(std::uint32_t id) const noexcept;
+  /// Throws Error for an unknown node.
+  std::uint32_t distance(std::uint32_t from, std::uint32_t to) const;
+  /// Every other node, nearest first (ties by id): where to look when `from` has no memory left.
+  const std::vector<std::uint32_t>& nearestNodes(std::uint32_t from) const;
+
+ private:
+  std::size_t indexOf(std::uint32_t id) const;
+
+  std::vector<Node> nodes_;
+  std::vector<std::vector<std::uint32_t>> distances_;
+  std::vector<std::vector<std::uint32_t>> nearest_;
+};
+
+}  // namespace xmem

@@ -1,0 +1,40 @@
+// The process-wide pool. Held by shared_ptr so replacing or destroying it never leaves a
+// VirtualMemory with a dangling chunk: each one keeps its pool alive until it is freed.
+#include <xmem/memory_pool.h>
+#include <xmem/numa_memory_pool.h>
+#include <xmem/topology.h>
+
+#include <mutex>
+
+namespace xmem {
+namespace {
+std::mutex globalMutex;
+std::shared_ptr<IMemoryPool> installed;
+}  // namespace
+
+std::shared_ptr<IMemoryPool> globalPool() {
+  std::lock_guard lock(globalMutex);
+  return installed;
+}
+
+std::shared_ptr<IMemoryPool> setGlobalPool(std::shared_ptr<IMemoryPool> pool) {
+  std::lock_guard lock(globalMutex);
+  std::swap(installed, pool);
+  return pool;
+}
+
+void initGlobalPool(std::size_t poolSize, std::size_t hugePageSize) {
+  MemoryPoolOptions options;
+  options.capacity = poolSize;
+  options.hugePages = hugePageSize > 0;
+  options.transparentHugePages = hugePageSize > 0;
+  auto topology = Topology::fromSystem();
+  if (topology.size() > 1)
+    setGlobalPool(std::make_shared<NumaMemoryPool>(options, std::move(topology)));
+  else
+    setGlobalPool(std::make_shared<MemoryPool>(options));
+}
+
+void destroyGlobalPool() { setGlobalPool(nullptr); }
+
+}  // namespace xmem

@@ -1,0 +1,145 @@
+#include <xmem/numa_memory_pool.h>
+
+#include <algorithm>
+
+namespace xmem {
+
+NumaMemoryPool::NumaMemoryPool(const MemoryPoolOptions& perNode, Topology topology)
+    : nodeOptions_(perNode), topology_(std::move(topology)) {
+  if (perNode.capacity == 0) throw Error(ErrorCode::InvalidArgument, "pool capacity 0: expected at least one 2 MiB block");
+  // Each node gets an equal share, at least one 2 MiB block.
+  nodeOptions_.capacity = alignUp(std::max<std::size_t>(perNode.capacity / topology_.size(), 1), 2 * MiB);
+  nodeOptions_.numaPolicy = NumaPolicy::Bind;
+  for (const auto& node : topology_.nodes()) ids_.push_back(node.id);
+  slots_ = std::make_unique<Slot[]>(ids_.size());
+}
+
+NumaMemoryPool::NumaMemoryPool(std::size_t size, bool hugePages)
+    : NumaMemoryPool(
+          [&] {
+            MemoryPoolOptions options;
+            options.capacity = size;
+            options.hugePages = hugePages;
+            options.transparentHugePages = hugePages;
+            return options;
+          }(),
+          Topology::fromSystem()) {}
+
+NumaMemoryPool::~NumaMemoryPool() = default;
+
+NumaMemoryPool::Slot* NumaMemoryPool::slotOf(std::uint32_t node) const noexcept {
+  for (std::size_t i = 0; i < ids_.size(); ++i)
+    if (ids_[i] == node) return &slots_[i];
+  return nullptr;
+}
+
+MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) noexcept {
+  Slot* slot = slotOf(node);
+  if (MemoryPool* pool = slot->pool.load(std::memory_order_acquire)) return pool;
+  std::lock_guard lock(createMutex_);
+  if (MemoryPool* pool = slot->pool.load(std::memory_order_acquire)) return pool;
+  if (!slot->creationError.empty()) {
+    // Making it failed before (no memory on the node): do not map and fail again on every call.
+    why = slot->creationError;
+    return nullptr;
+  }
+  try {
+    MemoryPoolOptions options = nodeOptions_;
+    options.node = node;
+    owned_.push_back(std::make_unique<MemoryPool>(options));
+    slot->pool.store(owned_.back().get(), std::memory_order_release);
+    return owned_.back().get();
+  } catch (const std::exception& error) {
+    slot->creationError = "node " + std::to_string(node) + "'s pool could not be made: " + error.what();
+    why = slot->creationError;
+    return nullptr;
+  }
+}
+
+Result<NodeChunk> NumaMemoryPool::tryAllocate(std::size_t size, std::uint32_t node) noexcept {
+  Slot* home = slotOf(node);
+  if (home == nullptr) {
+    std::string known;
+    for (auto id : ids_) known += (known.empty() ? "" : ", ") + std::to_string(id);
+    return Error(ErrorCode::InvalidArgument, "node " + std::to_string(node) + " does not exist: the nodes are " + known,
+                 {.size = size, .node = node});
+  }
+  std::string why;
+  if (MemoryPool* pool = getOrCreate(node, why)) {
+    auto chunk = pool->tryAllocate(size);
+    if (chunk.ok()) return NodeChunk{chunk.value(), node};
+    if (chunk.error().code() == ErrorCode::InvalidArgument) return chunk.error();
+    why = chunk.error().what();
+  }
+  for (auto other : topology_.nearestNodes(node)) {
+    std::string otherWhy;
+    MemoryPool* pool = getOrCreate(other, otherWhy);
+    if (pool == nullptr) continue;
+    auto chunk = pool->tryAllocate(size);
+    if (!chunk.ok()) continue;
+    home->fallbacksOut.fetch_add(1, std::memory_order_relaxed);
+    slotOf(other)->fallbacksIn.fetch_add(1, std::memory_order_relaxed);
+    return NodeChunk{chunk.value(), other};
+  }
+  return Error(ErrorCode::OutOfMemory, "no node can serve " + formatBytes(size) + " (node " + std::to_string(node) +
+                                           ": " + why + ")",
+               {.size = size, .node = node});
+}
+
+bool NumaMemoryPool::deallocate(void* chunk, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < ids_.size(); ++i) {
+    MemoryPool* pool = slots_[i].pool.load(std::memory_order_acquire);
+    if (pool != nullptr && pool->owns(chunk)) return pool->deallocate(chunk, size);
+  }
+  // Not ours: count it against the first pool that exists, for the statistics.
+  for (std::size_t i = 0; i < ids_.size(); ++i)
+    if (MemoryPool* pool = slots_[i].pool.load(std::memory_order_acquire)) return pool->deallocate(chunk, size);
+  return false;
+}
+
+MemoryPool* NumaMemoryPool::poolOf(std::uint32_t node) const noexcept {
+  Slot* slot = slotOf(node);
+  return slot == nullptr ? nullptr : slot->pool.load(std::memory_order_acquire);
+}
+
+std::vector<NodePoolStats> NumaMemoryPool::stats() const {
+  std::vector<NodePoolStats> out;
+  for (std::size_t i = 0; i < ids_.size(); ++i) {
+    NodePoolStats node;
+    node.node = ids_[i];
+    node.fallbacksOut = slots_[i].fallbacksOut.load(std::memory_order_relaxed);
+    node.fallbacksIn = slots_[i].fallbacksIn.load(std::memory_order_relaxed);
+    if (MemoryPool* pool = slots_[i].pool.load(std::memory_order_acquire)) {
+      node.created = true;
+      node.pool = pool->stats();
+    }
+    out.push_back(node);
+  }
+  return out;
+}
+
+std::size_t NumaMemoryPool::trim() {
+  std::size_t given = 0;
+  for (std::size_t i = 0; i < ids_.size(); ++i)
+    if (MemoryPool* pool = slots_[i].pool.load(std::memory_order_acquire)) given += pool->trim();
+  return given;
+}
+
+bool NumaMemoryPool::isHugePages(std::uint32_t node) const {
+  std::string why;
+  MemoryPool* pool = slotOf(node) == nullptr ? nullptr : const_cast<NumaMemoryPool*>(this)->getOrCreate(node, why);
+  return pool != nullptr && pool->isHugePages(node);
+}
+
+std::uint8_t* NumaMemoryPool::get(std::size_t size, std::uint32_t node) {
+  auto chunk = tryAllocate(size, node);
+  return chunk.ok() ? chunk.value().address : nullptr;
+}
+
+void NumaMemoryPool::release(std::uint32_t node) {
+  if (MemoryPool* pool = poolOf(node)) pool->release(node);
+}
+
+bool NumaMemoryPool::release(void* chunk, std::size_t size, std::uint32_t) noexcept { return deallocate(chunk, size); }
+
+}  // namespace xmem

@@ -1,0 +1,62 @@
+#include <xmem/topology.h>
+#include <xmem/error.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace xmem {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Four nodes whose distances do not follow their numbers: from node 0, node 2 is nearest.
+Topology fourNodes() {
+  return Topology::fromDistances({0, 1, 2, 3}, {{10, 30, 20, 40},  //
+                                                {30, 10, 40, 20},
+                                                {20, 40, 10, 30},
+                                                {40, 20, 30, 10}});
+}
+
+TEST(Topology, NearestNodesFollowDistanceNotNumbers) {
+  auto topology = fourNodes();
+  EXPECT_THAT(topology.nearestNodes(0), ElementsAre(2, 1, 3));
+  EXPECT_THAT(topology.nearestNodes(1), ElementsAre(3, 0, 2));
+  EXPECT_THAT(topology.nearestNodes(3), ElementsAre(1, 2, 0));
+  EXPECT_EQ(topology.distance(0, 3), 40U);
+}
+
+TEST(Topology, TiesGoToTheLowerId) {
+  auto topology = Topology::fromDistances({4, 7, 9}, {{10, 20, 20}, {20, 10, 20}, {20, 20, 10}});
+  EXPECT_THAT(topology.nearestNodes(9), ElementsAre(4, 7));
+  EXPECT_TRUE(topology.has(7));
+  EXPECT_FALSE(topology.has(1));
+}
+
+TEST(Topology, BadMatricesAreErrors) {
+  auto message = [](auto build) {
+    try {
+      build();
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(message([] { Topology::fromDistances({0, 1}, {{10, 20}}); }), HasSubstr("1 rows for 2 nodes"));
+  EXPECT_THAT(message([] { Topology::fromDistances({0, 1}, {{10, 20}, {20}}); }), HasSubstr("row 1"));
+  EXPECT_THAT(message([] { Topology::fromDistances({0, 0}, {{10, 20}, {20, 10}}); }), HasSubstr("appears twice"));
+  EXPECT_THAT(message([] { Topology::fromDistances({0, 1}, {{30, 20}, {20, 10}}); }),
+              HasSubstr("node 0 is nearer to node 1 than to itself"));
+  EXPECT_THAT(message([] { fourNodes().distance(0, 9); }), HasSubstr("node 9 does not exist: the nodes are 0, 1, 2, 3"));
+}
+
+TEST(Topology, ThisMachine) {
+  auto topology = Topology::fromSystem();
+  ASSERT_GE(topology.size(), 1U);
+  auto first = topology.nodes().front().id;
+  EXPECT_EQ(topology.distance(first, first), 10U);
+  EXPECT_EQ(topology.nearestNodes(first).size(), topology.size() - 1);
+}
+
+}  // namespace
+}  // namespace xmem
