@@ -7,6 +7,10 @@
 //   and trim also take every shard lock, so no get can be half-way through a free list or a carve.
 // - Each mapping has a bit per granule marking where live chunks start and the class of every
 //   carved chunk, so release() can refuse foreign pointers, double releases and wrong sizes.
+//   The bit changes only under a shard lock, together with the free list, so under all locks
+//   every carved chunk is either live or listed.
+// - Free lists never merge by themselves; when a request finds no room, 2 MiB blocks with no
+//   live chunk are taken back from the lists ("reclaimed") and carved again for any class.
 #include <xmem/memory_pool.h>
 
 #include <algorithm>
@@ -25,6 +29,8 @@ constexpr std::size_t kGranule = kPoolMinChunk;
 constexpr std::size_t kClassCount = kPoolSizeClasses.size();
 constexpr std::size_t kMaxArenas = 64;
 constexpr std::uint8_t kNoClass = 0xFF;
+constexpr std::uint8_t kContinuation = 0xFE;  // first granule of a later block of a multi-block chunk
+constexpr std::size_t kGranulesPerBlock = kBlock / kGranule;
 constexpr unsigned kLiveShift = 40;
 constexpr std::uint64_t kGranuleMask = (std::uint64_t{1} << kLiveShift) - 1;
 constexpr std::uint64_t kOneLive = std::uint64_t{1} << kLiveShift;
@@ -62,7 +68,9 @@ struct Arena {
   std::atomic<std::size_t> length{0};  // 0: slot unused
   // Guarded by carveMutex_:
   std::optional<VirtualMemory> memory;
-  std::size_t carved = 0;
+  std::size_t carved = 0;               // bytes cut from the start (the bump)
+  std::vector<bool> reclaimed;          // per block below `carved`: free again for any class
+  std::size_t reclaimedBlocks = 0;
   // Read on release without the lock; written while no chunk of the arena is live.
   std::unique_ptr<std::atomic<std::uint64_t>[]> live;   // bit per granule: a live chunk starts here
   std::unique_ptr<std::atomic<std::uint8_t>[]> classOf;  // class of the chunk starting at a granule
@@ -78,10 +86,29 @@ struct Arena {
       if (live[word].load(std::memory_order_relaxed) != 0) return true;
     return false;
   }
+  bool liveAt(std::size_t granule) const noexcept {
+    return ((live[granule / 64].load(std::memory_order_relaxed) >> (granule % 64)) & 1U) != 0;
+  }
+  // Whether a live chunk covers any part of `block`: one starting in it, or a multi-block chunk
+  // starting in an earlier block.
+  bool blockLive(std::size_t block) const noexcept {
+    std::size_t start = block;
+    while (start > 0 && classOf[start * kGranulesPerBlock].load(std::memory_order_relaxed) == kContinuation) --start;
+    if (start != block) return liveAt(start * kGranulesPerBlock);
+    for (std::size_t granule = block * kGranulesPerBlock; granule < (block + 1) * kGranulesPerBlock; ++granule)
+      if (liveAt(granule)) return true;
+    return false;
+  }
+  void setClass(std::size_t firstGranule, std::size_t count, std::uint8_t index) noexcept {
+    for (std::size_t granule = firstGranule; granule < firstGranule + count; ++granule)
+      classOf[granule].store(index, std::memory_order_relaxed);
+  }
   void clearChunks() noexcept {
     for (std::size_t word = 0; word < (granules + 63) / 64; ++word) live[word].store(0, std::memory_order_relaxed);
-    for (std::size_t granule = 0; granule < granules; ++granule) classOf[granule].store(kNoClass, std::memory_order_relaxed);
+    setClass(0, granules, kNoClass);
     carved = 0;
+    reclaimed.assign(granules * kGranule / kBlock, false);
+    reclaimedBlocks = 0;
   }
 };
 
@@ -163,9 +190,6 @@ class MemoryPool::Impl {
       dropLive(delta);
       return Error(ErrorCode::OutOfMemory, why, {.size = size, .node = options_.node});
     }
-    Arena* arena = find(chunk);
-    const std::size_t granule = static_cast<std::size_t>(chunk - arena->base.load(std::memory_order_relaxed)) / kGranule;
-    arena->live[granule / 64].fetch_or(std::uint64_t{1} << (granule % 64), std::memory_order_relaxed);
     mine.allocations.fetch_add(1, std::memory_order_relaxed);
     mine.requested.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
     return chunk;
@@ -182,12 +206,16 @@ class MemoryPool::Impl {
     const std::size_t granule = offset / kGranule;
     if (arena->classOf[granule].load(std::memory_order_relaxed) != index) return refuse();
     const std::uint64_t bit = std::uint64_t{1} << (granule % 64);
-    if ((arena->live[granule / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit) == 0) return refuse();
 
     Shard& mine = shards_[threadIndex() & (shardCount_ - 1)];
     {
       std::lock_guard lock(mine.lock);
-      mine.free[static_cast<std::size_t>(index)].push_back(chunk);
+      if ((arena->live[granule / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit) == 0) return refuse();
+      try {
+        mine.free[static_cast<std::size_t>(index)].push_back(chunk);
+      } catch (...) {
+        // No room to list it: the chunk stays unlisted until its block is reclaimed or the reset.
+      }
     }
     mine.releases.fetch_add(1, std::memory_order_relaxed);
     mine.requested.fetch_sub(static_cast<std::int64_t>(size), std::memory_order_relaxed);
@@ -258,6 +286,7 @@ class MemoryPool::Impl {
     out.resets = resets_.load(std::memory_order_relaxed);
     out.growths = growths_.load(std::memory_order_relaxed);
     out.trims = trims_.load(std::memory_order_relaxed);
+    out.reclaims = reclaims_.load(std::memory_order_relaxed);
     {
       std::lock_guard lock(carveMutex_);
       for (std::size_t slot = 0; slot < arenaCount_.load(std::memory_order_relaxed); ++slot) {
@@ -265,7 +294,7 @@ class MemoryPool::Impl {
         if (!arena.memory) continue;
         ++out.arenas;
         out.capacity += arena.length.load(std::memory_order_relaxed);
-        out.carved += arena.carved;
+        out.carved += arena.carved - arena.reclaimedBlocks * kBlock;
         const auto& report = arena.memory->report();
         out.hugeBytes += report.hugeTlbBytes() + std::min(report.thpVerifiedBytes, report.thpEligibleBytes());
       }
@@ -286,10 +315,16 @@ class MemoryPool::Impl {
     ShardLocks shards;
   };
 
+  ShardLocks lockShards() const {
+    ShardLocks locks;
+    locks.reserve(shardCount_);
+    for (std::size_t shard = 0; shard < shardCount_; ++shard) locks.emplace_back(shards_[shard].lock);
+    return locks;
+  }
+
   EverythingLocked lockEverything() const {
     EverythingLocked locks{std::unique_lock(carveMutex_), {}};
-    locks.shards.reserve(shardCount_);
-    for (std::size_t shard = 0; shard < shardCount_; ++shard) locks.shards.emplace_back(shards_[shard].lock);
+    locks.shards = lockShards();
     return locks;
   }
 
@@ -316,42 +351,54 @@ class MemoryPool::Impl {
     return nullptr;
   }
 
-  static std::uint8_t* pop(Shard& shard, std::size_t index) noexcept {
-    std::lock_guard lock(shard.lock);
+  // Marks a chunk live. Called under the lock of the list it came from (or the carve lock).
+  void markLive(std::uint8_t* chunk) const noexcept {
+    Arena* arena = find(chunk);
+    const auto granule = static_cast<std::size_t>(chunk - arena->base.load(std::memory_order_relaxed)) / kGranule;
+    arena->live[granule / 64].fetch_or(std::uint64_t{1} << (granule % 64), std::memory_order_acq_rel);
+  }
+
+  // Called with shard.lock held.
+  std::uint8_t* takeListed(Shard& shard, std::size_t index) const noexcept {
     auto& list = shard.free[index];
     if (list.empty()) return nullptr;
     std::uint8_t* chunk = list.back();
     list.pop_back();
+    markLive(chunk);
     return chunk;
+  }
+
+  std::uint8_t* pop(Shard& shard, std::size_t index) const noexcept {
+    std::lock_guard lock(shard.lock);
+    return takeListed(shard, index);
   }
 
   std::uint8_t* steal(std::size_t index) noexcept {
     for (std::size_t shard = 0; shard < shardCount_; ++shard) {
       Shard& other = shards_[shard];
       if (!other.lock.try_lock()) continue;
-      std::uint8_t* chunk = nullptr;
-      if (!other.free[index].empty()) {
-        chunk = other.free[index].back();
-        other.free[index].pop_back();
-      }
+      std::uint8_t* chunk = takeListed(other, index);
       other.lock.unlock();
       if (chunk != nullptr) return chunk;
     }
     return nullptr;
   }
 
-  // Cuts a new chunk of class `index` from a mapping with room, growing the pool if none has.
+  // Cuts a new chunk of class `index` from free space: the uncarved end of a mapping, then blocks
+  // reclaimed from the free lists, then a new mapping.
   std::uint8_t* carve(std::size_t index, Shard& mine, std::string& why) noexcept {
     const std::size_t classBytes = kPoolSizeClasses[index];
     const std::size_t need = std::max(classBytes, kBlock);
     std::lock_guard lock(carveMutex_);
+    std::uint8_t* start = nullptr;
     Arena* arena = nullptr;
-    while (arena == nullptr) {
-      const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
-      for (std::size_t slot = 0; slot < count && arena == nullptr; ++slot)
-        if (arenas_[slot].memory && arenas_[slot].carved + need <= arenas_[slot].length.load(std::memory_order_relaxed))
-          arena = &arenas_[slot];
-      if (arena != nullptr) break;
+    bool reclaimedOnce = false;
+    while (start == nullptr) {
+      if (findRoom(need, arena, start)) break;
+      if (!reclaimedOnce) {
+        reclaimedOnce = true;
+        if (reclaimFreeBlocks() != 0) continue;
+      }
       try {
         if (!grow(need, why)) return nullptr;  // on success the new mapping has room: look again
       } catch (...) {
@@ -359,22 +406,89 @@ class MemoryPool::Impl {
         return nullptr;
       }
     }
-    std::uint8_t* start = arena->base.load(std::memory_order_relaxed) + arena->carved;
-    arena->carved += need;
+    const auto base = arena->base.load(std::memory_order_relaxed);
     const std::size_t pieces = need / classBytes;
-    for (std::size_t piece = 0; piece < pieces; ++piece) {
-      const auto granule = static_cast<std::size_t>(start + piece * classBytes - arena->base.load(std::memory_order_relaxed)) / kGranule;
-      arena->classOf[granule].store(static_cast<std::uint8_t>(index), std::memory_order_relaxed);
-    }
+    const auto firstGranule = static_cast<std::size_t>(start - base) / kGranule;
+    for (std::size_t piece = 0; piece < pieces; ++piece)
+      arena->setClass(firstGranule + piece * (classBytes / kGranule), 1, static_cast<std::uint8_t>(index));
+    for (std::size_t block = 1; block < need / kBlock; ++block)
+      arena->setClass(firstGranule + block * kGranulesPerBlock, 1, kContinuation);
+    markLive(start);
     if (pieces > 1) {
       std::lock_guard shardLock(mine.lock);
       try {
         for (std::size_t piece = pieces - 1; piece > 0; --piece) mine.free[index].push_back(start + piece * classBytes);
       } catch (...) {
-        // Pieces not listed stay carved but unused until the next reset: memory is not lost for good.
+        // Pieces not listed stay unlisted until their block is reclaimed or the pool resets.
       }
     }
     return start;
+  }
+
+  // Room for `need` bytes: at the end of a mapping, or a run of reclaimed blocks. Carve lock held.
+  bool findRoom(std::size_t need, Arena*& found, std::uint8_t*& start) noexcept {
+    const std::size_t blocks = need / kBlock;
+    const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
+    for (std::size_t slot = 0; slot < count; ++slot) {
+      Arena& arena = arenas_[slot];
+      if (!arena.memory) continue;
+      if (arena.reclaimedBlocks >= blocks) {
+        for (std::size_t first = 0, run = 0; first + run < arena.carved / kBlock;) {
+          if (!arena.reclaimed[first + run]) {
+            first += run + 1;
+            run = 0;
+            continue;
+          }
+          if (++run < blocks) continue;
+          for (std::size_t block = first; block < first + blocks; ++block) arena.reclaimed[block] = false;
+          arena.reclaimedBlocks -= blocks;
+          found = &arena;
+          start = arena.base.load(std::memory_order_relaxed) + first * kBlock;
+          return true;
+        }
+      }
+      if (arena.carved + need <= arena.length.load(std::memory_order_relaxed)) {
+        found = &arena;
+        start = arena.base.load(std::memory_order_relaxed) + arena.carved;
+        arena.carved += need;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Takes back every carved 2 MiB block without a live chunk: its chunks leave the free lists and
+  // the block can be carved again for any class. Carve lock held. Returns the blocks reclaimed.
+  std::size_t reclaimFreeBlocks() noexcept {
+    ShardLocks shards = lockShards();
+    std::size_t total = 0;
+    const std::size_t perBlock = kBlock / kGranule;
+    const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
+    for (std::size_t slot = 0; slot < count; ++slot) {
+      Arena& arena = arenas_[slot];
+      if (!arena.memory) continue;
+      std::size_t found = 0;
+      std::vector<bool> free(arena.carved / kBlock);
+      for (std::size_t block = 0; block < free.size(); ++block)
+        free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
+      for (std::size_t block = 0; block < free.size(); ++block) {
+        if (!free[block]) continue;
+        arena.reclaimed[block] = true;
+        arena.setClass(block * perBlock, perBlock, kNoClass);
+        ++found;
+      }
+      if (found == 0) continue;
+      const auto* base = arena.base.load(std::memory_order_relaxed);
+      for (std::size_t shard = 0; shard < shardCount_; ++shard)
+        for (auto& list : shards_[shard].free)
+          std::erase_if(list, [&](std::uint8_t* chunk) {
+            return arena.contains(chunk) && arena.reclaimed[static_cast<std::size_t>(chunk - base) / kBlock];
+          });
+      arena.reclaimedBlocks += found;
+      total += found;
+    }
+    if (total != 0) reclaims_.fetch_add(1, std::memory_order_relaxed);
+    return total;
   }
 
   // Adds a backing mapping of at least `need` bytes. Called with carveMutex_ held.
@@ -497,6 +611,7 @@ class MemoryPool::Impl {
   std::atomic<std::uint64_t> resets_{0};
   std::atomic<std::uint64_t> growths_{0};
   std::atomic<std::uint64_t> trims_{0};
+  std::atomic<std::uint64_t> reclaims_{0};
   std::thread trimmer_;
   std::mutex trimMutex_;
   std::condition_variable trimWake_;

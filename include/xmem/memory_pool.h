@@ -72,7 +72,7 @@ struct PoolStats {
   std::size_t inUse = 0;           ///< bytes in live chunks (class sizes)
   std::size_t requested = 0;       ///< bytes callers asked for in live chunks (<= inUse)
   std::size_t highWater = 0;       ///< most bytes ever in use at once
-  std::size_t carved = 0;          ///< bytes cut from the mappings so far (since the last reset)
+  std::size_t carved = 0;          ///< bytes in chunks, live or listed (the rest is free for any class)
   std::size_t freeListed = 0;      ///< bytes in free lists, reusable only by their own class
   std::size_t liveChunks = 0;
   std::uint64_t allocations = 0;
@@ -82,6 +82,7 @@ struct PoolStats {
   std::uint64_t resets = 0;
   std::uint64_t growths = 0;
   std::uint64_t trims = 0;
+  std::uint64_t reclaims = 0;      ///< times free blocks were taken back from the size-class lists
   bool huge = false;               ///< the first mapping is on huge pages
   std::size_t pageSize = 0;        ///< page size of the first mapping's largest part
   /// Share of the free memory that only one size class can use (free lists vs. uncarved space).

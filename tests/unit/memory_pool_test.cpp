@@ -145,6 +145,30 @@ TEST_F(Pool, BadReleasesAreRefusedAndChangeNothing) {
   EXPECT_EQ(pool.allocate(2 * MiB), chunk) << "the pool is still sound";
 }
 
+TEST_F(Pool, FreeBlocksOfOneClassServeAnotherWhenThePoolIsFull) {
+  install();
+  MemoryPool pool(options(8 * MiB));  // four blocks, no growth
+  std::vector<std::uint8_t*> small;
+  for (int i = 0; i < 8; ++i) small.push_back(pool.allocate(256 * KiB));  // block 0
+  auto* big = pool.allocate(4 * MiB);                                        // blocks 1-2
+  auto* last = pool.allocate(2 * MiB);                                       // block 3
+  ASSERT_FALSE(pool.tryAllocate(2 * MiB).ok()) << "full";
+  for (auto* chunk : small) pool.deallocate(chunk, 256 * KiB);
+  // Block 0 is free but listed for 256 KiB chunks; the 4 MiB chunk's second block is not free.
+  auto reused = pool.tryAllocate(2 * MiB);
+  ASSERT_TRUE(reused.ok()) << reused.error().what();
+  EXPECT_EQ(reused.value(), *std::min_element(small.begin(), small.end()));
+  EXPECT_EQ(pool.stats().reclaims, 1U);
+  EXPECT_EQ(pool.stats().freeListed, 0U);
+  EXPECT_FALSE(pool.tryAllocate(2 * MiB).ok()) << "the live 4 MiB chunk keeps both its blocks";
+
+  pool.deallocate(big, 4 * MiB);
+  auto run = pool.tryAllocate(4 * MiB);  // needs two adjacent free blocks
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run.value(), big);
+  pool.deallocate(last, 2 * MiB);
+}
+
 TEST_F(Pool, TheLastReleaseResetsThePool) {
   install();
   MemoryPool pool(options(16 * MiB));
