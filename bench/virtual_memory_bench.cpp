@@ -6,11 +6,12 @@
 //   xmem_bench_virtual_memory [--size-mib=N] [google benchmark flags]
 #include <xmem/xmem.h>
 
+#include "bench_report.h"
+
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -79,30 +80,14 @@ void memsetFaulted(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(gSize));
 }
 
-// Collects bytes/s per benchmark to print ratios after the run.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  RatioReporter() : ConsoleReporter(OO_Tabular) {}
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& run : runs) {
-      if (run.error_occurred) continue;
-      auto found = run.counters.find("bytes_per_second");
-      if (found != run.counters.end()) rates_[run.run_name.function_name] = found->second.value;
-    }
-  }
-  void printRatios() const {
-    auto baseline = rates_.find("memset_over_faulted_memory");
-    if (baseline == rates_.end() || baseline->second == 0) return;
-    std::printf("\nRatio to memset over already-faulted memory (%s, higher is better):\n",
-                xmem::formatBytes(gSize).c_str());
-    for (const auto& [name, rate] : rates_)
-      std::printf("  %-36s %6.2f x   (%.2f GB/s)\n", name.c_str(), rate / baseline->second, rate / 1e9);
-  }
-
- private:
-  std::map<std::string, double> rates_;
-};
+void printRatios(const xmem::bench::CollectingReporter& reporter) {
+  const auto* baseline = reporter.find("memset_over_faulted_memory");
+  if (baseline == nullptr || baseline->bytesPerSecond == 0) return;
+  std::printf("\nRatio to memset over already-faulted memory (%s, higher is better):\n", xmem::formatBytes(gSize).c_str());
+  for (const auto& [name, figures] : reporter.figures())
+    std::printf("  %-36s %6.2f x   (%.2f GB/s)\n", name.c_str(), figures.bytesPerSecond / baseline->bytesPerSecond,
+                figures.bytesPerSecond / 1e9);
+}
 
 }  // namespace
 
@@ -122,9 +107,9 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3)
         ->UseRealTime();
-  RatioReporter reporter;
+  xmem::bench::CollectingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.printRatios();
+  printRatios(reporter);
   benchmark::Shutdown();
   return 0;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds and runs every test twice: optimised, then under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Builds and runs every test three times: optimised, under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and under ThreadSanitizer.
 # The kernel tests reserve huge pages through sysfs (root) and restore the counts they found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for preset in release asan; do
+for preset in release asan tsan; do
   echo "=== $preset: configure, build, test"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"

@@ -1,17 +1,24 @@
-// MemoryPool: size classes carved from backing mappings, sharded free lists, reset on the last
-// release, growth and trimming. How the pieces stay consistent without one lock:
-// - `packed_` counts live chunks and 64 KiB granules in use in one word, so get and release each
-//   make one atomic read-modify-write on shared state; its live part reaching 0 triggers reset().
-// - Free lists are per shard (threads map to shards), each behind a small spin lock.
-// - Carving (cutting new chunks from a mapping), growth, reset and trim take `carveMutex_`; reset
-//   and trim also take every shard lock, so no get can be half-way through a free list or a carve.
-// - Each mapping has a bit per granule marking where live chunks start and the class of every
-//   carved chunk, so release() can refuse foreign pointers, double releases and wrong sizes.
-//   The bit changes only under a shard lock, together with the free list, so under all locks
-//   every carved chunk is either live or listed.
-// - Free lists never merge by themselves; when a request finds no room, 2 MiB blocks with no
-//   live chunk are taken back from the lists ("reclaimed") and carved again for any class.
+// MemoryPool: size classes carved from backing mappings, free lists sharded by CPU, reclaiming of
+// free blocks across classes, growth and trimming. How it stays consistent without one lock, and
+// fast without shared cache lines on the hot path:
+// - Free lists and counters are per shard; a thread uses the shard of the CPU it runs on, behind
+//   that shard's spin lock. Counters change only under their shard's lock, so with every lock
+//   held their sums are exact.
+// - Each mapping keeps, per 2 MiB block, one cache line with a bit per 64 KiB granule marking
+//   where live chunks start, and per granule the class of the chunk starting there; release()
+//   checks both, so foreign pointers, double releases and wrong sizes are refused. A bit changes
+//   only under the lock of the list the chunk enters or leaves (or the carve lock when it is
+//   cut), so under all locks every carved chunk is either live or listed.
+// - Carving (cutting chunks from a mapping), reclaiming, growth, reset and trim take
+//   `carveMutex_`; reclaiming, reset and trim also take every shard lock (always carve first).
+// - Free lists never merge by themselves and nothing is reset when the last chunk comes back
+//   (that would cost every get+release pair of a lone worker a full reset): when a request finds
+//   no room, every 2 MiB block without a live chunk is taken back from the lists ("reclaimed")
+//   and carved again for any class. Only chunks given up with the spec's release(node), whose
+//   addresses are unknown, need a reset when the last reference goes.
 #include <xmem/memory_pool.h>
+
+#include "platform/platform.h"
 
 #include <algorithm>
 #include <atomic>
@@ -26,14 +33,13 @@ namespace {
 
 constexpr std::size_t kBlock = 2 * MiB;  // chunks below this are cut from whole blocks
 constexpr std::size_t kGranule = kPoolMinChunk;
+constexpr std::size_t kGranulesPerBlock = kBlock / kGranule;
 constexpr std::size_t kClassCount = kPoolSizeClasses.size();
 constexpr std::size_t kMaxArenas = 64;
+constexpr std::size_t kMaxShards = 256;
 constexpr std::uint8_t kNoClass = 0xFF;
 constexpr std::uint8_t kContinuation = 0xFE;  // first granule of a later block of a multi-block chunk
-constexpr std::size_t kGranulesPerBlock = kBlock / kGranule;
-constexpr unsigned kLiveShift = 40;
-constexpr std::uint64_t kGranuleMask = (std::uint64_t{1} << kLiveShift) - 1;
-constexpr std::uint64_t kOneLive = std::uint64_t{1} << kLiveShift;
+static_assert(kGranulesPerBlock <= 32, "one 32-bit word of live bits per block");
 
 int classIndex(std::size_t size) noexcept {
   if (size == 0 || size > kPoolMaxChunk) return -1;
@@ -55,12 +61,25 @@ class SpinLock {
   std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
 };
 
+// Changed only under the owning shard's lock (plain load + store, no locked instruction); atomic
+// so that statistics can read them at any time.
+template <typename T>
+void bump(std::atomic<T>& counter, T delta) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
 struct alignas(64) Shard {
   SpinLock lock;
-  std::array<std::vector<std::uint8_t*>, kClassCount> free;  // guarded by lock
+  std::array<std::vector<std::uint8_t*>, kClassCount> free;
+  std::atomic<std::uint32_t> listed{0};  // bit per class with a non-empty list, for others to peek at
   std::atomic<std::uint64_t> allocations{0};
-  std::atomic<std::uint64_t> releases{0};
+  std::atomic<std::uint64_t> releases{0};  // including release(node)
   std::atomic<std::int64_t> requested{0};  // bytes asked for, minus those given back
+  std::atomic<std::int64_t> granules{0};   // granules in live chunks, minus those given back
+};
+
+struct alignas(64) BlockBits {
+  std::atomic<std::uint32_t> live{0};  // bit per granule: a live chunk starts here
 };
 
 struct Arena {
@@ -71,9 +90,9 @@ struct Arena {
   std::size_t carved = 0;               // bytes cut from the start (the bump)
   std::vector<bool> reclaimed;          // per block below `carved`: free again for any class
   std::size_t reclaimedBlocks = 0;
-  // Read on release without the lock; written while no chunk of the arena is live.
-  std::unique_ptr<std::atomic<std::uint64_t>[]> live;   // bit per granule: a live chunk starts here
-  std::unique_ptr<std::atomic<std::uint8_t>[]> classOf;  // class of the chunk starting at a granule
+  // Read on release without the carve lock (see the file comment for who writes them when).
+  std::unique_ptr<BlockBits[]> blocks;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> classOf;
   std::size_t granules = 0;
 
   bool contains(const void* address) const noexcept {
@@ -81,43 +100,42 @@ struct Arena {
     auto* byte = static_cast<const std::uint8_t*>(address);
     return start != nullptr && byte >= start && byte < start + length.load(std::memory_order_acquire);
   }
-  bool anyLive() const noexcept {
-    for (std::size_t word = 0; word < (granules + 63) / 64; ++word)
-      if (live[word].load(std::memory_order_relaxed) != 0) return true;
-    return false;
+  std::size_t granuleOf(const void* chunk) const noexcept {
+    return static_cast<std::size_t>(static_cast<const std::uint8_t*>(chunk) - base.load(std::memory_order_relaxed)) /
+           kGranule;
   }
-  bool liveAt(std::size_t granule) const noexcept {
-    return ((live[granule / 64].load(std::memory_order_relaxed) >> (granule % 64)) & 1U) != 0;
+  std::size_t blockCount() const noexcept { return granules / kGranulesPerBlock; }
+  void setLive(std::size_t granule) noexcept {
+    blocks[granule / kGranulesPerBlock].live.fetch_or(1U << (granule % kGranulesPerBlock), std::memory_order_relaxed);
+  }
+  bool clearLive(std::size_t granule) noexcept {
+    const std::uint32_t bit = 1U << (granule % kGranulesPerBlock);
+    return (blocks[granule / kGranulesPerBlock].live.fetch_and(~bit, std::memory_order_relaxed) & bit) != 0;
   }
   // Whether a live chunk covers any part of `block`: one starting in it, or a multi-block chunk
   // starting in an earlier block.
   bool blockLive(std::size_t block) const noexcept {
     std::size_t start = block;
     while (start > 0 && classOf[start * kGranulesPerBlock].load(std::memory_order_relaxed) == kContinuation) --start;
-    if (start != block) return liveAt(start * kGranulesPerBlock);
-    for (std::size_t granule = block * kGranulesPerBlock; granule < (block + 1) * kGranulesPerBlock; ++granule)
-      if (liveAt(granule)) return true;
+    const std::uint32_t bits = blocks[start].live.load(std::memory_order_relaxed);
+    return start == block ? bits != 0 : (bits & 1U) != 0;
+  }
+  bool anyLive() const noexcept {
+    for (std::size_t block = 0; block < blockCount(); ++block)
+      if (blocks[block].live.load(std::memory_order_relaxed) != 0) return true;
     return false;
   }
-  void setClass(std::size_t firstGranule, std::size_t count, std::uint8_t index) noexcept {
-    for (std::size_t granule = firstGranule; granule < firstGranule + count; ++granule)
-      classOf[granule].store(index, std::memory_order_relaxed);
+  void setClass(std::size_t granule, std::uint8_t index) noexcept {
+    classOf[granule].store(index, std::memory_order_relaxed);
   }
   void clearChunks() noexcept {
-    for (std::size_t word = 0; word < (granules + 63) / 64; ++word) live[word].store(0, std::memory_order_relaxed);
-    setClass(0, granules, kNoClass);
+    for (std::size_t block = 0; block < blockCount(); ++block) blocks[block].live.store(0, std::memory_order_relaxed);
+    for (std::size_t granule = 0; granule < granules; ++granule) setClass(granule, kNoClass);
     carved = 0;
-    reclaimed.assign(granules * kGranule / kBlock, false);
+    reclaimed.assign(blockCount(), false);
     reclaimedBlocks = 0;
   }
 };
-
-std::atomic<std::size_t> nextThreadIndex{0};
-
-std::size_t threadIndex() noexcept {
-  thread_local const std::size_t index = nextThreadIndex.fetch_add(1, std::memory_order_relaxed);
-  return index;
-}
 
 bool fullyHuge(const AllocationReport& report) noexcept {
   return report.mappedSize != 0 &&
@@ -139,17 +157,17 @@ double PoolStats::fragmentation() const noexcept {
 
 class MemoryPool::Impl {
  public:
-  explicit Impl(const MemoryPoolOptions& options) : options_(options) {
+  explicit Impl(const MemoryPoolOptions& options) : options_(options), os_(platform::current()) {
     if (options_.capacity == 0)
       throw Error(ErrorCode::InvalidArgument, "pool capacity 0: expected at least one 2 MiB block");
     if (!isPowerOfTwo(options_.alignment) || options_.alignment < kBlock)
       throw Error(ErrorCode::InvalidArgument, "pool alignment " + std::to_string(options_.alignment) +
                                                   ": expected a power of two of at least 2 MiB");
-    const unsigned cores = std::max(2U, std::thread::hardware_concurrency());
-    shardCount_ = std::min<std::size_t>(std::bit_ceil(cores), 64);
+    shardCount_ = std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(os_.cpuCount(), 1)), kMaxShards);
     shards_ = std::make_unique<Shard[]>(shardCount_);
     std::string why;
-    if (!addArena(alignUp(options_.capacity, kBlock), why)) throw Error(ErrorCode::OutOfMemory, why, {.size = options_.capacity, .node = options_.node});
+    if (!addArena(alignUp(options_.capacity, kBlock), why))
+      throw Error(ErrorCode::OutOfMemory, why, {.size = options_.capacity, .node = options_.node});
     firstReport_ = arenas_[0].memory->report();
     if (options_.trimAfterQuiet.count() > 0) trimmer_ = std::thread([this] { trimWhenQuiet(); });
   }
@@ -175,23 +193,20 @@ class MemoryPool::Impl {
                                    formatBytes(kPoolMaxChunk) + "): allocate it as its own VirtualMemory",
                    {.size = size, .node = options_.node});
     }
-    const auto classBytes = kPoolSizeClasses[static_cast<std::size_t>(index)];
-    const std::uint64_t delta = kOneLive + classBytes / kGranule;
-    const std::uint64_t now = packed_.fetch_add(delta, std::memory_order_acq_rel) + delta;
-    raiseHighWater(now & kGranuleMask);
-
-    Shard& mine = shards_[threadIndex() & (shardCount_ - 1)];
-    std::uint8_t* chunk = pop(mine, static_cast<std::size_t>(index));
-    if (chunk == nullptr) chunk = steal(static_cast<std::size_t>(index));
+    const auto cls = static_cast<std::size_t>(index);
+    Shard& here = shardHere();
+    std::uint8_t* chunk = nullptr;
+    {
+      std::lock_guard lock(here.lock);
+      chunk = takeListed(here, cls, size);
+    }
+    if (chunk == nullptr) chunk = steal(cls, size);
     std::string why;
-    if (chunk == nullptr) chunk = carve(static_cast<std::size_t>(index), mine, why);
+    if (chunk == nullptr) chunk = carve(cls, size, here, why);
     if (chunk == nullptr) {
       failed_.fetch_add(1, std::memory_order_relaxed);
-      dropLive(delta);
       return Error(ErrorCode::OutOfMemory, why, {.size = size, .node = options_.node});
     }
-    mine.allocations.fetch_add(1, std::memory_order_relaxed);
-    mine.requested.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
     return chunk;
   }
 
@@ -200,41 +215,44 @@ class MemoryPool::Impl {
     auto* chunk = static_cast<std::uint8_t*>(pointer);
     Arena* arena = index < 0 || chunk == nullptr ? nullptr : find(chunk);
     if (arena == nullptr) return refuse();
-    const auto classBytes = kPoolSizeClasses[static_cast<std::size_t>(index)];
-    const auto offset = static_cast<std::size_t>(chunk - arena->base.load(std::memory_order_relaxed));
-    if (offset % std::min(classBytes, kBlock) != 0) return refuse();
-    const std::size_t granule = offset / kGranule;
-    if (arena->classOf[granule].load(std::memory_order_relaxed) != index) return refuse();
-    const std::uint64_t bit = std::uint64_t{1} << (granule % 64);
-
-    Shard& mine = shards_[threadIndex() & (shardCount_ - 1)];
+    const auto cls = static_cast<std::size_t>(index);
+    const std::size_t classBytes = kPoolSizeClasses[cls];
+    const std::size_t granule = arena->granuleOf(chunk);
+    if (static_cast<std::size_t>(chunk - arena->base.load(std::memory_order_relaxed)) % std::min(classBytes, kBlock) != 0 ||
+        arena->classOf[granule].load(std::memory_order_relaxed) != index)
+      return refuse();
+    Shard& here = shardHere();
     {
-      std::lock_guard lock(mine.lock);
-      if ((arena->live[granule / 64].fetch_and(~bit, std::memory_order_acq_rel) & bit) == 0) return refuse();
+      std::lock_guard lock(here.lock);
+      if (!arena->clearLive(granule)) return refuse();
       try {
-        mine.free[static_cast<std::size_t>(index)].push_back(chunk);
+        here.free[cls].push_back(chunk);
       } catch (...) {
-        // No room to list it: the chunk stays unlisted until its block is reclaimed or the reset.
+        // No room to list it: it stays unlisted until its block is reclaimed.
       }
+      updateListed(here);
+      bump(here.releases, std::uint64_t{1});
+      bump(here.requested, -static_cast<std::int64_t>(size));
+      bump(here.granules, -static_cast<std::int64_t>(classBytes / kGranule));
     }
-    mine.releases.fetch_add(1, std::memory_order_relaxed);
-    mine.requested.fetch_sub(static_cast<std::int64_t>(size), std::memory_order_relaxed);
-    dropLive(kOneLive + classBytes / kGranule);
+    resetIfOnlyForgottenLeft();
     return true;
   }
 
-  // The spec's release(node): one live chunk is forgotten; it is reclaimed at the reset.
+  // The spec's release(node): one live chunk is given up without naming it; it is reclaimed by
+  // the reset when no reference is left.
   void forgetOne() noexcept {
-    std::uint64_t value = packed_.load(std::memory_order_relaxed);
-    do {
-      if ((value >> kLiveShift) == 0) {
+    {
+      Shard& here = shardHere();
+      std::lock_guard lock(here.lock);
+      if (liveChunks() <= 0) {
         refuse();
         return;
       }
-    } while (!packed_.compare_exchange_weak(value, value - kOneLive, std::memory_order_acq_rel));
-    Shard& mine = shards_[threadIndex() & (shardCount_ - 1)];
-    mine.releases.fetch_add(1, std::memory_order_relaxed);
-    if (((value - kOneLive) >> kLiveShift) == 0) reset();
+      bump(here.releases, std::uint64_t{1});
+    }
+    forgotten_.fetch_add(1, std::memory_order_acq_rel);
+    resetIfOnlyForgottenLeft();
   }
 
   bool owns(const void* address) const noexcept { return find(address) != nullptr; }
@@ -245,22 +263,16 @@ class MemoryPool::Impl {
     const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
     for (std::size_t slot = 1; slot < count; ++slot) {
       Arena& arena = arenas_[slot];
-      if (arena.length.load(std::memory_order_relaxed) == 0 || arena.anyLive()) continue;
-      for (std::size_t shard = 0; shard < shardCount_; ++shard)
-        for (auto& list : shards_[shard].free)
-          std::erase_if(list, [&](std::uint8_t* chunk) { return arena.contains(chunk); });
+      if (!arena.memory || arena.anyLive()) continue;
+      unlistIf([&](std::uint8_t* chunk) { return arena.contains(chunk); });
       given += arena.length.load(std::memory_order_relaxed);
       arena.length.store(0, std::memory_order_release);
       arena.base.store(nullptr, std::memory_order_release);
       arena.memory.reset();
-      arena.live.reset();
-      arena.classOf.reset();
-      arena.granules = 0;
-      arena.carved = 0;
     }
     // The first mapping stays; while nothing is live its pages can go back (not hugetlb ones:
     // a private hugetlb page given back may be gone when touched again, which is SIGBUS).
-    if ((packed_.load(std::memory_order_acquire) >> kLiveShift) == 0) given += arenas_[0].memory->discard();
+    if (liveChunks() == 0) given += arenas_[0].memory->discard();
     if (given != 0) trims_.fetch_add(1, std::memory_order_relaxed);
     return given;
   }
@@ -268,18 +280,21 @@ class MemoryPool::Impl {
   PoolStats stats() const {
     PoolStats out;
     std::int64_t requested = 0;
+    std::int64_t granules = 0;
     for (std::size_t shard = 0; shard < shardCount_; ++shard) {
       Shard& s = shards_[shard];
+      std::lock_guard lock(s.lock);
       out.allocations += s.allocations.load(std::memory_order_relaxed);
       out.releases += s.releases.load(std::memory_order_relaxed);
       requested += s.requested.load(std::memory_order_relaxed);
-      std::lock_guard lock(s.lock);
+      granules += s.granules.load(std::memory_order_relaxed);
       for (std::size_t index = 0; index < kClassCount; ++index) out.freeListed += s.free[index].size() * kPoolSizeClasses[index];
     }
+    out.liveChunks = out.allocations > out.releases ? static_cast<std::size_t>(out.allocations - out.releases) : 0;
     out.requested = static_cast<std::size_t>(std::max<std::int64_t>(0, requested - requestedBase_.load(std::memory_order_relaxed)));
-    const std::uint64_t packed = packed_.load(std::memory_order_relaxed);
-    out.liveChunks = static_cast<std::size_t>(packed >> kLiveShift);
-    out.inUse = static_cast<std::size_t>(packed & kGranuleMask) * kGranule;
+    const auto inUseGranules = std::max<std::int64_t>(0, granules - granulesBase_.load(std::memory_order_relaxed));
+    out.inUse = static_cast<std::size_t>(inUseGranules) * kGranule;
+    raiseHighWater(static_cast<std::uint64_t>(inUseGranules));
     out.highWater = static_cast<std::size_t>(highWater_.load(std::memory_order_relaxed)) * kGranule;
     out.failedAllocations = failed_.load(std::memory_order_relaxed);
     out.invalidReleases = invalid_.load(std::memory_order_relaxed);
@@ -309,11 +324,12 @@ class MemoryPool::Impl {
 
  private:
   using ShardLocks = std::vector<std::unique_lock<SpinLock>>;
-
   struct EverythingLocked {
     std::unique_lock<std::mutex> carve;
     ShardLocks shards;
   };
+
+  Shard& shardHere() const noexcept { return shards_[os_.currentCpu() & (shardCount_ - 1)]; }
 
   ShardLocks lockShards() const {
     ShardLocks locks;
@@ -328,20 +344,30 @@ class MemoryPool::Impl {
     return locks;
   }
 
+  // Exact with every shard lock held; a snapshot otherwise.
+  std::int64_t liveChunks() const noexcept {
+    std::int64_t live = 0;
+    for (std::size_t shard = 0; shard < shardCount_; ++shard)
+      live += static_cast<std::int64_t>(shards_[shard].allocations.load(std::memory_order_relaxed)) -
+              static_cast<std::int64_t>(shards_[shard].releases.load(std::memory_order_relaxed));
+    return live;
+  }
+
+  std::int64_t granulesInUse() const noexcept {
+    std::int64_t granules = 0;
+    for (std::size_t shard = 0; shard < shardCount_; ++shard) granules += shards_[shard].granules.load(std::memory_order_relaxed);
+    return granules - granulesBase_.load(std::memory_order_relaxed);
+  }
+
   bool refuse() noexcept {
     invalid_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
 
-  void raiseHighWater(std::uint64_t granules) noexcept {
+  void raiseHighWater(std::uint64_t granules) const noexcept {
     std::uint64_t seen = highWater_.load(std::memory_order_relaxed);
     while (granules > seen && !highWater_.compare_exchange_weak(seen, granules, std::memory_order_relaxed)) {
     }
-  }
-
-  void dropLive(std::uint64_t delta) noexcept {
-    const std::uint64_t before = packed_.fetch_sub(delta, std::memory_order_acq_rel);
-    if (((before - delta) >> kLiveShift) == 0) reset();
   }
 
   Arena* find(const void* address) const noexcept {
@@ -351,50 +377,64 @@ class MemoryPool::Impl {
     return nullptr;
   }
 
-  // Marks a chunk live. Called under the lock of the list it came from (or the carve lock).
-  void markLive(std::uint8_t* chunk) const noexcept {
+  // Called with shard.lock held, after its lists changed.
+  static void updateListed(Shard& shard) noexcept {
+    std::uint32_t mask = 0;
+    for (std::size_t cls = 0; cls < kClassCount; ++cls)
+      if (!shard.free[cls].empty()) mask |= 1U << cls;
+    shard.listed.store(mask, std::memory_order_relaxed);
+  }
+
+  // Drops listed chunks for which `gone` is true from every shard. All shard locks held.
+  template <typename Predicate>
+  void unlistIf(Predicate gone) noexcept {
+    for (std::size_t shard = 0; shard < shardCount_; ++shard) {
+      for (auto& list : shards_[shard].free) std::erase_if(list, gone);
+      updateListed(shards_[shard]);
+    }
+  }
+
+  // A chunk becomes live: its bit and its shard's counters. Called with `shard`'s lock held.
+  void countGet(Shard& shard, std::uint8_t* chunk, std::size_t cls, std::size_t size) const noexcept {
     Arena* arena = find(chunk);
-    const auto granule = static_cast<std::size_t>(chunk - arena->base.load(std::memory_order_relaxed)) / kGranule;
-    arena->live[granule / 64].fetch_or(std::uint64_t{1} << (granule % 64), std::memory_order_acq_rel);
+    arena->setLive(arena->granuleOf(chunk));
+    bump(shard.allocations, std::uint64_t{1});
+    bump(shard.requested, static_cast<std::int64_t>(size));
+    bump(shard.granules, static_cast<std::int64_t>(kPoolSizeClasses[cls] / kGranule));
   }
 
   // Called with shard.lock held.
-  std::uint8_t* takeListed(Shard& shard, std::size_t index) const noexcept {
-    auto& list = shard.free[index];
+  std::uint8_t* takeListed(Shard& shard, std::size_t cls, std::size_t size) const noexcept {
+    auto& list = shard.free[cls];
     if (list.empty()) return nullptr;
     std::uint8_t* chunk = list.back();
     list.pop_back();
-    markLive(chunk);
+    if (list.empty()) updateListed(shard);
+    countGet(shard, chunk, cls, size);
     return chunk;
   }
 
-  std::uint8_t* pop(Shard& shard, std::size_t index) const noexcept {
-    std::lock_guard lock(shard.lock);
-    return takeListed(shard, index);
-  }
-
-  std::uint8_t* steal(std::size_t index) noexcept {
+  std::uint8_t* steal(std::size_t cls, std::size_t size) noexcept {
     for (std::size_t shard = 0; shard < shardCount_; ++shard) {
       Shard& other = shards_[shard];
-      if (!other.lock.try_lock()) continue;
-      std::uint8_t* chunk = takeListed(other, index);
+      if ((other.listed.load(std::memory_order_relaxed) & (1U << cls)) == 0 || !other.lock.try_lock()) continue;
+      std::uint8_t* chunk = takeListed(other, cls, size);
       other.lock.unlock();
       if (chunk != nullptr) return chunk;
     }
     return nullptr;
   }
 
-  // Cuts a new chunk of class `index` from free space: the uncarved end of a mapping, then blocks
-  // reclaimed from the free lists, then a new mapping.
-  std::uint8_t* carve(std::size_t index, Shard& mine, std::string& why) noexcept {
-    const std::size_t classBytes = kPoolSizeClasses[index];
+  // Cuts a new chunk from free space: the uncarved end of a mapping, then blocks reclaimed from
+  // the free lists, then a new mapping.
+  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why) noexcept {
+    const std::size_t classBytes = kPoolSizeClasses[cls];
     const std::size_t need = std::max(classBytes, kBlock);
     std::lock_guard lock(carveMutex_);
     std::uint8_t* start = nullptr;
     Arena* arena = nullptr;
     bool reclaimedOnce = false;
-    while (start == nullptr) {
-      if (findRoom(need, arena, start)) break;
+    while (!findRoom(need, arena, start)) {
       if (!reclaimedOnce) {
         reclaimedOnce = true;
         if (reclaimFreeBlocks() != 0) continue;
@@ -406,26 +446,26 @@ class MemoryPool::Impl {
         return nullptr;
       }
     }
-    const auto base = arena->base.load(std::memory_order_relaxed);
+    const std::size_t first = arena->granuleOf(start);
     const std::size_t pieces = need / classBytes;
-    const auto firstGranule = static_cast<std::size_t>(start - base) / kGranule;
-    for (std::size_t piece = 0; piece < pieces; ++piece)
-      arena->setClass(firstGranule + piece * (classBytes / kGranule), 1, static_cast<std::uint8_t>(index));
-    for (std::size_t block = 1; block < need / kBlock; ++block)
-      arena->setClass(firstGranule + block * kGranulesPerBlock, 1, kContinuation);
-    markLive(start);
-    if (pieces > 1) {
-      std::lock_guard shardLock(mine.lock);
+    for (std::size_t piece = 0; piece < pieces; ++piece) arena->setClass(first + piece * (classBytes / kGranule), static_cast<std::uint8_t>(cls));
+    for (std::size_t block = 1; block < need / kBlock; ++block) arena->setClass(first + block * kGranulesPerBlock, kContinuation);
+    {
+      // Still under the carve lock, so a reclaim or reset never sees the chunk neither live nor listed.
+      std::lock_guard shardLock(here.lock);
+      countGet(here, start, cls, size);
       try {
-        for (std::size_t piece = pieces - 1; piece > 0; --piece) mine.free[index].push_back(start + piece * classBytes);
+        for (std::size_t piece = pieces - 1; piece > 0; --piece) here.free[cls].push_back(start + piece * classBytes);
       } catch (...) {
-        // Pieces not listed stay unlisted until their block is reclaimed or the pool resets.
+        // Pieces not listed stay unlisted until their block is reclaimed.
       }
+      updateListed(here);
     }
+    raiseHighWater(static_cast<std::uint64_t>(std::max<std::int64_t>(0, granulesInUse())));
     return start;
   }
 
-  // Room for `need` bytes: at the end of a mapping, or a run of reclaimed blocks. Carve lock held.
+  // Room for `need` bytes: a run of reclaimed blocks, or the end of a mapping. Carve lock held.
   bool findRoom(std::size_t need, Arena*& found, std::uint8_t*& start) noexcept {
     const std::size_t blocks = need / kBlock;
     const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
@@ -462,30 +502,33 @@ class MemoryPool::Impl {
   std::size_t reclaimFreeBlocks() noexcept {
     ShardLocks shards = lockShards();
     std::size_t total = 0;
-    const std::size_t perBlock = kBlock / kGranule;
     const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
     for (std::size_t slot = 0; slot < count; ++slot) {
       Arena& arena = arenas_[slot];
       if (!arena.memory) continue;
-      std::size_t found = 0;
       std::vector<bool> free(arena.carved / kBlock);
-      for (std::size_t block = 0; block < free.size(); ++block)
-        free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
+      for (std::size_t block = 0; block < free.size(); ++block) free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
+      std::size_t found = 0;
       for (std::size_t block = 0; block < free.size(); ++block) {
         if (!free[block]) continue;
         arena.reclaimed[block] = true;
-        arena.setClass(block * perBlock, perBlock, kNoClass);
+        for (std::size_t granule = 0; granule < kGranulesPerBlock; ++granule)
+          arena.setClass(block * kGranulesPerBlock + granule, kNoClass);
         ++found;
       }
       if (found == 0) continue;
       const auto* base = arena.base.load(std::memory_order_relaxed);
-      for (std::size_t shard = 0; shard < shardCount_; ++shard)
-        for (auto& list : shards_[shard].free)
-          std::erase_if(list, [&](std::uint8_t* chunk) {
-            return arena.contains(chunk) && arena.reclaimed[static_cast<std::size_t>(chunk - base) / kBlock];
-          });
+      unlistIf([&](std::uint8_t* chunk) {
+        return arena.contains(chunk) && arena.reclaimed[static_cast<std::size_t>(chunk - base) / kBlock];
+      });
       arena.reclaimedBlocks += found;
       total += found;
+      // Free blocks at the end of the carved part join the uncarved rest: one piece again.
+      while (arena.carved != 0 && arena.reclaimed[arena.carved / kBlock - 1]) {
+        arena.reclaimed[arena.carved / kBlock - 1] = false;
+        --arena.reclaimedBlocks;
+        arena.carved -= kBlock;
+      }
     }
     if (total != 0) reclaims_.fetch_add(1, std::memory_order_relaxed);
     return total;
@@ -493,7 +536,9 @@ class MemoryPool::Impl {
 
   // Adds a backing mapping of at least `need` bytes. Called with carveMutex_ held.
   bool grow(std::size_t need, std::string& why) {
-    const std::size_t capacity = currentCapacity();
+    std::size_t capacity = 0;
+    for (std::size_t slot = 0; slot < arenaCount_.load(std::memory_order_relaxed); ++slot)
+      capacity += arenas_[slot].length.load(std::memory_order_relaxed);
     if (!options_.grow) {
       why = "the pool is full (" + formatBytes(capacity) + ") and growth is off";
       return false;
@@ -507,13 +552,6 @@ class MemoryPool::Impl {
     if (!addArena(size, why)) return false;
     growths_.fetch_add(1, std::memory_order_relaxed);
     return true;
-  }
-
-  std::size_t currentCapacity() const noexcept {
-    std::size_t capacity = 0;
-    for (std::size_t slot = 0; slot < arenaCount_.load(std::memory_order_relaxed); ++slot)
-      capacity += arenas_[slot].length.load(std::memory_order_relaxed);
-    return capacity;
   }
 
   bool addArena(std::size_t size, std::string& why) {
@@ -547,7 +585,7 @@ class MemoryPool::Impl {
     }
     Arena& arena = arenas_[slot];
     arena.granules = size / kGranule;
-    arena.live = std::make_unique<std::atomic<std::uint64_t>[]>((arena.granules + 63) / 64);
+    arena.blocks = std::make_unique<BlockBits[]>(arena.blockCount());
     arena.classOf = std::make_unique<std::atomic<std::uint8_t>[]>(arena.granules);
     arena.memory.emplace(std::move(memory).value());
     arena.clearChunks();
@@ -557,22 +595,27 @@ class MemoryPool::Impl {
     return true;
   }
 
-  // Everything is free: forget the free lists and carve from the start again.
+  void resetIfOnlyForgottenLeft() noexcept {
+    if (forgotten_.load(std::memory_order_acquire) != 0 && liveChunks() == 0) reset();
+  }
+
+  // Nothing is live but chunks given up by release(node): everything is free again.
   void reset() noexcept {
     auto locks = lockEverything();
-    const std::uint64_t packed = packed_.load(std::memory_order_acquire);
-    if ((packed >> kLiveShift) != 0) return;  // a get came in first
+    if (liveChunks() != 0 || forgotten_.load(std::memory_order_relaxed) == 0) return;  // changed meanwhile
     std::int64_t requested = 0;
+    std::int64_t granules = 0;
+    unlistIf([](std::uint8_t*) { return true; });
     for (std::size_t shard = 0; shard < shardCount_; ++shard) {
-      for (auto& list : shards_[shard].free) list.clear();
       requested += shards_[shard].requested.load(std::memory_order_relaxed);
+      granules += shards_[shard].granules.load(std::memory_order_relaxed);
     }
     for (std::size_t slot = 0; slot < arenaCount_.load(std::memory_order_relaxed); ++slot)
       if (arenas_[slot].memory) arenas_[slot].clearChunks();
-    // Granules still counted belong to chunks given up with release(node); a get arriving now
-    // adds its own on top, so subtract rather than store.
-    packed_.fetch_sub(packed & kGranuleMask, std::memory_order_acq_rel);
+    // What the counters still hold belongs to the forgotten chunks.
     requestedBase_.store(requested, std::memory_order_relaxed);
+    granulesBase_.store(granules, std::memory_order_relaxed);
+    forgotten_.store(0, std::memory_order_relaxed);
     resets_.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -597,15 +640,17 @@ class MemoryPool::Impl {
   }
 
   MemoryPoolOptions options_;
+  platform::Platform& os_;
   AllocationReport firstReport_;
   std::array<Arena, kMaxArenas> arenas_;
   std::atomic<std::size_t> arenaCount_{0};
   mutable std::mutex carveMutex_;
   std::unique_ptr<Shard[]> shards_;
   std::size_t shardCount_ = 0;
-  std::atomic<std::uint64_t> packed_{0};
-  std::atomic<std::uint64_t> highWater_{0};
+  mutable std::atomic<std::uint64_t> highWater_{0};
   std::atomic<std::int64_t> requestedBase_{0};
+  std::atomic<std::int64_t> granulesBase_{0};
+  std::atomic<std::uint64_t> forgotten_{0};  // chunks given up by release(node) since the last reset
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> invalid_{0};
   std::atomic<std::uint64_t> resets_{0};

@@ -4,10 +4,12 @@
 // A MemoryPool hands out chunks of fixed size classes (64 KiB .. 64 MiB, powers of two) from one
 // or more backing VirtualMemory mappings ("arenas"). Chunks below 2 MiB are cut from whole 2 MiB
 // blocks, so every chunk is aligned to its size (up to 2 MiB) and a 2 MiB scratchpad is exactly
-// one huge page. Released chunks go to per-thread-sharded free lists of their class and are
-// reused; when the last chunk is released, the pool resets (everything is free again in one
-// piece). It is safe to use from many threads: the hot path takes only the calling thread's
-// shard lock and updates one atomic word.
+// one huge page. Released chunks go to free lists of their class, sharded by CPU, and are
+// reused; when a request finds no room, every 2 MiB block without a live chunk is taken back
+// from the lists, so a pool whose chunks all came back is one piece again. Chunks given up with
+// the spec's release(node) are reclaimed by a reset when the last reference goes. It is safe to
+// use from many threads: the hot path takes only the shard lock of the CPU it runs on and
+// touches no cache line that another CPU's get or release writes.
 #pragma once
 
 #include <xmem/error.h>
@@ -71,7 +73,7 @@ struct PoolStats {
   std::size_t arenas = 0;          ///< backing mappings
   std::size_t inUse = 0;           ///< bytes in live chunks (class sizes)
   std::size_t requested = 0;       ///< bytes callers asked for in live chunks (<= inUse)
-  std::size_t highWater = 0;       ///< most bytes ever in use at once
+  std::size_t highWater = 0;       ///< most bytes in use at once, sampled when the pool carves or reports
   std::size_t carved = 0;          ///< bytes in chunks, live or listed (the rest is free for any class)
   std::size_t freeListed = 0;      ///< bytes in free lists, reusable only by their own class
   std::size_t liveChunks = 0;
@@ -79,7 +81,7 @@ struct PoolStats {
   std::uint64_t releases = 0;      ///< including release(node)
   std::uint64_t failedAllocations = 0;
   std::uint64_t invalidReleases = 0;  ///< release() of something that is not a live chunk
-  std::uint64_t resets = 0;
+  std::uint64_t resets = 0;        ///< resets after release(node) gave up the last reference
   std::uint64_t growths = 0;
   std::uint64_t trims = 0;
   std::uint64_t reclaims = 0;      ///< times free blocks were taken back from the size-class lists

@@ -109,6 +109,11 @@ class Platform {
   virtual Status query(const void* address, std::size_t length, RangeUsage& out) noexcept = 0;
   /// The node of the CPU the calling thread runs on; 0 where the platform cannot tell.
   virtual std::uint32_t currentNode() noexcept = 0;
+  /// The CPU the calling thread runs on now (it may move at any time); 0 where unknown. Cheap:
+  /// pools call it on every get and release to pick a shard.
+  virtual std::uint32_t currentCpu() noexcept = 0;
+  /// CPUs the system has configured (an upper bound for currentCpu() + 1).
+  virtual std::uint32_t cpuCount() noexcept = 0;
 };
 
 /// The platform in use: the real one for this OS unless a test installed another.

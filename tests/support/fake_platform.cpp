@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <thread>
 
 namespace xmem::testing {
 namespace {
@@ -267,6 +269,11 @@ platform::Status FakePlatform::populate(void* address, std::size_t length) noexc
   if (switches.failPopulateOfPageSize.count(mapping->hugePageSize) != 0) return {EFAULT};
   mapping->populatedBytes += length;
   return {};
+}
+
+std::uint32_t FakePlatform::currentCpu() noexcept {
+  // Threads spread over the fake's CPUs by their identity, as a scheduler would.
+  return static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % 4);
 }
 
 platform::Status FakePlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {

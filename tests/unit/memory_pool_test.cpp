@@ -169,7 +169,7 @@ TEST_F(Pool, FreeBlocksOfOneClassServeAnotherWhenThePoolIsFull) {
   pool.deallocate(last, 2 * MiB);
 }
 
-TEST_F(Pool, TheLastReleaseResetsThePool) {
+TEST_F(Pool, APoolWhoseChunksAllCameBackIsOnePieceAgain) {
   install();
   MemoryPool pool(options(16 * MiB));
   auto* first = pool.allocate(2 * MiB);
@@ -177,13 +177,16 @@ TEST_F(Pool, TheLastReleaseResetsThePool) {
   auto* big = pool.allocate(4 * MiB);
   pool.deallocate(small, 256 * KiB);
   pool.deallocate(first, 2 * MiB);
-  EXPECT_EQ(pool.stats().resets, 0U);
   pool.deallocate(big, 4 * MiB);
+  EXPECT_EQ(pool.stats().resets, 0U) << "no eager reset: the free lists keep serving";
+  EXPECT_EQ(pool.allocate(2 * MiB), first) << "a released chunk is reused first";
+  pool.deallocate(first, 2 * MiB);
+  auto whole = pool.tryAllocate(16 * MiB);
+  ASSERT_TRUE(whole.ok()) << whole.error().what();
+  EXPECT_EQ(whole.value(), first) << "the whole pool in one piece, from its base";
   auto stats = pool.stats();
-  EXPECT_EQ(stats.resets, 1U);
-  EXPECT_EQ(stats.carved, 0U);
-  EXPECT_EQ(stats.freeListed, 0U) << "one piece again, not class lists";
-  EXPECT_EQ(pool.allocate(8 * MiB), first) << "carving starts again at the base";
+  EXPECT_EQ(stats.reclaims, 1U);
+  EXPECT_EQ(stats.freeListed, 0U);
 }
 
 TEST_F(Pool, SpecReferenceCountedRelease) {

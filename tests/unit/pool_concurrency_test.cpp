@@ -82,7 +82,6 @@ TEST(PoolConcurrency, AMillionOperationsOnBothCores) {
   EXPECT_EQ(stats.inUse, 0U);
   EXPECT_EQ(stats.invalidReleases, 0U);
   EXPECT_LE(stats.highWater, 2 * kHeldPerThread * 4 * MiB * std::max(2U, std::thread::hardware_concurrency()));
-  EXPECT_GE(stats.resets, 1U) << "the pool emptied at least at the end";
 }
 
 TEST(PoolConcurrency, NumaPoolWithFallbackUnderLoad) {

@@ -4,6 +4,7 @@
 #include "platform/linux/proc_parsers.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
 #include <sys/mman.h>
@@ -368,6 +369,17 @@ class LinuxPlatform final : public Platform {
     } catch (...) {
       return Status{ENOMEM};
     }
+  }
+
+  // glibc reads the CPU from the thread's rseq area (or the vDSO): no system call.
+  std::uint32_t currentCpu() noexcept override {
+    int cpu = ::sched_getcpu();
+    return cpu < 0 ? 0 : static_cast<std::uint32_t>(cpu);
+  }
+
+  std::uint32_t cpuCount() noexcept override {
+    long count = ::sysconf(_SC_NPROCESSORS_CONF);
+    return count < 1 ? 1 : static_cast<std::uint32_t>(count);
   }
 
   std::uint32_t currentNode() noexcept override {
