@@ -200,9 +200,12 @@ class MemoryPool::Impl {
       std::lock_guard lock(here.lock);
       chunk = takeListed(here, cls, size);
     }
-    if (chunk == nullptr) chunk = steal(cls, size);
+    // Fresh space before another CPU's free chunks (sharing a block between CPUs shares its
+    // cache line of live bits), and those before reclaiming or growing.
     std::string why;
-    if (chunk == nullptr) chunk = carve(cls, size, here, why);
+    if (chunk == nullptr) chunk = carve(cls, size, here, why, /*reclaimOrGrow=*/false);
+    if (chunk == nullptr) chunk = steal(cls, size);
+    if (chunk == nullptr) chunk = carve(cls, size, here, why, /*reclaimOrGrow=*/true);
     if (chunk == nullptr) {
       failed_.fetch_add(1, std::memory_order_relaxed);
       return Error(ErrorCode::OutOfMemory, why, {.size = size, .node = options_.node});
@@ -425,9 +428,9 @@ class MemoryPool::Impl {
     return nullptr;
   }
 
-  // Cuts a new chunk from free space: the uncarved end of a mapping, then blocks reclaimed from
-  // the free lists, then a new mapping.
-  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why) noexcept {
+  // Cuts a new chunk from free space: the uncarved end of a mapping, then (when allowed) blocks
+  // reclaimed from the free lists, then a new mapping.
+  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why, bool reclaimOrGrow) noexcept {
     const std::size_t classBytes = kPoolSizeClasses[cls];
     const std::size_t need = std::max(classBytes, kBlock);
     std::lock_guard lock(carveMutex_);
@@ -435,6 +438,7 @@ class MemoryPool::Impl {
     Arena* arena = nullptr;
     bool reclaimedOnce = false;
     while (!findRoom(need, arena, start)) {
+      if (!reclaimOrGrow) return nullptr;
       if (!reclaimedOnce) {
         reclaimedOnce = true;
         if (reclaimFreeBlocks() != 0) continue;
