@@ -1,4 +1,5 @@
 #include <xmem/memory_pool.h>
+#include <xmem/numa_memory_pool.h>
 #include <xmem/system_info.h>
 #include <xmem/virtual_memory.h>
 
@@ -130,7 +131,17 @@ class Allocation {
       return false;
     }
     const std::uint32_t node = options_.node.value_or(os_.currentNode());
-    std::uint8_t* chunk = pool->get(options_.size, node);
+    std::uint8_t* chunk = nullptr;
+    std::uint32_t servedBy = node;
+    if (auto* numa = dynamic_cast<NumaMemoryPool*>(pool.get())) {
+      // A node-aware pool may serve from a nearer node when this one is full: say which.
+      if (auto served = numa->tryAllocate(options_.size, node); served.ok()) {
+        chunk = served.value().address;
+        servedBy = served.value().node;
+      }
+    } else {
+      chunk = pool->get(options_.size, node);
+    }
     if (chunk == nullptr) {
       report_.decisions.push_back("pool: cannot serve " + formatBytes(options_.size) + " on node " +
                                   std::to_string(node));
@@ -149,8 +160,10 @@ class Allocation {
     out.poolNode_ = node;
     report_.mappedSize = chunkSize != 0 ? chunkSize : options_.size;
     report_.segments.push_back({0, report_.mappedSize, PageKind::Pool, huge ? kHugePageSize : info_->basePageSize});
+    report_.node = servedBy;
     report_.decisions.push_back(std::string("pool: ") + formatBytes(options_.size) + " on node " +
-                                std::to_string(node) + (huge ? " (huge pages)" : " (base pages)"));
+                                std::to_string(servedBy) + (servedBy != node ? " (node " + std::to_string(node) + " was full)" : "") +
+                                (huge ? " (huge pages)" : " (base pages)"));
     if (options_.lock != LockPolicy::None || options_.prefaultThreads != 0)
       report_.decisions.push_back("pool: locking and pre-faulting are the pool's own settings");
     out.flags_.set(VirtualMemory::FLAG_EXTERNAL);

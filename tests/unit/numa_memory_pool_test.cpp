@@ -3,6 +3,7 @@
 #include "support/fake_platform.h"
 
 #include <xmem/numa_memory_pool.h>
+#include <xmem/virtual_memory.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -115,6 +116,28 @@ TEST_F(NumaPool, UnknownNodeAndBadSizeAreErrors) {
   EXPECT_EQ(zero.error().code(), ErrorCode::InvalidArgument) << "a bad size is not retried on other nodes";
   EXPECT_EQ(pool.stats()[1].created, false);
   EXPECT_EQ(pool.get(2 * MiB, 5), nullptr);
+}
+
+TEST_F(NumaPool, VirtualMemoryReportsTheNodeThatServedIt) {
+  install(2);
+  auto pool = std::make_shared<NumaMemoryPool>(options(8 * MiB), twoNodes());
+  auto previous = setGlobalPool(pool);
+  VirtualMemoryOptions o;
+  o.size = 4 * MiB;
+  o.usePool = true;
+  o.node = 0;
+  {
+    VirtualMemory first(o);
+    EXPECT_EQ(first.report().node, 0U);
+    VirtualMemory second(o);  // node 0 is full now
+    EXPECT_EQ(second.report().node, 1U);
+    EXPECT_TRUE(pool->poolOf(1)->owns(second.data()));
+    std::string decisions;
+    for (const auto& line : second.report().decisions) decisions += line;
+    EXPECT_THAT(decisions, HasSubstr("on node 1 (node 0 was full)"));
+  }
+  EXPECT_EQ(pool->poolOf(1)->stats().liveChunks, 0U) << "given back to the node that served it";
+  setGlobalPool(previous);
 }
 
 TEST_F(NumaPool, SpecInterface) {
