@@ -4,7 +4,9 @@
 #include <xmem/error.h>
 #include <xmem/memory_pool.h>
 #include <xmem/numa_memory_pool.h>
+#include <xmem/planner.h>
 #include <xmem/pool_resource.h>
+#include <xmem/profiles.h>
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
 #include <xmem/types.h>

@@ -104,4 +104,30 @@ nlohmann::json toJson(const AllocationReport& report) {
   };
 }
 
+nlohmann::json toJson(const MemoryPlan& plan) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& node : plan.nodes)
+    nodes.push_back({{"node", node.node},
+                     {"threads", node.threads},
+                     {"dataset", node.dataset},
+                     {"cache", node.cache},
+                     {"scratchpads", node.scratchpads},
+                     {"jit", node.jit},
+                     {"shared", node.shared()},
+                     {"total", node.total()},
+                     {"need", {{"1g_pages", node.need.oneGbPages}, {"2m_pages", node.need.twoMbPages}}},
+                     {"free", {{"1g_pages", node.free1G.free}, {"2m_pages", node.free2M.free}}},
+                     {"missing", {{"1g_pages", node.missing.oneGbPages}, {"2m_pages", node.missing.twoMbPages}}}});
+  return {{"profile", plan.profile->name},
+          {"threads", plan.options.threads},
+          {"huge_pages", plan.options.hugePages},
+          {"1g_pages", plan.options.oneGbPages},
+          {"nodes", nodes},
+          {"total", plan.total()},
+          {"shared", plan.shared()},
+          {"satisfied", plan.satisfied()},
+          {"commands", plan.commands},
+          {"notes", plan.notes}};
+}
+
 }  // namespace xmem::cli

@@ -1,6 +1,7 @@
 // JSON forms of xmem's reports, for `--json` and for anything that serves them.
 #pragma once
 
+#include <xmem/planner.h>
 #include <xmem/system_info.h>
 #include <xmem/virtual_memory.h>
 
@@ -10,5 +11,6 @@ namespace xmem::cli {
 
 nlohmann::json toJson(const SystemInfo& info);
 nlohmann::json toJson(const AllocationReport& report);
+nlohmann::json toJson(const MemoryPlan& plan);
 
 }  // namespace xmem::cli

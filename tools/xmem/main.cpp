@@ -1,5 +1,6 @@
 // The xmem command: a thin face over the library.
 #include "info_command.h"
+#include "plan_command.h"
 
 #include <xmem/error.h>
 #include <xmem/version.h>
@@ -7,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string>
 
 int main(int argc, char** argv) {
   CLI::App app{"xmem - huge-page and NUMA-aware memory for latency-bound programs such as RandomX miners.\n"
@@ -14,6 +16,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", XMEM_VERSION);
   app.require_subcommand(1);
   xmem::cli::addInfoCommand(app);
+  xmem::cli::addPlanCommand(app);
+  // CLI11 would only say "a subcommand is required"; name the word that is not one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const auto* command : app.get_subcommands({})) {
+      known += (known.empty() ? "" : ", ") + command->get_name();
+      found = found || command->get_name() == argv[1];
+    }
+    if (!found) {
+      std::cerr << "xmem: unknown command '" << argv[1] << "': expected one of " << known << "\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,0 +1,62 @@
+// The planner: what a profile with a number of worker threads needs on this machine, node by
+// node, which huge pages that takes, what is free now, what is missing and how to get it.
+#pragma once
+
+#include <xmem/profiles.h>
+#include <xmem/system_info.h>
+#include <xmem/topology.h>
+#include <xmem/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace xmem {
+
+struct PlanOptions {
+  unsigned threads = 1;
+  bool hugePages = true;   ///< plan 2 MiB pages (otherwise nothing explicit is needed)
+  bool oneGbPages = true;  ///< put the dataset on 1 GiB pages when the profile does
+};
+
+/// The page counts one node needs for its share.
+struct PageNeed {
+  std::uint64_t oneGbPages = 0;
+  std::uint64_t twoMbPages = 0;
+};
+
+struct NodeRequirement {
+  std::uint32_t node = 0;
+  unsigned threads = 0;
+  std::size_t dataset = 0;
+  std::size_t cache = 0;
+  std::size_t scratchpads = 0;  ///< threads x scratchpad
+  std::size_t jit = 0;          ///< threads x JIT buffer
+  PageNeed need;                ///< with the options' page sizes
+  HugePageCounts free1G;        ///< on this node now
+  HugePageCounts free2M;
+  PageNeed missing;             ///< need beyond what is free now
+
+  /// Dataset + cache: XMRig's "allocated 2336 MB (2080+256)" per node.
+  std::size_t shared() const noexcept { return dataset + cache; }
+  std::size_t total() const noexcept { return dataset + cache + scratchpads + jit; }
+};
+
+struct MemoryPlan {
+  const MemoryProfile* profile = nullptr;
+  PlanOptions options;
+  std::vector<NodeRequirement> nodes;  ///< nodes with threads only
+  std::vector<std::string> commands;   ///< what would reserve the missing pages (root)
+  std::vector<std::string> notes;
+
+  std::size_t total() const noexcept;
+  std::size_t shared() const noexcept;
+  bool satisfied() const noexcept;     ///< nothing is missing
+};
+
+/// Threads go to nodes in proportion to their CPUs (evenly when the topology has no CPUs).
+/// Throws Error when threads is 0.
+MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, const Topology& topology,
+                      const SystemInfo& machine);
+
+}  // namespace xmem

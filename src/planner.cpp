@@ -1,0 +1,121 @@
+#include <xmem/error.h>
+#include <xmem/planner.h>
+#include <xmem/types.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace xmem {
+namespace {
+
+std::uint64_t pagesFor(std::size_t bytes, std::size_t pageSize) { return (bytes + pageSize - 1) / pageSize; }
+
+// Largest-remainder split of `threads` over nodes in proportion to `weights`.
+std::vector<unsigned> spread(unsigned threads, const std::vector<std::size_t>& weights) {
+  const std::size_t total = std::accumulate(weights.begin(), weights.end(), std::size_t{0});
+  std::vector<unsigned> shares(weights.size(), 0);
+  std::vector<std::pair<double, std::size_t>> remainders;
+  unsigned given = 0;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const double exact = total == 0 ? static_cast<double>(threads) / static_cast<double>(weights.size())
+                                    : static_cast<double>(threads) * static_cast<double>(weights[i]) / static_cast<double>(total);
+    shares[i] = static_cast<unsigned>(exact);
+    given += shares[i];
+    remainders.emplace_back(exact - shares[i], i);
+  }
+  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = 0; given < threads; ++i, ++given) ++shares[remainders[i % remainders.size()].second];
+  return shares;
+}
+
+HugePageCounts countsOn(const SystemInfo& machine, std::size_t pageSize, std::uint32_t node) {
+  const auto* size = machine.hugePages(pageSize);
+  if (size == nullptr) return {};
+  auto found = size->nodes.find(node);
+  return found == size->nodes.end() ? HugePageCounts{} : found->second;
+}
+
+std::string reserveCommand(std::uint32_t node, std::size_t pageSize, std::uint64_t more, std::uint64_t total) {
+  const std::string size = pageSize == kOneGbPageSize ? "1G" : "2M";
+  return "xmem reserve --node " + std::to_string(node) + " --page-size " + size + " --count " + std::to_string(more) +
+         "   # or: echo " + std::to_string(total + more) + " > /sys/devices/system/node/node" + std::to_string(node) +
+         "/hugepages/hugepages-" + std::to_string(pageSize / KiB) + "kB/nr_hugepages";
+}
+
+}  // namespace
+
+std::size_t MemoryPlan::total() const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& node : nodes) bytes += node.total();
+  return bytes;
+}
+
+std::size_t MemoryPlan::shared() const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& node : nodes) bytes += node.shared();
+  return bytes;
+}
+
+bool MemoryPlan::satisfied() const noexcept {
+  return std::all_of(nodes.begin(), nodes.end(), [](const NodeRequirement& node) {
+    return node.missing.oneGbPages == 0 && node.missing.twoMbPages == 0;
+  });
+}
+
+MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, const Topology& topology,
+                      const SystemInfo& machine) {
+  if (options.threads == 0) throw Error(ErrorCode::InvalidArgument, "threads 0: expected at least 1 worker thread");
+  MemoryPlan plan;
+  plan.profile = &profile;
+  plan.options = options;
+
+  bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && profile.datasetSize >= kOneGbPageSize;
+  if (oneGb && (!machine.cpuHasOneGbPages || machine.hugePages(kOneGbPageSize) == nullptr)) {
+    oneGb = false;
+    plan.notes.push_back(!machine.cpuHasOneGbPages ? "this CPU has no 1 GiB pages: the dataset is planned on 2 MiB pages"
+                                                   : "this kernel offers no 1 GiB pages (boot with hugepagesz=1G): the "
+                                                     "dataset is planned on 2 MiB pages");
+  }
+  plan.options.oneGbPages = oneGb;
+
+  std::vector<std::size_t> weights;
+  for (const auto& node : topology.nodes()) weights.push_back(node.cpus.size());
+  const auto shares = spread(options.threads, weights);
+
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    if (shares[i] == 0) continue;  // like XMRig: no dataset on a node without workers
+    NodeRequirement node;
+    node.node = topology.nodes()[i].id;
+    node.threads = shares[i];
+    node.dataset = profile.datasetSize;
+    node.cache = profile.cacheSize;
+    node.scratchpads = std::size_t{shares[i]} * profile.scratchpadSize;
+    node.jit = std::size_t{shares[i]} * profile.jitSize;
+    if (options.hugePages) {
+      const std::size_t onGigabytePages = oneGb ? alignDown(node.dataset, kOneGbPageSize) : 0;
+      node.need.oneGbPages = onGigabytePages / kOneGbPageSize;
+      // Each part is its own mapping (or pool), so each rounds up to whole pages by itself.
+      node.need.twoMbPages = pagesFor(node.dataset - onGigabytePages, kHugePageSize) +
+                             pagesFor(node.cache, kHugePageSize) + pagesFor(node.scratchpads, kHugePageSize) +
+                             pagesFor(node.jit, kHugePageSize);
+    }
+    node.free1G = countsOn(machine, kOneGbPageSize, node.node);
+    node.free2M = countsOn(machine, kHugePageSize, node.node);
+    node.missing.oneGbPages = node.need.oneGbPages > node.free1G.free ? node.need.oneGbPages - node.free1G.free : 0;
+    node.missing.twoMbPages = node.need.twoMbPages > node.free2M.free ? node.need.twoMbPages - node.free2M.free : 0;
+    // 1 GiB pages first: they need long runs of free memory, which 2 MiB reservations break up.
+    if (node.missing.oneGbPages != 0)
+      plan.commands.push_back(reserveCommand(node.node, kOneGbPageSize, node.missing.oneGbPages, node.free1G.total));
+    if (node.missing.twoMbPages != 0)
+      plan.commands.push_back(reserveCommand(node.node, kHugePageSize, node.missing.twoMbPages, node.free2M.total));
+    plan.nodes.push_back(node);
+  }
+  if (oneGb && !plan.satisfied())
+    plan.notes.push_back("if the kernel cannot find free 1 GiB pages at run time (memory fragmented), reserve them at "
+                         "boot: hugepagesz=1G hugepages=N on the kernel command line");
+  if (!options.hugePages)
+    plan.notes.push_back("huge pages off: nothing to reserve; transparent huge pages still apply where the kernel allows");
+  return plan;
+}
+
+}  // namespace xmem

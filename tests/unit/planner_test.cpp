@@ -1,0 +1,124 @@
+#include <xmem/error.h>
+#include <xmem/planner.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace xmem {
+namespace {
+
+using ::testing::HasSubstr;
+
+Topology nodesWithCpus(std::uint32_t count, std::uint32_t cpusEach) {
+  std::vector<Topology::Node> nodes;
+  std::vector<std::vector<std::uint32_t>> distances(count, std::vector<std::uint32_t>(count, 21));
+  for (std::uint32_t id = 0; id < count; ++id) {
+    Topology::Node node{id, {}, 64 * GiB};
+    for (std::uint32_t cpu = 0; cpu < cpusEach; ++cpu) node.cpus.push_back(id * cpusEach + cpu);
+    nodes.push_back(node);
+    distances[id][id] = 10;
+  }
+  return Topology(nodes, distances);
+}
+
+// A machine with 1 GiB support and the given free pages on every node.
+SystemInfo machine(std::uint32_t nodes, std::uint64_t free2M, std::uint64_t free1G) {
+  SystemInfo info;
+  info.cpuHasOneGbPages = true;
+  for (auto [size, free] : {std::pair{kHugePageSize, free2M}, std::pair{kOneGbPageSize, free1G}}) {
+    HugePageSizeInfo entry;
+    entry.pageSize = size;
+    for (std::uint32_t node = 0; node < nodes; ++node) entry.nodes[node] = {free, free, 0, 0, 0};
+    info.hugePageSizes.push_back(entry);
+  }
+  return info;
+}
+
+TEST(Planner, SpecExampleSixteenThreadsOneSocket) {
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 16}, nodesWithCpus(1, 16), machine(1, 0, 0));
+  ASSERT_EQ(plan.nodes.size(), 1U);
+  const auto& node = plan.nodes[0];
+  EXPECT_EQ(node.threads, 16U);
+  // The spec's 2336 MB is dataset + cache (2080 + 256, as XMRig prints it); it counts the dataset
+  // as 2048 MiB and adds the scratchpads, which lands on the same figure.
+  EXPECT_EQ(node.shared(), 2336 * MiB);
+  EXPECT_EQ(node.scratchpads, 32 * MiB);
+  EXPECT_EQ(node.jit, 1 * MiB);
+  EXPECT_EQ(node.total(), 2369 * MiB);
+  // 2 x 1 GiB + (16 dataset + 128 cache + 16 scratchpad + 1 JIT) x 2 MiB.
+  EXPECT_EQ(node.need.oneGbPages, 2U);
+  EXPECT_EQ(node.need.twoMbPages, 161U);
+  EXPECT_EQ(node.missing.twoMbPages, 161U);
+  ASSERT_EQ(plan.commands.size(), 2U);
+  EXPECT_THAT(plan.commands[0], HasSubstr("xmem reserve --node 0 --page-size 1G --count 2"));
+  EXPECT_THAT(plan.commands[1], HasSubstr("echo 161 > /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"));
+}
+
+TEST(Planner, SpecExampleThirtyTwoThreadsTwoSockets) {
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 32}, nodesWithCpus(2, 16), machine(2, 0, 0));
+  ASSERT_EQ(plan.nodes.size(), 2U);
+  EXPECT_EQ(plan.nodes[0].threads, 16U);
+  EXPECT_EQ(plan.nodes[1].threads, 16U);
+  EXPECT_EQ(plan.shared(), 4672 * MiB) << "2336 per node, one dataset per node";
+  EXPECT_EQ(plan.nodes[1].shared(), 2336 * MiB);
+}
+
+TEST(Planner, TwoMegabytePagesOnlyAndWhatIsFree) {
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 2, .oneGbPages = false}, nodesWithCpus(1, 2),
+                         machine(1, 1200, 0));
+  const auto& node = plan.nodes[0];
+  EXPECT_EQ(node.need.oneGbPages, 0U);
+  EXPECT_EQ(node.need.twoMbPages, 1040U + 128U + 2U + 1U);
+  EXPECT_EQ(node.missing.twoMbPages, 0U) << "1200 are free";
+  EXPECT_TRUE(plan.satisfied());
+  EXPECT_TRUE(plan.commands.empty());
+}
+
+TEST(Planner, ThreadsFollowCpusAndEmptyNodesGetNothing) {
+  // Node 0 has 12 CPUs, node 1 has 4: 8 threads split 6 + 2.
+  std::vector<Topology::Node> nodes{{0, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 0}, {1, {12, 13, 14, 15}, 0}};
+  Topology topology(nodes, {{10, 21}, {21, 10}});
+  auto plan = planMemory(*findProfile("cn/0"), {.threads = 8}, topology, machine(2, 0, 0));
+  ASSERT_EQ(plan.nodes.size(), 2U);
+  EXPECT_EQ(plan.nodes[0].threads, 6U);
+  EXPECT_EQ(plan.nodes[1].threads, 2U);
+  EXPECT_EQ(plan.nodes[0].dataset, 0U);
+  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 6U);
+
+  auto one = planMemory(*findProfile("rx/0"), {.threads = 1}, topology, machine(2, 0, 0));
+  ASSERT_EQ(one.nodes.size(), 1U) << "no dataset on a node without workers";
+  EXPECT_EQ(one.nodes[0].node, 0U);
+}
+
+TEST(Planner, FourNodesWithoutCpuInformationShareEvenly) {
+  auto topology = Topology::fromDistances({0, 1, 2, 3}, {{10, 30, 20, 40}, {30, 10, 40, 20}, {20, 40, 10, 30}, {40, 20, 30, 10}});
+  auto plan = planMemory(*findProfile("rx/wow"), {.threads = 6}, topology, machine(4, 0, 0));
+  ASSERT_EQ(plan.nodes.size(), 4U);
+  std::vector<unsigned> threads;
+  for (const auto& node : plan.nodes) threads.push_back(node.threads);
+  EXPECT_EQ(threads, (std::vector<unsigned>{2, 2, 1, 1}));
+  EXPECT_EQ(plan.nodes[0].scratchpads, 2 * MiB) << "rx/wow: 1 MiB per thread";
+}
+
+TEST(Planner, WithoutOneGigabyteSupportTheDatasetGoesOnTwoMegabytePages) {
+  auto info = machine(1, 0, 0);
+  info.cpuHasOneGbPages = false;
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 1}, nodesWithCpus(1, 1), info);
+  EXPECT_EQ(plan.nodes[0].need.oneGbPages, 0U);
+  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 1040U + 128U + 1U + 1U);
+  EXPECT_THAT(plan.notes.front(), HasSubstr("no 1 GiB pages"));
+}
+
+TEST(Planner, ProfilesAndErrors) {
+  EXPECT_EQ(findProfile("RX/0"), findProfile("rx/0"));
+  EXPECT_EQ(findProfile("nope"), nullptr);
+  EXPECT_THAT(profileNames(), HasSubstr("rx/0, rx/light"));
+  EXPECT_EQ(findProfile("cn-pico/0")->scratchpadSize, 256 * KiB);
+  EXPECT_EQ(findProfile("cn-heavy/0")->scratchpadSize, 4 * MiB);
+  EXPECT_EQ(findProfile("rx/arq")->scratchpadSize, 256 * KiB);
+  EXPECT_EQ(findProfile("rx/light")->datasetSize, 0U);
+  EXPECT_THROW(planMemory(*findProfile("rx/0"), {.threads = 0}, nodesWithCpus(1, 1), machine(1, 0, 0)), Error);
+}
+
+}  // namespace
+}  // namespace xmem

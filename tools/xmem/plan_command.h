@@ -1,0 +1,23 @@
+// `xmem plan`: what a profile with N worker threads needs on this machine, node by node.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <iosfwd>
+#include <string>
+
+namespace xmem::cli {
+
+struct PlanCommandOptions {
+  std::string profile = "rx/0";
+  unsigned threads = 0;  ///< 0: one per CPU
+  bool noOneGbPages = false;
+  bool noHugePages = false;
+  bool json = false;
+};
+
+/// Writes the plan; returns the exit code (0: nothing missing or missing pages listed, 2: bad input).
+int runPlan(const PlanCommandOptions& options, std::ostream& out, std::ostream& err);
+void addPlanCommand(CLI::App& app);
+
+}  // namespace xmem::cli
