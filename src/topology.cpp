@@ -2,6 +2,9 @@
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
 
+#include "platform/platform.h"
+#include "topology_hwloc.h"
+
 #include <algorithm>
 #include <numeric>
 #include <set>
@@ -47,6 +50,12 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
 }
 
 Topology Topology::fromSystem() {
+  // hwloc first; the kernel's own files when hwloc cannot tell.
+  if (auto found = topologyFromHwloc()) return std::move(*found);
+  return fromKernel();
+}
+
+Topology Topology::fromKernel() {
   auto info = SystemInfo::get();
   std::vector<Node> nodes;
   std::vector<std::vector<std::uint32_t>> distances;
@@ -78,6 +87,34 @@ std::size_t Topology::indexOf(std::uint32_t id) const {
 
 std::uint32_t Topology::distance(std::uint32_t from, std::uint32_t to) const {
   return distances_[indexOf(from)][indexOf(to)];
+}
+
+std::optional<std::uint32_t> Topology::nodeOfCpu(std::uint32_t cpu) const noexcept {
+  for (const auto& node : nodes_)
+    if (std::find(node.cpus.begin(), node.cpus.end(), cpu) != node.cpus.end()) return node.id;
+  return std::nullopt;
+}
+
+ThreadBinding bindThreadToCpu(std::uint32_t cpu, bool pinToCpu, const Topology& topology) {
+  ThreadBinding binding;
+  binding.cpu = cpu;
+  auto node = topology.nodeOfCpu(cpu);
+  if (!node) throw Error(ErrorCode::InvalidArgument, "CPU " + std::to_string(cpu) + " is on no NUMA node of this topology");
+  binding.node = *node;
+  auto& os = platform::current();
+  if (auto status = os.bindThreadMemory({NumaPolicy::Bind, NodeSet::single(*node)}); status)
+    binding.memoryBound = true;
+  else
+    binding.error = "binding the thread's memory to node " + std::to_string(*node) + " failed: " +
+                    platform::describeOsError(status.code);
+  if (pinToCpu) {
+    if (auto status = os.pinThread(cpu); status)
+      binding.cpuPinned = true;
+    else
+      binding.error += (binding.error.empty() ? "" : "; ") + std::string("pinning the thread to CPU ") +
+                       std::to_string(cpu) + " failed: " + platform::describeOsError(status.code);
+  }
+  return binding;
 }
 
 const std::vector<std::uint32_t>& Topology::nearestNodes(std::uint32_t from) const { return nearest_[indexOf(from)]; }

@@ -1,6 +1,7 @@
 #include <xmem/memory_pool.h>
 #include <xmem/numa_memory_pool.h>
 #include <xmem/system_info.h>
+#include <xmem/topology.h>
 #include <xmem/virtual_memory.h>
 
 #include "failure_memory.h"
@@ -610,6 +611,15 @@ void VirtualMemory::protectRW(void* address, std::size_t size) { protectRange(ad
 void VirtualMemory::protectRX(void* address, std::size_t size) { protectRange(address, size, Protection::ReadExecute); }
 void VirtualMemory::protectRWX(void* address, std::size_t size) {
   protectRange(address, size, Protection::ReadWriteExecute);
+}
+
+bool VirtualMemory::bindToNUMANode(std::int64_t affinity, bool pin) {
+  if (affinity < 0) return false;
+  try {
+    return bindThreadToCpu(static_cast<std::uint32_t>(affinity), pin, Topology::fromSystem()).error.empty();
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 bool VirtualMemory::isHugepagesAvailable() { return xmem::isHugePagesAvailable(); }

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace xmem {
@@ -21,14 +23,18 @@ class Topology {
   Topology(std::vector<Node> nodes, std::vector<std::vector<std::uint32_t>> distances);
   /// Nodes with the given ids and that distance matrix (no CPUs, no memory figures): for tests.
   static Topology fromDistances(const std::vector<std::uint32_t>& ids, std::vector<std::vector<std::uint32_t>> distances);
-  /// This machine, as SystemInfo probed it.
+  /// This machine: from hwloc, or from the kernel's files where hwloc cannot tell.
   static Topology fromSystem();
+  /// This machine from the kernel's files only (SystemInfo).
+  static Topology fromKernel();
 
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   std::size_t size() const noexcept { return nodes_.size(); }
   bool has(std::uint32_t id) const noexcept;
   /// Throws Error for an unknown node.
   std::uint32_t distance(std::uint32_t from, std::uint32_t to) const;
+  /// The node whose CPUs include `cpu`.
+  std::optional<std::uint32_t> nodeOfCpu(std::uint32_t cpu) const noexcept;
   /// Every other node, nearest first (ties by id): where to look when `from` has no memory left.
   const std::vector<std::uint32_t>& nearestNodes(std::uint32_t from) const;
 
@@ -39,5 +45,18 @@ class Topology {
   std::vector<std::vector<std::uint32_t>> distances_;
   std::vector<std::vector<std::uint32_t>> nearest_;
 };
+
+/// What bindThreadToCpu() did.
+struct ThreadBinding {
+  std::uint32_t cpu = 0;
+  std::uint32_t node = 0;
+  bool memoryBound = false;  ///< the calling thread's new memory comes from `node` only
+  bool cpuPinned = false;    ///< the calling thread runs on `cpu` only
+  std::string error;         ///< why a part failed (empty when all worked)
+};
+
+/// The spec's bindToNUMANode: bind the calling thread's memory policy to the node of `cpu`
+/// (strictly), and pin the thread to that CPU when asked. Throws Error for a CPU on no node.
+ThreadBinding bindThreadToCpu(std::uint32_t cpu, bool pinToCpu, const Topology& topology);
 
 }  // namespace xmem

@@ -158,6 +158,11 @@ class VirtualMemory {
   static void protectRX(void* address, std::size_t size);
   static void protectRWX(void* address, std::size_t size);
 
+  /// The spec's bindToNUMANode(affinity): bind the calling thread's memory to the node of CPU
+  /// `affinity` (and pin it there when `pin`). A negative affinity does nothing. False (and no
+  /// exception) when the binding failed or the CPU is on no node.
+  static bool bindToNUMANode(std::int64_t affinity, bool pin = false);
+
   static bool isHugepagesAvailable();
   static bool isOneGbPagesAvailable();
   static constexpr std::size_t align(std::size_t pos, std::size_t alignment = 64) noexcept {

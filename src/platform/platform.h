@@ -107,6 +107,10 @@ class Platform {
   virtual Status populate(void* address, std::size_t length) noexcept = 0;
   /// The kernel's view of the range. Partially covered kernel areas are clamped to the range.
   virtual Status query(const void* address, std::size_t length, RangeUsage& out) noexcept = 0;
+  /// Set the calling thread's memory policy (set_mempolicy): where its new pages come from.
+  virtual Status bindThreadMemory(const Placement& placement) noexcept = 0;
+  /// Run the calling thread on `cpu` only.
+  virtual Status pinThread(std::uint32_t cpu) noexcept = 0;
   /// The node of the CPU the calling thread runs on; 0 where the platform cannot tell.
   virtual std::uint32_t currentNode() noexcept = 0;
   /// The CPU the calling thread runs on now (it may move at any time); 0 where unknown. Cheap:

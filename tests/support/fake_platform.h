@@ -76,6 +76,8 @@ class FakePlatform final : public platform::Platform {
   platform::Status populate(void* address, std::size_t length) noexcept override;
   platform::Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override;
   std::uint32_t currentNode() noexcept override { return 0; }
+  platform::Status bindThreadMemory(const platform::Placement&) noexcept override { return {}; }
+  platform::Status pinThread(std::uint32_t) noexcept override { return {}; }
   std::uint32_t currentCpu() noexcept override;
   std::uint32_t cpuCount() noexcept override { return 4; }
 

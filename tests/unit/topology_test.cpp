@@ -50,6 +50,22 @@ TEST(Topology, BadMatricesAreErrors) {
   EXPECT_THAT(message([] { fourNodes().distance(0, 9); }), HasSubstr("node 9 does not exist: the nodes are 0, 1, 2, 3"));
 }
 
+TEST(Topology, CpusMapToTheirNodes) {
+  std::vector<Topology::Node> nodes{{0, {0, 1, 4, 5}, 0}, {1, {2, 3, 6, 7}, 0}};
+  Topology topology(nodes, {{10, 21}, {21, 10}});
+  EXPECT_EQ(topology.nodeOfCpu(5), 0U);
+  EXPECT_EQ(topology.nodeOfCpu(6), 1U);
+  EXPECT_FALSE(topology.nodeOfCpu(8).has_value());
+  EXPECT_THAT([&] {
+    try {
+      bindThreadToCpu(8, false, topology);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  }(), HasSubstr("CPU 8 is on no NUMA node"));
+}
+
 TEST(Topology, ThisMachine) {
   auto topology = Topology::fromSystem();
   ASSERT_GE(topology.size(), 1U);

@@ -371,6 +371,26 @@ class LinuxPlatform final : public Platform {
     }
   }
 
+  Status bindThreadMemory(const Placement& placement) noexcept override {
+    int mode = MPOL_DEFAULT;
+    switch (placement.policy) {
+      case NumaPolicy::None: mode = MPOL_DEFAULT; break;
+      case NumaPolicy::Preferred: mode = MPOL_PREFERRED; break;
+      case NumaPolicy::Bind: mode = MPOL_BIND; break;
+      case NumaPolicy::Interleave: mode = MPOL_INTERLEAVE; break;
+    }
+    const unsigned long maxNode = NodeSet::kMaxNodes + 1;
+    const std::uint64_t* mask = placement.policy == NumaPolicy::None ? nullptr : placement.nodes.words();
+    return ::syscall(SYS_set_mempolicy, mode, mask, mask == nullptr ? 0UL : maxNode) == 0 ? Status{} : lastError();
+  }
+
+  Status pinThread(std::uint32_t cpu) noexcept override {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return ::sched_setaffinity(0, sizeof set, &set) == 0 ? Status{} : lastError();
+  }
+
   // glibc reads the CPU from the thread's rseq area (or the vDSO): no system call.
   std::uint32_t currentCpu() noexcept override {
     int cpu = ::sched_getcpu();
