@@ -2,6 +2,7 @@
 #pragma once
 
 #include <xmem/error.h>
+#include <xmem/huge_pages.h>
 #include <xmem/memory_pool.h>
 #include <xmem/numa_memory_pool.h>
 #include <xmem/planner.h>

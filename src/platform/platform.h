@@ -85,6 +85,16 @@ class Platform {
   virtual Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
                                 HugePageCounts& out) noexcept = 0;
 
+  /// Set the pool of `pageSize` pages (on `node`, or system-wide) to `count` pages. Needs root;
+  /// the kernel may keep fewer (fragmentation): read the count back.
+  virtual Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept = 0;
+  /// Whether this process may change that count (EACCES/EPERM otherwise), without changing it.
+  virtual Status checkHugePageCountWritable(std::size_t pageSize, std::optional<std::uint32_t> node) noexcept = 0;
+  /// Ask the kernel to defragment memory (/proc/sys/vm/compact_memory); takes seconds.
+  virtual Status compactMemory() noexcept = 0;
+  /// The file that holds the count (for messages and dry runs).
+  virtual std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const = 0;
+
   /// The memlock limit as it is now (a process may change its own limit).
   virtual Status memlockLimit(MemlockLimit& out) noexcept = 0;
 

@@ -36,12 +36,14 @@ TEST(InfoCommand, JsonAgreesWithTheKernel) {
     EXPECT_FALSE(size["reason"].get<std::string>().empty());
   }
   EXPECT_TRUE(report["one_gb_pages"].contains("reason"));
+  ASSERT_EQ(report["topology"]["nodes"].size(), report["nodes"].size());
+  EXPECT_EQ(report["topology"]["distances"][0][0], 10);
 }
 
 TEST(InfoCommand, TextNamesEverySection) {
   std::ostringstream out;
   ASSERT_EQ(runInfo({}, out), 0);
-  for (const char* section : {"Memory", "Huge pages", "1 GiB pages", "THP", "Memory lock", "NUMA nodes", "node 0"})
+  for (const char* section : {"Memory", "Huge pages", "1 GiB pages", "THP", "Memory lock", "NUMA nodes", "node 0", "Distances"})
     EXPECT_THAT(out.str(), ::testing::HasSubstr(section));
 }
 

@@ -109,10 +109,11 @@ platform::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optiona
   std::lock_guard lock(mutex_);
   HugePageCounts counts;
   bool known = false;
+  // Like sysfs: every node has counts for every page size the machine has.
   for (const auto& [key, free] : freePages_) {
-    if (key.first != pageSize || (node && key.second != *node)) continue;
+    if (key.first != pageSize) continue;
     known = true;
-    counts.free += free;
+    if (!node || key.second == *node) counts.free += free;
   }
   if (!known) return {ENOENT};
   if (!node) {
@@ -124,6 +125,26 @@ platform::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optiona
     if (mapping.hugePageSize == pageSize && (!node || mapping.pagesTakenFrom == *node))
       counts.total += mapping.length / pageSize;
   out = counts;
+  return {};
+}
+
+platform::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node,
+                                                std::uint64_t count) noexcept {
+  if (!switches.countsWritable) return {13};
+  std::lock_guard lock(mutex_);
+  auto& free = freePages_[{pageSize, node.value_or(0)}];
+  std::uint64_t inUse = 0;
+  for (const auto& mapping : mappings_)
+    if (mapping.hugePageSize == pageSize && mapping.pagesTakenFrom == node.value_or(0)) inUse += mapping.length / pageSize;
+  const std::uint64_t total = free + inUse;
+  if (count > total) {
+    auto limit = reservable.find(pageSize);
+    std::uint64_t more = count - total;
+    if (limit != reservable.end()) more = std::min(more, limit->second);
+    free += more;
+  } else {
+    free -= std::min(free, total - count);
+  }
   return {};
 }
 

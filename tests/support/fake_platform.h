@@ -25,6 +25,7 @@ class FakePlatform final : public platform::Platform {
     int lockErrno = 12;
     std::set<std::size_t> failPopulateOfPageSize;  ///< populate of these hugetlb sizes fails EFAULT
     bool failAdvise = false;
+    bool countsWritable = true;
   };
 
   struct Mapping {
@@ -65,6 +66,20 @@ class FakePlatform final : public platform::Platform {
   platform::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
                                   HugePageCounts& out) noexcept override;
   platform::Status memlockLimit(MemlockLimit& out) noexcept override;
+  platform::Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override;
+  platform::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override {
+    return {switches.countsWritable ? 0 : 13};
+  }
+  platform::Status compactMemory() noexcept override {
+    ++compactions;
+    return {};
+  }
+  std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const override {
+    return "/fake/" + std::to_string(pageSize) + "/" + (node ? std::to_string(*node) : std::string("all"));
+  }
+  /// Pages the fake kernel can add at most per (page size), like fragmentation on a real one.
+  std::map<std::size_t, std::uint64_t> reservable;
+  int compactions = 0;
   platform::Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override;
   platform::Status map(const platform::MapRequest& request, platform::MapResult& out) noexcept override;
   platform::Status unmap(void* address, std::size_t length) noexcept override;

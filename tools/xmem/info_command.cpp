@@ -4,6 +4,7 @@
 #include "text_output.h"
 
 #include <xmem/system_info.h>
+#include <xmem/topology.h>
 #include <xmem/version.h>
 
 #include <fmt/format.h>
@@ -58,6 +59,16 @@ void printText(const SystemInfo& info, std::ostream& out) {
       if (found != size.nodes.end())
         fmt::print(out, ", {} pages {}/{} free", formatBytes(size.pageSize), found->second.free, found->second.total);
     }
+    fmt::print(out, "\n");
+  }
+  // The distance matrix (hwloc, from the firmware's table): 10 is local.
+  auto topology = Topology::fromSystem();
+  fmt::print(out, "\nDistances     {:>6}", "");
+  for (const auto& to : topology.nodes()) fmt::print(out, " {:>6}", fmt::format("node {}", to.id));
+  fmt::print(out, "\n");
+  for (const auto& from : topology.nodes()) {
+    fmt::print(out, "  node {:<6}       ", from.id);
+    for (const auto& to : topology.nodes()) fmt::print(out, " {:>6}", topology.distance(from.id, to.id));
     fmt::print(out, "\n");
   }
 }

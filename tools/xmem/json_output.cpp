@@ -68,7 +68,20 @@ nlohmann::json toJson(const SystemInfo& info) {
       {"features",
        {{"populate_reports_errors", info.populateReportsErrors}, {"named_mappings", info.namedMappings}}},
       {"nodes", nodes},
+      {"topology", toJson(Topology::fromSystem())},
   };
+}
+
+nlohmann::json toJson(const Topology& topology) {
+  nlohmann::json nodes = nlohmann::json::array();
+  nlohmann::json distances = nlohmann::json::array();
+  for (const auto& from : topology.nodes()) {
+    nodes.push_back({{"id", from.id}, {"cpus", from.cpus}, {"memory", from.memory}, {"nearest", topology.nearestNodes(from.id)}});
+    nlohmann::json row = nlohmann::json::array();
+    for (const auto& to : topology.nodes()) row.push_back(topology.distance(from.id, to.id));
+    distances.push_back(row);
+  }
+  return {{"nodes", nodes}, {"distances", distances}};
 }
 
 nlohmann::json toJson(const AllocationReport& report) {

@@ -3,6 +3,7 @@
 
 #include <xmem/planner.h>
 #include <xmem/system_info.h>
+#include <xmem/topology.h>
 #include <xmem/virtual_memory.h>
 
 #include <nlohmann/json.hpp>
@@ -12,5 +13,6 @@ namespace xmem::cli {
 nlohmann::json toJson(const SystemInfo& info);
 nlohmann::json toJson(const AllocationReport& report);
 nlohmann::json toJson(const MemoryPlan& plan);
+nlohmann::json toJson(const Topology& topology);
 
 }  // namespace xmem::cli

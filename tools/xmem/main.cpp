@@ -1,6 +1,7 @@
 // The xmem command: a thin face over the library.
 #include "info_command.h"
 #include "plan_command.h"
+#include "reserve_command.h"
 
 #include <xmem/error.h>
 #include <xmem/version.h>
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   xmem::cli::addInfoCommand(app);
   xmem::cli::addPlanCommand(app);
+  xmem::cli::addReserveCommands(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

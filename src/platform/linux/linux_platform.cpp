@@ -78,6 +78,16 @@ std::optional<std::string> readFile(const std::string& path) {
   return content;
 }
 
+// The kernel acts on the write itself and reports a refusal as the write's error.
+Status writeText(const std::string& path, const std::string& text) noexcept {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return lastError();
+  ssize_t written = ::write(fd, text.data(), text.size());
+  Status status = written < 0 ? lastError() : Status{};
+  ::close(fd);
+  return status;
+}
+
 std::vector<std::string> listDirectory(const char* path, const char* prefix) {
   std::vector<std::string> names;
   if (DIR* dir = ::opendir(path)) {
@@ -279,6 +289,30 @@ class LinuxPlatform final : public Platform {
     out = result;
     return {};
   }
+
+  std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const override {
+    return (node ? std::string(kNodesDir) + "/node" + std::to_string(*node) + "/hugepages"
+                 : std::string(kHugePagesDir)) +
+           "/hugepages-" + std::to_string(pageSize / 1024) + "kB/nr_hugepages";
+  }
+
+  Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override {
+    try {
+      return writeText(hugePageCountPath(pageSize, node), std::to_string(count) + "\n");
+    } catch (...) {
+      return Status{ENOMEM};
+    }
+  }
+
+  Status checkHugePageCountWritable(std::size_t pageSize, std::optional<std::uint32_t> node) noexcept override {
+    try {
+      return ::access(hugePageCountPath(pageSize, node).c_str(), W_OK) == 0 ? Status{} : lastError();
+    } catch (...) {
+      return Status{ENOMEM};
+    }
+  }
+
+  Status compactMemory() noexcept override { return writeText("/proc/sys/vm/compact_memory", "1\n"); }
 
   Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override {
     return reserveAligned(length, alignment, out);

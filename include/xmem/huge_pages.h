@@ -1,0 +1,70 @@
+// Reserving explicit huge pages per size and per node, reversibly: xmem records every count it
+// changes (first value only) and releaseHugePages() puts them back. XMRig's reservation is
+// permanent, which its users meet as "RAM not freed".
+#pragma once
+
+#include <xmem/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xmem {
+
+struct ReservationRequest {
+  std::size_t pageSize = kHugePageSize;
+  std::optional<std::uint32_t> node = std::nullopt;  ///< none: the system-wide pool (the kernel spreads it)
+  std::uint64_t count = 0;             ///< pages to add ...
+  std::optional<std::uint64_t> total = std::nullopt;  ///< ... or the count to reach
+  bool compact = true;                 ///< when the kernel gives fewer, compact memory and try again
+  bool dryRun = false;                 ///< say what would run, change nothing
+};
+
+struct Reservation {
+  std::string path;                    ///< the count file
+  std::uint64_t before = 0;
+  std::uint64_t target = 0;
+  std::uint64_t after = 0;             ///< read back from the kernel
+  bool compacted = false;
+  bool dryRun = false;
+  std::vector<std::string> commands;   ///< what ran (or would run), as shell commands
+  std::string advice;                  ///< what would help when the kernel gave fewer than asked
+
+  bool complete() const noexcept { return after >= target; }
+};
+
+/// Progress messages for people (long steps such as compaction); may be empty.
+using Progress = std::function<void(std::string_view)>;
+
+/// Throws Error: an unknown page size or node, nothing asked, or no permission (the message
+/// names the command that would work).
+Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress = {});
+
+struct RestoredCount {
+  std::string path;
+  std::uint64_t original = 0;  ///< what xmem found before its first change
+  std::uint64_t changedTo = 0; ///< the count before this release
+  std::uint64_t now = 0;       ///< read back (may stay above original while pages are in use)
+};
+
+/// Puts back every count xmem changed. With dryRun, only says what it would do.
+std::vector<RestoredCount> releaseHugePages(bool dryRun = false);
+
+/// Where xmem records what it changed: $XMEM_STATE_DIR/reservations, else /run/xmem/reservations
+/// (gone at reboot, as the reservations themselves are).
+std::string reservationStatePath();
+
+/// The configuration that makes the current reservations last across reboots.
+struct PersistentConfiguration {
+  std::string sysctlPath;          ///< $XMEM_SYSCTL_DIR or /etc/sysctl.d, + 60-xmem-hugepages.conf
+  std::string sysctlContent;       ///< vm.nr_hugepages for the system-wide 2 MiB pool
+  std::string kernelCommandLine;   ///< what 1 GiB pages and per-node counts need at boot (printed, not applied)
+};
+PersistentConfiguration persistentConfiguration();
+/// Writes the sysctl file (not the kernel command line). Throws Error.
+void writePersistentConfiguration(const PersistentConfiguration& configuration);
+
+}  // namespace xmem

@@ -1,0 +1,194 @@
+#include <xmem/error.h>
+#include <xmem/huge_pages.h>
+#include <xmem/system_info.h>
+
+#include "platform/platform.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <system_error>
+
+namespace xmem {
+namespace {
+
+std::string sizeFlag(std::size_t pageSize) { return pageSize >= GiB ? std::to_string(pageSize / GiB) + "G" : std::to_string(pageSize / MiB) + "M"; }
+
+std::map<std::string, std::uint64_t> readState() {
+  std::map<std::string, std::uint64_t> state;
+  std::ifstream file(reservationStatePath());
+  std::string path;
+  std::uint64_t original = 0;
+  while (file >> path >> original) state.emplace(path, original);
+  return state;
+}
+
+void writeState(const std::map<std::string, std::uint64_t>& state) {
+  const std::filesystem::path path = reservationStatePath();
+  std::error_code ignored;
+  if (state.empty()) {
+    std::filesystem::remove(path, ignored);
+    return;
+  }
+  std::filesystem::create_directories(path.parent_path(), ignored);
+  std::ofstream file(path, std::ios::trunc);
+  for (const auto& [count, original] : state) file << count << ' ' << original << '\n';
+  if (!file) throw Error(ErrorCode::SystemError, "cannot record the reservation in " + path.string());
+}
+
+std::uint64_t currentTotal(platform::Platform& os, std::size_t pageSize, std::optional<std::uint32_t> node) {
+  HugePageCounts counts;
+  if (auto status = os.hugePageCounts(pageSize, node, counts); !status)
+    throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
+                                            platform::describeOsError(status.code));
+  return counts.total;
+}
+
+void validate(const ReservationRequest& request, const SystemInfo& info) {
+  if (info.hugePages(request.pageSize) == nullptr) {
+    std::string offered;
+    for (const auto& size : info.hugePageSizes) offered += (offered.empty() ? "" : ", ") + sizeFlag(size.pageSize);
+    throw Error(ErrorCode::InvalidArgument, "page size " + formatBytes(request.pageSize) +
+                                                " is not one this kernel offers: expected " +
+                                                (offered.empty() ? std::string("none (no hugetlb support)") : offered),
+                {.pageSize = request.pageSize});
+  }
+  if (request.node && !info.hasNode(*request.node))
+    throw Error(ErrorCode::InvalidArgument, "node " + std::to_string(*request.node) + " does not exist on this machine",
+                {.node = request.node});
+  if (request.count == 0 && !request.total)
+    throw Error(ErrorCode::InvalidArgument, "nothing to reserve: give a count of pages to add or a total to reach");
+}
+
+}  // namespace
+
+std::string reservationStatePath() {
+  const char* dir = std::getenv("XMEM_STATE_DIR");
+  return std::string(dir != nullptr && *dir != '\0' ? dir : "/run/xmem") + "/reservations";
+}
+
+Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress) {
+  auto& os = platform::current();
+  auto info = SystemInfo::refresh();
+  validate(request, *info);
+  Reservation result;
+  result.dryRun = request.dryRun;
+  result.path = os.hugePageCountPath(request.pageSize, request.node);
+  result.before = currentTotal(os, request.pageSize, request.node);
+  result.target = request.total.value_or(result.before + request.count);
+  const std::string write = "echo " + std::to_string(result.target) + " > " + result.path;
+  result.commands.push_back(write);
+  if (request.dryRun) {
+    result.after = result.before;
+    return result;
+  }
+  if (auto status = os.checkHugePageCountWritable(request.pageSize, request.node); !status)
+    throw Error(ErrorCode::PermissionDenied,
+                "cannot change " + result.path + " (" + platform::describeOsError(status.code) +
+                    "): reserving huge pages needs root. Run: sudo xmem reserve --page-size " + sizeFlag(request.pageSize) +
+                    (request.node ? " --node " + std::to_string(*request.node) : std::string()) + " --total " +
+                    std::to_string(result.target) + "   (or: echo " + std::to_string(result.target) + " | sudo tee " +
+                    result.path + ")",
+                {.node = request.node, .pageSize = request.pageSize, .osError = status.code});
+
+  // Record the original first, so a release can always put it back.
+  auto state = readState();
+  state.emplace(result.path, result.before);
+  writeState(state);
+
+  auto apply = [&] {
+    // The kernel keeps what it can; ENOMEM only says it could not reach the target.
+    if (auto status = os.setHugePageCount(request.pageSize, request.node, result.target);
+        !status && status.code != static_cast<int>(std::errc::not_enough_memory))
+      throw Error(ErrorCode::SystemError, "writing " + result.path + " failed: " + platform::describeOsError(status.code));
+    result.after = currentTotal(os, request.pageSize, request.node);
+  };
+  if (progress) progress("reserving " + std::to_string(result.target) + " x " + formatBytes(request.pageSize) + " pages");
+  apply();
+  if (!result.complete() && request.compact) {
+    if (progress) progress("only " + std::to_string(result.after) + " reserved; compacting memory and trying again");
+    result.commands.push_back("echo 1 > /proc/sys/vm/compact_memory");
+    result.compacted = os.compactMemory().ok();
+    result.commands.push_back(write);
+    apply();
+  }
+  if (!result.complete()) {
+    result.advice = "the kernel found room for " + std::to_string(result.after) + " of " + std::to_string(result.target) +
+                    " pages: free memory is fragmented";
+    result.advice += request.pageSize >= GiB
+                         ? ". 1 GiB pages need 1 GiB of contiguous free memory: reserve them before 2 MiB pages, "
+                           "or at boot with hugepagesz=1G hugepages=N on the kernel command line"
+                         : ". Dropping caches (echo 3 > /proc/sys/vm/drop_caches) or reserving at boot "
+                           "(vm.nr_hugepages in sysctl.d) can help";
+  }
+  return result;
+}
+
+std::vector<RestoredCount> releaseHugePages(bool dryRun) {
+  auto& os = platform::current();
+  auto state = readState();
+  std::vector<RestoredCount> restored;
+  for (auto it = state.begin(); it != state.end();) {
+    const auto& [path, original] = *it;
+    RestoredCount count;
+    count.path = path;
+    count.original = original;
+    // Find which size and node the path names, to use the platform's own writer.
+    std::optional<std::uint32_t> node;
+    std::size_t pageSize = 0;
+    for (const auto& size : SystemInfo::get()->hugePageSizes) {
+      if (os.hugePageCountPath(size.pageSize, std::nullopt) == path) pageSize = size.pageSize;
+      for (const auto& n : SystemInfo::get()->nodes)
+        if (os.hugePageCountPath(size.pageSize, n.id) == path) {
+          pageSize = size.pageSize;
+          node = n.id;
+        }
+    }
+    if (pageSize == 0) {  // a page size or node that is gone: nothing to put back
+      it = state.erase(it);
+      continue;
+    }
+    count.changedTo = currentTotal(os, pageSize, node);
+    if (!dryRun) os.setHugePageCount(pageSize, node, original);
+    count.now = dryRun ? count.changedTo : currentTotal(os, pageSize, node);
+    restored.push_back(count);
+    it = dryRun || count.now == original ? state.erase(it) : std::next(it);
+  }
+  if (!dryRun) writeState(state);  // counts still above their original (pages in use) stay recorded
+  return restored;
+}
+
+PersistentConfiguration persistentConfiguration() {
+  auto& os = platform::current();
+  auto info = SystemInfo::refresh();
+  PersistentConfiguration configuration;
+  const char* dir = std::getenv("XMEM_SYSCTL_DIR");
+  configuration.sysctlPath = std::string(dir != nullptr && *dir != '\0' ? dir : "/etc/sysctl.d") + "/60-xmem-hugepages.conf";
+  std::uint64_t twoMb = 0;
+  std::string kernel;
+  for (const auto& size : info->hugePageSizes) {
+    HugePageCounts counts;
+    if (!os.hugePageCounts(size.pageSize, std::nullopt, counts) || counts.total == 0) continue;
+    if (size.pageSize == kHugePageSize) twoMb = counts.total;
+    // The kernel's per-node syntax: hugepages=0:N,1:M applies to the hugepagesz= before it.
+    std::string perNode;
+    for (const auto& [node, nodeCounts] : size.nodes)
+      if (nodeCounts.total != 0) perNode += (perNode.empty() ? "" : ",") + std::to_string(node) + ":" + std::to_string(nodeCounts.total);
+    kernel += (kernel.empty() ? "" : " ") + std::string("hugepagesz=") + sizeFlag(size.pageSize) +
+              " hugepages=" + (size.nodes.size() > 1 ? perNode : std::to_string(counts.total));
+  }
+  configuration.sysctlContent = "# Written by xmem reserve --persist: huge pages reserved at boot.\n"
+                                "vm.nr_hugepages = " + std::to_string(twoMb) + "\n";
+  configuration.kernelCommandLine = kernel;
+  return configuration;
+}
+
+void writePersistentConfiguration(const PersistentConfiguration& configuration) {
+  std::ofstream file(configuration.sysctlPath, std::ios::trunc);
+  file << configuration.sysctlContent;
+  if (!file)
+    throw Error(ErrorCode::PermissionDenied, "cannot write " + configuration.sysctlPath + ": it needs root");
+}
+
+}  // namespace xmem

@@ -1,0 +1,133 @@
+// Reservation logic through the fake platform: records, compaction, partial results, release.
+#include "support/fake_platform.h"
+
+#include <xmem/error.h>
+#include <xmem/huge_pages.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace xmem {
+namespace {
+
+using ::testing::HasSubstr;
+
+class Reserve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state = std::filesystem::temp_directory_path() / ("xmem-state-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(state);
+    ::setenv("XMEM_STATE_DIR", state.c_str(), 1);
+    fake.setNodes(2);
+    scoped.emplace(fake);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(state);
+    ::unsetenv("XMEM_STATE_DIR");
+  }
+  std::uint64_t total(std::optional<std::uint32_t> node) {
+    HugePageCounts counts;
+    fake.hugePageCounts(kHugePageSize, node, counts);
+    return counts.total;
+  }
+
+  std::filesystem::path state;
+  testing::FakePlatform fake;
+  std::optional<platform::ScopedPlatform> scoped;
+};
+
+TEST_F(Reserve, ReservesOnANodeAndReleaseRestores) {
+  fake.setHugePages(kHugePageSize, 1, 3);
+  auto reservation = reserveHugePages({.pageSize = kHugePageSize, .node = 1U, .count = 5});
+  EXPECT_EQ(reservation.before, 3U);
+  EXPECT_EQ(reservation.target, 8U);
+  EXPECT_EQ(reservation.after, 8U);
+  EXPECT_TRUE(reservation.complete());
+  EXPECT_EQ(total(1U), 8U);
+  EXPECT_EQ(total(0U), 0U) << "only the chosen node changes";
+  EXPECT_TRUE(std::filesystem::exists(reservationStatePath()));
+
+  reserveHugePages({.pageSize = kHugePageSize, .node = 1U, .total = 10});  // the first original stays recorded
+  auto restored = releaseHugePages();
+  ASSERT_EQ(restored.size(), 1U);
+  EXPECT_EQ(restored[0].original, 3U);
+  EXPECT_EQ(restored[0].changedTo, 10U);
+  EXPECT_EQ(restored[0].now, 3U);
+  EXPECT_EQ(total(1U), 3U);
+  EXPECT_FALSE(std::filesystem::exists(reservationStatePath()));
+  EXPECT_TRUE(releaseHugePages().empty()) << "nothing left to release";
+}
+
+TEST_F(Reserve, PartialResultCompactsAndAdvises) {
+  fake.reservable[kOneGbPageSize] = 2;
+  auto reservation = reserveHugePages({.pageSize = kOneGbPageSize, .node = 0U, .count = 4});
+  EXPECT_TRUE(reservation.complete()) << "the fake gives 2 per attempt: 2 before compaction, 2 after";
+  EXPECT_EQ(reservation.after, 4U);
+  EXPECT_TRUE(reservation.compacted);
+  EXPECT_EQ(reservation.commands.size(), 3U) << "write, compact, write again";
+  EXPECT_EQ(fake.compactions, 1);
+  fake.reservable[kOneGbPageSize] = 0;
+  auto stuck = reserveHugePages({.pageSize = kOneGbPageSize, .node = 0U, .count = 4});
+  EXPECT_FALSE(stuck.complete());
+  EXPECT_THAT(stuck.advice, HasSubstr("found room for 4 of 8"));
+  EXPECT_THAT(stuck.advice, HasSubstr("hugepagesz=1G"));
+  releaseHugePages();
+}
+
+TEST_F(Reserve, DryRunChangesNothing) {
+  auto reservation = reserveHugePages({.node = 0U, .count = 16, .dryRun = true});
+  EXPECT_EQ(total(0U), 0U);
+  ASSERT_EQ(reservation.commands.size(), 1U);
+  EXPECT_EQ(reservation.commands[0], "echo 16 > /fake/2097152/0");
+  EXPECT_FALSE(std::filesystem::exists(reservationStatePath()));
+}
+
+TEST_F(Reserve, WithoutPermissionTheErrorNamesTheCommand) {
+  fake.switches.countsWritable = false;
+  try {
+    reserveHugePages({.node = 1U, .count = 4});
+    ADD_FAILURE() << "expected PermissionDenied";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::PermissionDenied);
+    EXPECT_THAT(error.what(), HasSubstr("sudo xmem reserve --page-size 2M --node 1 --total 4"));
+    EXPECT_THAT(error.what(), HasSubstr("echo 4 | sudo tee /fake/2097152/1"));
+  }
+}
+
+TEST_F(Reserve, BadRequestsAreErrors) {
+  auto message = [](ReservationRequest request) {
+    try {
+      reserveHugePages(request);
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(message({.pageSize = 3 * MiB, .count = 1}), HasSubstr("page size 3 MiB is not one this kernel offers: expected 2M, 1G"));
+  EXPECT_THAT(message({.node = 7U, .count = 1}), HasSubstr("node 7 does not exist"));
+  EXPECT_THAT(message({}), HasSubstr("nothing to reserve"));
+}
+
+TEST_F(Reserve, PersistentConfigurationFollowsTheCounts) {
+  fake.setHugePages(kHugePageSize, 0, 64);
+  fake.setHugePages(kHugePageSize, 1, 32);
+  fake.setHugePages(kOneGbPageSize, 1, 2);
+  ::setenv("XMEM_SYSCTL_DIR", state.c_str(), 1);
+  auto configuration = persistentConfiguration();
+  EXPECT_EQ(configuration.sysctlPath, (state / "60-xmem-hugepages.conf").string());
+  EXPECT_THAT(configuration.sysctlContent, HasSubstr("vm.nr_hugepages = 96"));
+  EXPECT_EQ(configuration.kernelCommandLine, "hugepagesz=2M hugepages=0:64,1:32 hugepagesz=1G hugepages=1:2");
+  std::filesystem::create_directories(state);
+  writePersistentConfiguration(configuration);
+  std::ifstream written(configuration.sysctlPath);
+  std::string all((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, configuration.sysctlContent);
+  ::unsetenv("XMEM_SYSCTL_DIR");
+}
+
+}  // namespace
+}  // namespace xmem

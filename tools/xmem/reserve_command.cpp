@@ -1,0 +1,148 @@
+#include "reserve_command.h"
+
+#include <xmem/error.h>
+#include <xmem/huge_pages.h>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <charconv>
+#include <ostream>
+
+namespace xmem::cli {
+
+std::optional<std::size_t> parseSize(std::string_view text) {
+  std::size_t value = 0;
+  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || rest == text.data() || value == 0) return std::nullopt;
+  std::string unit(rest, text.data() + text.size());
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t scale = 0;
+  if (unit.empty() || unit == "b") scale = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") scale = KiB;
+  else if (unit == "m" || unit == "mb" || unit == "mib") scale = MiB;
+  else if (unit == "g" || unit == "gb" || unit == "gib") scale = GiB;
+  else return std::nullopt;
+  return value * scale;
+}
+
+int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
+  auto pageSize = parseSize(options.pageSize);
+  if (!pageSize) {
+    fmt::print(err, "xmem reserve: page size '{}' is not a size: expected e.g. 2M or 1G\n", options.pageSize);
+    return 2;
+  }
+  const bool changeCounts = options.count != 0 || options.total.has_value();
+  if (!changeCounts && !options.persist) {
+    fmt::print(err, "xmem reserve: nothing to do: give --count (pages to add), --total (count to reach) or --persist\n");
+    return 2;
+  }
+  nlohmann::json report = nlohmann::json::object();
+  if (changeCounts) {
+    ReservationRequest request;
+    request.pageSize = *pageSize;
+    request.node = options.node;
+    request.count = options.count;
+    request.total = options.total;
+    request.compact = !options.noCompact;
+    request.dryRun = options.dryRun;
+    auto reservation = reserveHugePages(request, [&](std::string_view step) {
+      if (!options.json) fmt::print(err, "... {}\n", step);
+    });
+    if (options.json) {
+      report["reservation"] = {{"path", reservation.path},     {"before", reservation.before},
+                               {"target", reservation.target}, {"after", reservation.after},
+                               {"complete", reservation.complete()}, {"compacted", reservation.compacted},
+                               {"dry_run", reservation.dryRun}, {"commands", reservation.commands},
+                               {"advice", reservation.advice}};
+    } else if (reservation.dryRun) {
+      fmt::print(out, "Would run (as root):\n");
+      for (const auto& command : reservation.commands) fmt::print(out, "  {}\n", command);
+    } else {
+      fmt::print(out, "{}: {} -> {} pages of {} ({} asked){}\n", reservation.path, reservation.before, reservation.after,
+                 formatBytes(*pageSize), reservation.target, reservation.compacted ? ", after compacting memory" : "");
+      if (!reservation.complete()) fmt::print(out, "Partial: {}\n", reservation.advice);
+      fmt::print(out, "`xmem release` puts the count back to {}.\n", reservation.before);
+    }
+    if (!reservation.complete() && !reservation.dryRun && !options.json) {
+      // A partial reservation is a result, not a failure of the command; the exit code says so.
+      if (!options.persist) return 3;
+    }
+  }
+  if (options.persist) {
+    auto configuration = persistentConfiguration();
+    if (!options.dryRun) writePersistentConfiguration(configuration);
+    if (options.json) {
+      report["persist"] = {{"sysctl_path", configuration.sysctlPath},
+                           {"sysctl_content", configuration.sysctlContent},
+                           {"kernel_command_line", configuration.kernelCommandLine},
+                           {"written", !options.dryRun}};
+    } else {
+      fmt::print(out, "{} {}:\n{}", options.dryRun ? "Would write" : "Wrote", configuration.sysctlPath,
+                 configuration.sysctlContent);
+      if (!configuration.kernelCommandLine.empty())
+        fmt::print(out, "For 1 GiB pages and per-node counts at boot, add to the kernel command line (not done "
+                        "for you):\n  {}\n", configuration.kernelCommandLine);
+    }
+  }
+  if (options.json) out << report.dump(2) << '\n';
+  return 0;
+}
+
+int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err) {
+  auto restored = releaseHugePages(dryRun);
+  if (json) {
+    nlohmann::json counts = nlohmann::json::array();
+    for (const auto& count : restored)
+      counts.push_back({{"path", count.path}, {"original", count.original}, {"changed_to", count.changedTo}, {"now", count.now}});
+    out << nlohmann::json{{"restored", counts}, {"dry_run", dryRun}}.dump(2) << '\n';
+    return 0;
+  }
+  if (restored.empty()) {
+    fmt::print(out, "Nothing to release: xmem has changed no huge page count (recorded in {}).\n", reservationStatePath());
+    return 0;
+  }
+  int code = 0;
+  for (const auto& count : restored) {
+    if (dryRun) {
+      fmt::print(out, "Would run: echo {} > {}   (now {})\n", count.original, count.path, count.changedTo);
+      continue;
+    }
+    fmt::print(out, "{}: {} -> {}\n", count.path, count.changedTo, count.now);
+    if (count.now != count.original) {
+      fmt::print(err, "  {} pages are still in use; run `xmem release` again once they are freed\n", count.now - count.original);
+      code = 3;
+    }
+  }
+  return code;
+}
+
+void addReserveCommands(CLI::App& app) {
+  auto options = std::make_shared<ReserveCommandOptions>();
+  auto* reserve = app.add_subcommand(
+      "reserve", "Reserve explicit huge pages (as root), on one NUMA node or system-wide. xmem remembers the counts it "
+                 "changes; `xmem release` puts them back.");
+  reserve->add_option("--page-size,-s", options->pageSize, "Page size: 2M or 1G")->capture_default_str();
+  reserve->add_option("--node,-n", options->node, "NUMA node (default: system-wide)");
+  auto* count = reserve->add_option("--count,-c", options->count, "Pages to add");
+  auto* total = reserve->add_option("--total", options->total, "Page count to reach");
+  count->excludes(total);
+  reserve->add_flag("--no-compact", options->noCompact, "Do not compact memory when the kernel finds too few pages");
+  reserve->add_flag("--dry-run", options->dryRun, "Print what would run; change nothing");
+  reserve->add_flag("--persist", options->persist,
+                    "Also write a sysctl.d file so the 2 MiB pages come back at boot, and print the kernel command line "
+                    "that 1 GiB and per-node pages need");
+  reserve->add_flag("--json", options->json, "Print JSON for scripts instead of text");
+  reserve->callback([options] { std::exit(runReserve(*options, std::cout, std::cerr)); });
+
+  auto dryRun = std::make_shared<bool>(false);
+  auto json = std::make_shared<bool>(false);
+  auto* release = app.add_subcommand("release", "Put back every huge page count that `xmem reserve` changed.");
+  release->add_flag("--dry-run", *dryRun, "Print what would run; change nothing");
+  release->add_flag("--json", *json, "Print JSON for scripts instead of text");
+  release->callback([dryRun, json] { std::exit(runRelease(*dryRun, *json, std::cout, std::cerr)); });
+}
+
+}  // namespace xmem::cli

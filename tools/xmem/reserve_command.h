@@ -1,0 +1,31 @@
+// `xmem reserve` / `xmem release`: huge pages per size and node, reversibly.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace xmem::cli {
+
+struct ReserveCommandOptions {
+  std::string pageSize = "2M";
+  std::optional<std::uint32_t> node;
+  std::uint64_t count = 0;
+  std::optional<std::uint64_t> total;
+  bool noCompact = false;
+  bool dryRun = false;
+  bool persist = false;
+  bool json = false;
+};
+
+int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err);
+int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err);
+void addReserveCommands(CLI::App& app);
+
+/// "2M", "2MiB", "1G", "1GiB", "2048kB", "4096" -> bytes; nullopt for anything else.
+std::optional<std::size_t> parseSize(std::string_view text);
+
+}  // namespace xmem::cli
