@@ -7,6 +7,7 @@
 #include <xmem/numa_memory_pool.h>
 #include <xmem/planner.h>
 #include <xmem/pool_resource.h>
+#include <xmem/profile_allocation.h>
 #include <xmem/profiles.h>
 #include <xmem/system_info.h>
 #include <xmem/topology.h>

@@ -72,6 +72,19 @@ nlohmann::json toJson(const SystemInfo& info) {
   };
 }
 
+nlohmann::json toJson(const PoolStats& stats) {
+  return {{"capacity", stats.capacity},         {"huge_bytes", stats.hugeBytes},
+          {"arenas", stats.arenas},             {"in_use", stats.inUse},
+          {"requested", stats.requested},       {"high_water", stats.highWater},
+          {"carved", stats.carved},             {"free_listed", stats.freeListed},
+          {"live_chunks", stats.liveChunks},    {"allocations", stats.allocations},
+          {"releases", stats.releases},         {"failed_allocations", stats.failedAllocations},
+          {"invalid_releases", stats.invalidReleases}, {"resets", stats.resets},
+          {"growths", stats.growths},           {"trims", stats.trims},
+          {"reclaims", stats.reclaims},         {"huge", stats.huge},
+          {"page_size", stats.pageSize},        {"fragmentation", stats.fragmentation()}};
+}
+
 nlohmann::json toJson(const Topology& topology) {
   nlohmann::json nodes = nlohmann::json::array();
   nlohmann::json distances = nlohmann::json::array();

@@ -1,6 +1,7 @@
 // JSON forms of xmem's reports, for `--json` and for anything that serves them.
 #pragma once
 
+#include <xmem/memory_pool.h>
 #include <xmem/planner.h>
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
@@ -14,5 +15,6 @@ nlohmann::json toJson(const SystemInfo& info);
 nlohmann::json toJson(const AllocationReport& report);
 nlohmann::json toJson(const MemoryPlan& plan);
 nlohmann::json toJson(const Topology& topology);
+nlohmann::json toJson(const PoolStats& stats);
 
 }  // namespace xmem::cli

@@ -1,4 +1,5 @@
 // The xmem command: a thin face over the library.
+#include "alloc_command.h"
 #include "info_command.h"
 #include "plan_command.h"
 #include "reserve_command.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   xmem::cli::addInfoCommand(app);
   xmem::cli::addPlanCommand(app);
   xmem::cli::addReserveCommands(app);
+  xmem::cli::addAllocCommand(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

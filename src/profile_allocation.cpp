@@ -1,0 +1,122 @@
+#include <xmem/profile_allocation.h>
+
+#include <cstdio>
+
+namespace xmem {
+namespace {
+
+void addBreakdown(NodeLayout::Breakdown& out, const AllocationReport& report) {
+  for (const auto& segment : report.segments) {
+    if (segment.kind == PageKind::HugeTlb)
+      (segment.pageSize >= kOneGbPageSize ? out.oneGb : out.twoMb) += segment.length;
+    else if (segment.kind == PageKind::Base)
+      out.base += segment.length;
+  }
+  const std::size_t thp = std::min(report.thpVerifiedBytes, report.thpEligibleBytes());
+  out.thp += thp;
+  out.base += report.thpEligibleBytes() - thp;  // advised but not (yet) huge
+}
+
+VirtualMemory mapPart(std::size_t size, const ProfileAllocationOptions& options, bool oneGb, std::uint32_t node,
+                      const char* name) {
+  VirtualMemoryOptions part;
+  part.size = size;
+  part.hugePages = options.plan.hugePages;
+  part.oneGbPages = oneGb && options.plan.hugePages && options.plan.oneGbPages;
+  part.node = node;
+  part.numaPolicy = NumaPolicy::Bind;
+  part.prefaultThreads = options.prefaultThreads;
+  part.lock = options.lock;
+  part.name = name;
+  return VirtualMemory(part);
+}
+
+}  // namespace
+
+NodeLayout::Breakdown NodeLayout::breakdown() const {
+  Breakdown out;
+  if (dataset) addBreakdown(out, dataset->report());
+  if (cache) addBreakdown(out, cache->report());
+  return out;
+}
+
+std::string NodeLayout::summary() const {
+  const std::size_t datasetBytes = dataset ? dataset->size() : 0;
+  const std::size_t cacheBytes = cache ? cache->size() : 0;
+  std::string line = "node " + std::to_string(node) + ": ";
+  if (datasetBytes + cacheBytes != 0) {
+    const auto parts = breakdown();
+    const std::size_t mapped = parts.oneGb + parts.twoMb + parts.thp + parts.base;
+    char huge[16];
+    std::snprintf(huge, sizeof huge, "%.0f%%",
+                  mapped == 0 ? 0.0 : 100.0 * static_cast<double>(parts.oneGb + parts.twoMb + parts.thp) / static_cast<double>(mapped));
+    line += formatBytes(datasetBytes + cacheBytes) + " (" + std::to_string(datasetBytes / MiB) + "+" +
+            std::to_string(cacheBytes / MiB) + ") huge " + huge + ":";
+    if (parts.oneGb != 0) line += " " + std::to_string(parts.oneGb / kOneGbPageSize) + " x 1 GiB";
+    if (parts.twoMb != 0) line += " " + std::to_string(parts.twoMb / kHugePageSize) + " x 2 MiB";
+    if (parts.thp != 0) line += " " + formatBytes(parts.thp) + " THP";
+    if (parts.base != 0) line += " " + formatBytes(parts.base) + " 4 KiB pages";
+    line += ";";
+  }
+  if (!scratchpads.empty())
+    line += " scratchpads " + std::to_string(scratchpads.size()) + " x " + formatBytes(scratchpadSize) +
+            (pool && pool->isHugePages(node) ? " on huge pages" : " (THP or 4 KiB)") + ";";
+  if (!jit.empty()) line += " JIT " + std::to_string(jit.size()) + " x " + formatBytes(jit.front().size()) + ";";
+  line += " " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(time).count()) + " ms";
+  return line;
+}
+
+ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, const ProfileAllocationOptions& options,
+                                              const Topology& topology, const Progress& progress) {
+  auto plan = planMemory(profile, options.plan, topology, *SystemInfo::refresh());
+  ProfileAllocation allocation;
+  allocation.profile_ = &profile;
+  for (const auto& need : plan.nodes) {
+    const auto started = std::chrono::steady_clock::now();
+    NodeLayout layout;
+    layout.node = need.node;
+    layout.threads = need.threads;
+    auto say = [&](const std::string& what) {
+      if (progress) progress("node " + std::to_string(need.node) + ": " + what);
+    };
+    if (need.dataset != 0) {
+      say("dataset " + formatBytes(need.dataset) + ", faulting it in");
+      layout.dataset.emplace(mapPart(need.dataset, options, profile.datasetOnOneGbPages && plan.options.oneGbPages,
+                                     need.node, "xmem:dataset"));
+    }
+    if (need.cache != 0) {
+      say("cache " + formatBytes(need.cache));
+      layout.cache.emplace(mapPart(need.cache, options, false, need.node, "xmem:cache"));
+    }
+    if (need.scratchpads != 0) {
+      say("scratchpads " + std::to_string(need.threads) + " x " + formatBytes(profile.scratchpadSize));
+      MemoryPoolOptions pool;
+      pool.capacity = need.scratchpads;
+      pool.hugePages = options.plan.hugePages;
+      pool.node = need.node;
+      pool.name = "xmem:scratchpads";
+      layout.pool = std::make_shared<MemoryPool>(pool);
+      layout.scratchpadSize = profile.scratchpadSize;
+      for (unsigned thread = 0; thread < need.threads; ++thread)
+        layout.scratchpads.push_back(layout.pool->allocate(profile.scratchpadSize));
+    }
+    for (unsigned thread = 0; thread < need.threads && profile.jitSize != 0; ++thread) {
+      VirtualMemoryOptions jit;
+      jit.size = profile.jitSize;
+      jit.executable = true;
+      jit.hugePages = false;  // 64 KiB of code: a huge page each would waste 2 MiB per thread
+      jit.node = need.node;
+      layout.jit.emplace_back(jit);
+    }
+    layout.time = std::chrono::steady_clock::now() - started;
+    allocation.nodes_.push_back(std::move(layout));
+  }
+  return allocation;
+}
+
+ProfileAllocation::~ProfileAllocation() {
+  for (auto& layout : nodes_)
+    for (auto* scratchpad : layout.scratchpads) layout.pool->deallocate(scratchpad, layout.scratchpadSize);
+}
+
+}  // namespace xmem

@@ -1,0 +1,78 @@
+#include "alloc_command.h"
+
+#include "json_output.h"
+
+#include <xmem/profile_allocation.h>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <ostream>
+#include <unistd.h>
+#include <thread>
+
+namespace xmem::cli {
+
+int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err) {
+  const MemoryProfile* profile = findProfile(options.profile);
+  if (profile == nullptr) {
+    fmt::print(err, "xmem alloc: unknown profile '{}': expected one of {}\n", options.profile, profileNames());
+    return 2;
+  }
+  ProfileAllocationOptions allocation;
+  allocation.plan.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+  allocation.plan.hugePages = !options.noHugePages;
+  allocation.plan.oneGbPages = !options.noOneGbPages;
+  allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
+  allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
+  auto layout = ProfileAllocation::allocate(*profile, allocation, Topology::fromSystem(), [&](std::string_view step) {
+    if (!options.json) fmt::print(err, "... {}\n", step);
+  });
+  if (options.json) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& node : layout.nodes()) {
+      const auto parts = node.breakdown();
+      nlohmann::json entry = {{"node", node.node},
+                              {"threads", node.threads},
+                              {"summary", node.summary()},
+                              {"bytes_on", {{"1g", parts.oneGb}, {"2m", parts.twoMb}, {"thp", parts.thp}, {"base", parts.base}}},
+                              {"scratchpads", node.scratchpads.size()},
+                              {"ms", std::chrono::duration<double, std::milli>(node.time).count()}};
+      if (node.dataset) entry["dataset"] = toJson(node.dataset->report());
+      if (node.cache) entry["cache"] = toJson(node.cache->report());
+      if (node.pool) entry["pool"] = toJson(node.pool->stats());
+      nodes.push_back(entry);
+    }
+    out << nlohmann::json{{"profile", profile->name}, {"threads", allocation.plan.threads}, {"nodes", nodes}}.dump(2) << '\n';
+  } else {
+    fmt::print(out, "{} ({}), {} thread(s):\n", profile->name, profile->description, allocation.plan.threads);
+    for (const auto& node : layout.nodes()) fmt::print(out, "  {}\n", node.summary());
+  }
+  if (options.holdSeconds > 0) {
+    if (!options.json)
+      fmt::print(out, "Holding it for {} s: see /proc/{}/smaps (or xmem info) meanwhile.\n", options.holdSeconds,
+                 static_cast<long>(::getpid()));
+    out.flush();
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.holdSeconds));
+  }
+  if (!options.json) fmt::print(out, "Freed.\n");
+  return 0;
+}
+
+void addAllocCommand(CLI::App& app) {
+  auto options = std::make_shared<AllocCommandOptions>();
+  auto* command = app.add_subcommand(
+      "alloc", "Allocate an algorithm's memory layout (dataset and cache per node, scratchpads, JIT code) the way xmem "
+               "would for a miner, print what each node got, hold it for a while, then free it.");
+  command->add_option("--profile,-p", options->profile, "Algorithm profile, e.g. rx/0, rx/wow, cn/0")->capture_default_str();
+  command->add_option("--threads,-t", options->threads, "Worker threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
+  command->add_option("--hold", options->holdSeconds, "Seconds to keep the memory before freeing it")->check(CLI::Range(0.0, 86400.0));
+  command->add_flag("--no-1gb-pages", options->noOneGbPages, "Do not use 1 GiB pages");
+  command->add_flag("--no-huge-pages", options->noHugePages, "Do not use explicit huge pages");
+  command->add_flag("--no-prefault", options->noPrefault, "Leave pages to fault in on first touch");
+  command->add_flag("--lock", options->lock, "Lock the memory (mlock), reporting why when it cannot");
+  command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
+  command->callback([options] { std::exit(runAlloc(*options, std::cout, std::cerr)); });
+}
+
+}  // namespace xmem::cli
