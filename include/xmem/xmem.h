@@ -1,6 +1,7 @@
 // Everything public in xmem.
 #pragma once
 
+#include <xmem/config.h>
 #include <xmem/error.h>
 #include <xmem/huge_pages.h>
 #include <xmem/memory_pool.h>

@@ -1,5 +1,6 @@
 #include "alloc_command.h"
 
+#include "config_option.h"
 #include "json_output.h"
 
 #include <xmem/profile_allocation.h>
@@ -72,7 +73,17 @@ void addAllocCommand(CLI::App& app) {
   command->add_flag("--no-prefault", options->noPrefault, "Leave pages to fault in on first touch");
   command->add_flag("--lock", options->lock, "Lock the memory (mlock), reporting why when it cannot");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
-  command->callback([options] { std::exit(runAlloc(*options, std::cout, std::cerr)); });
+  command->callback([options, command] {
+    if (auto config = givenConfig()) {
+      if (command->count("--profile") == 0) options->profile = config->profile;
+      if (command->count("--threads") == 0) options->threads = config->threads;
+      if (command->count("--no-1gb-pages") == 0) options->noOneGbPages = !config->oneGbPages;
+      if (command->count("--no-huge-pages") == 0) options->noHugePages = !config->hugePages;
+      if (command->count("--no-prefault") == 0) options->noPrefault = !config->prefault;
+      if (command->count("--lock") == 0) options->lock = config->lock;
+    }
+    std::exit(runAlloc(*options, std::cout, std::cerr));
+  });
 }
 
 }  // namespace xmem::cli

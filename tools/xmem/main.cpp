@@ -1,5 +1,6 @@
 // The xmem command: a thin face over the library.
 #include "alloc_command.h"
+#include "config_option.h"
 #include "info_command.h"
 #include "plan_command.h"
 #include "reserve_command.h"
@@ -17,20 +18,23 @@ int main(int argc, char** argv) {
                "Start with `xmem info` to see what this machine offers."};
   app.set_version_flag("--version", XMEM_VERSION);
   app.require_subcommand(1);
+  xmem::cli::addConfigOption(app);
   xmem::cli::addInfoCommand(app);
   xmem::cli::addPlanCommand(app);
   xmem::cli::addReserveCommands(app);
   xmem::cli::addAllocCommand(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
-  if (argc > 1 && argv[1][0] != '-') {
+  int first = 1;
+  while (first < argc && std::string(argv[first]) == "--config") first += 2;  // the one global option takes a value
+  if (first < argc && argv[first][0] != '-') {
     std::string known;
     bool found = false;
     for (const auto* command : app.get_subcommands({})) {
       known += (known.empty() ? "" : ", ") + command->get_name();
-      found = found || command->get_name() == argv[1];
+      found = found || command->get_name() == argv[first];
     }
     if (!found) {
-      std::cerr << "xmem: unknown command '" << argv[1] << "': expected one of " << known << "\n";
+      std::cerr << "xmem: unknown command '" << argv[first] << "': expected one of " << known << "\n";
       return 2;
     }
   }

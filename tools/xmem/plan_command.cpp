@@ -1,5 +1,6 @@
 #include "plan_command.h"
 
+#include "config_option.h"
 #include "json_output.h"
 
 #include <xmem/error.h>
@@ -91,7 +92,15 @@ void addPlanCommand(CLI::App& app) {
   command->add_flag("--no-1gb-pages", options->noOneGbPages, "Plan 2 MiB pages only");
   command->add_flag("--no-huge-pages", options->noHugePages, "Plan without explicit huge pages");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
-  command->callback([options] { std::exit(runPlan(*options, std::cout, std::cerr)); });
+  command->callback([options, command] {
+    if (auto config = givenConfig()) {
+      if (command->count("--profile") == 0) options->profile = config->profile;
+      if (command->count("--threads") == 0) options->threads = config->threads;
+      if (command->count("--no-1gb-pages") == 0) options->noOneGbPages = !config->oneGbPages;
+      if (command->count("--no-huge-pages") == 0) options->noHugePages = !config->hugePages;
+    }
+    std::exit(runPlan(*options, std::cout, std::cerr));
+  });
 }
 
 }  // namespace xmem::cli

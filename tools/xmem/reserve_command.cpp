@@ -2,6 +2,7 @@
 
 #include <xmem/error.h>
 #include <xmem/huge_pages.h>
+#include <xmem/planner.h>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <charconv>
 #include <ostream>
+#include <thread>
 
 namespace xmem::cli {
 
@@ -28,12 +30,56 @@ std::optional<std::size_t> parseSize(std::string_view text) {
   return value * scale;
 }
 
+namespace {
+
+// What the planner says is missing, node by node, 1 GiB pages first.
+int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
+  const MemoryProfile* profile = findProfile(options.profile);
+  if (profile == nullptr) {
+    fmt::print(err, "xmem reserve: unknown profile '{}': expected one of {}\n", options.profile, profileNames());
+    return 2;
+  }
+  PlanOptions planOptions;
+  planOptions.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+  auto plan = planMemory(*profile, planOptions, Topology::fromSystem(), *SystemInfo::refresh());
+  int code = 0;
+  bool any = false;
+  for (const auto& node : plan.nodes) {
+    for (auto [pageSize, missing] : {std::pair{kOneGbPageSize, node.missing.oneGbPages}, std::pair{kHugePageSize, node.missing.twoMbPages}}) {
+      if (missing == 0) continue;
+      any = true;
+      ReservationRequest request;
+      request.pageSize = pageSize;
+      request.node = node.node;
+      request.count = missing;
+      request.compact = !options.noCompact;
+      request.dryRun = options.dryRun;
+      auto reservation = reserveHugePages(request, [&](std::string_view step) { fmt::print(err, "... {}\n", step); });
+      if (reservation.dryRun) {
+        for (const auto& command : reservation.commands) fmt::print(out, "Would run: {}\n", command);
+        continue;
+      }
+      fmt::print(out, "node {}: {} -> {} pages of {} ({} asked)\n", node.node, reservation.before, reservation.after,
+                 formatBytes(pageSize), reservation.target);
+      if (!reservation.complete()) {
+        fmt::print(out, "Partial: {}\n", reservation.advice);
+        code = 3;
+      }
+    }
+  }
+  if (!any) fmt::print(out, "Nothing missing: {} with {} thread(s) has every page it needs.\n", profile->name, planOptions.threads);
+  return code;
+}
+
+}  // namespace
+
 int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
   auto pageSize = parseSize(options.pageSize);
   if (!pageSize) {
     fmt::print(err, "xmem reserve: page size '{}' is not a size: expected e.g. 2M or 1G\n", options.pageSize);
     return 2;
   }
+  if (!options.profile.empty()) return reserveForProfile(options, out, err);
   const bool changeCounts = options.count != 0 || options.total.has_value();
   if (!changeCounts && !options.persist) {
     fmt::print(err, "xmem reserve: nothing to do: give --count (pages to add), --total (count to reach) or --persist\n");
@@ -129,6 +175,12 @@ void addReserveCommands(CLI::App& app) {
   auto* count = reserve->add_option("--count,-c", options->count, "Pages to add");
   auto* total = reserve->add_option("--total", options->total, "Page count to reach");
   count->excludes(total);
+  auto* profile = reserve->add_option("--profile,-p", options->profile,
+                                      "Reserve what this algorithm profile is missing on each node (see xmem plan)");
+  reserve->add_option("--threads,-t", options->threads, "With --profile: worker threads (default: one per CPU)")
+      ->check(CLI::Range(1U, 4096U))
+      ->needs(profile);
+  profile->excludes(count)->excludes(total);
   reserve->add_flag("--no-compact", options->noCompact, "Do not compact memory when the kernel finds too few pages");
   reserve->add_flag("--dry-run", options->dryRun, "Print what would run; change nothing");
   reserve->add_flag("--persist", options->persist,

@@ -19,6 +19,8 @@ struct ReserveCommandOptions {
   bool dryRun = false;
   bool persist = false;
   bool json = false;
+  std::string profile;   ///< reserve what this profile's plan is missing, node by node
+  unsigned threads = 0;  ///< with profile: worker threads (0: one per CPU)
 };
 
 int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err);
