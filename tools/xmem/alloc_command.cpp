@@ -15,15 +15,10 @@
 namespace xmem::cli {
 
 int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err) {
-  const MemoryProfile* profile = findProfile(options.profile);
-  if (profile == nullptr) {
-    fmt::print(err, "xmem alloc: unknown profile '{}': expected one of {}\n", options.profile, profileNames());
-    return 2;
-  }
+  const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "alloc", err);
+  if (profile == nullptr) return 2;
   ProfileAllocationOptions allocation;
-  allocation.plan.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
-  allocation.plan.hugePages = !options.noHugePages;
-  allocation.plan.oneGbPages = !options.noOneGbPages;
+  allocation.plan = planOptions(options.workload);
   allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
   allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
   auto layout = ProfileAllocation::allocate(*profile, allocation, Topology::fromSystem(), [&](std::string_view step) {
@@ -65,20 +60,14 @@ void addAllocCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
       "alloc", "Allocate an algorithm's memory layout (dataset and cache per node, scratchpads, JIT code) the way xmem "
                "would for a miner, print what each node got, hold it for a while, then free it.");
-  command->add_option("--profile,-p", options->profile, "Algorithm profile, e.g. rx/0, rx/wow, cn/0")->capture_default_str();
-  command->add_option("--threads,-t", options->threads, "Worker threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
+  addWorkloadOptions(*command, options->workload);
   command->add_option("--hold", options->holdSeconds, "Seconds to keep the memory before freeing it")->check(CLI::Range(0.0, 86400.0));
-  command->add_flag("--no-1gb-pages", options->noOneGbPages, "Do not use 1 GiB pages");
-  command->add_flag("--no-huge-pages", options->noHugePages, "Do not use explicit huge pages");
   command->add_flag("--no-prefault", options->noPrefault, "Leave pages to fault in on first touch");
   command->add_flag("--lock", options->lock, "Lock the memory (mlock), reporting why when it cannot");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   command->callback([options, command] {
+    applyConfigDefaults(*command, options->workload);
     if (auto config = givenConfig()) {
-      if (command->count("--profile") == 0) options->profile = config->profile;
-      if (command->count("--threads") == 0) options->threads = config->threads;
-      if (command->count("--no-1gb-pages") == 0) options->noOneGbPages = !config->oneGbPages;
-      if (command->count("--no-huge-pages") == 0) options->noHugePages = !config->hugePages;
       if (command->count("--no-prefault") == 0) options->noPrefault = !config->prefault;
       if (command->count("--lock") == 0) options->lock = config->lock;
     }

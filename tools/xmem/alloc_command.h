@@ -1,6 +1,8 @@
 // `xmem alloc`: allocate a profile's layout, say what each node got, hold it, free it.
 #pragma once
 
+#include "workload_options.h"
+
 #include <CLI/CLI.hpp>
 
 #include <iosfwd>
@@ -9,11 +11,8 @@
 namespace xmem::cli {
 
 struct AllocCommandOptions {
-  std::string profile = "rx/0";
-  unsigned threads = 0;
+  WorkloadOptions workload;
   double holdSeconds = 0;
-  bool noOneGbPages = false;
-  bool noHugePages = false;
   bool noPrefault = false;
   bool lock = false;
   bool json = false;

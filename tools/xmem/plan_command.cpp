@@ -1,6 +1,5 @@
 #include "plan_command.h"
 
-#include "config_option.h"
 #include "json_output.h"
 
 #include <xmem/error.h>
@@ -62,17 +61,9 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
 }  // namespace
 
 int runPlan(const PlanCommandOptions& options, std::ostream& out, std::ostream& err) {
-  const MemoryProfile* profile = findProfile(options.profile);
-  if (profile == nullptr) {
-    fmt::print(err, "xmem plan: unknown profile '{}': expected one of {}\n", options.profile, profileNames());
-    return 2;
-  }
-  PlanOptions planOptions;
-  planOptions.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
-  planOptions.oneGbPages = !options.noOneGbPages;
-  planOptions.hugePages = !options.noHugePages;
-  auto machine = SystemInfo::refresh();
-  auto plan = planMemory(*profile, planOptions, Topology::fromSystem(), *machine);
+  const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "plan", err);
+  if (profile == nullptr) return 2;
+  auto plan = planMemory(*profile, planOptions(options.workload), Topology::fromSystem(), *SystemInfo::refresh());
   if (options.json)
     out << toJson(plan).dump(2) << '\n';
   else
@@ -85,20 +76,10 @@ void addPlanCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
       "plan", "Show what an algorithm's memory needs on this machine, node by node: dataset, cache, scratchpads and "
               "JIT code, the huge pages that takes, what is free now, and the commands that reserve what is missing.");
-  command->add_option("--profile,-p", options->profile, "Algorithm profile, e.g. rx/0, rx/wow, cn/0, argon2/chukwa")
-      ->capture_default_str();
-  command->add_option("--threads,-t", options->threads, "Worker threads (default: one per CPU)")
-      ->check(CLI::Range(1U, 4096U));
-  command->add_flag("--no-1gb-pages", options->noOneGbPages, "Plan 2 MiB pages only");
-  command->add_flag("--no-huge-pages", options->noHugePages, "Plan without explicit huge pages");
+  addWorkloadOptions(*command, options->workload);
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   command->callback([options, command] {
-    if (auto config = givenConfig()) {
-      if (command->count("--profile") == 0) options->profile = config->profile;
-      if (command->count("--threads") == 0) options->threads = config->threads;
-      if (command->count("--no-1gb-pages") == 0) options->noOneGbPages = !config->oneGbPages;
-      if (command->count("--no-huge-pages") == 0) options->noHugePages = !config->hugePages;
-    }
+    applyConfigDefaults(*command, options->workload);
     std::exit(runPlan(*options, std::cout, std::cerr));
   });
 }

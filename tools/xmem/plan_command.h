@@ -1,6 +1,8 @@
 // `xmem plan`: what a profile with N worker threads needs on this machine, node by node.
 #pragma once
 
+#include "workload_options.h"
+
 #include <CLI/CLI.hpp>
 
 #include <iosfwd>
@@ -9,10 +11,7 @@
 namespace xmem::cli {
 
 struct PlanCommandOptions {
-  std::string profile = "rx/0";
-  unsigned threads = 0;  ///< 0: one per CPU
-  bool noOneGbPages = false;
-  bool noHugePages = false;
+  WorkloadOptions workload;
   bool json = false;
 };
 

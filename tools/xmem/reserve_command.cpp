@@ -1,5 +1,7 @@
 #include "reserve_command.h"
 
+#include "workload_options.h"
+
 #include <xmem/error.h>
 #include <xmem/huge_pages.h>
 #include <xmem/planner.h>
@@ -34,14 +36,10 @@ namespace {
 
 // What the planner says is missing, node by node, 1 GiB pages first.
 int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
-  const MemoryProfile* profile = findProfile(options.profile);
-  if (profile == nullptr) {
-    fmt::print(err, "xmem reserve: unknown profile '{}': expected one of {}\n", options.profile, profileNames());
-    return 2;
-  }
-  PlanOptions planOptions;
-  planOptions.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
-  auto plan = planMemory(*profile, planOptions, Topology::fromSystem(), *SystemInfo::refresh());
+  const MemoryProfile* profile = findProfileOrSay(options.profile, "reserve", err);
+  if (profile == nullptr) return 2;
+  const auto wanted = planOptions({.profile = options.profile, .threads = options.threads});
+  auto plan = planMemory(*profile, wanted, Topology::fromSystem(), *SystemInfo::refresh());
   int code = 0;
   bool any = false;
   for (const auto& node : plan.nodes) {
@@ -67,7 +65,7 @@ int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, s
       }
     }
   }
-  if (!any) fmt::print(out, "Nothing missing: {} with {} thread(s) has every page it needs.\n", profile->name, planOptions.threads);
+  if (!any) fmt::print(out, "Nothing missing: {} with {} thread(s) has every page it needs.\n", profile->name, wanted.threads);
   return code;
 }
 

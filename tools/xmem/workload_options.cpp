@@ -1,0 +1,45 @@
+#include "workload_options.h"
+
+#include "config_option.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <ostream>
+#include <thread>
+
+namespace xmem::cli {
+
+void addWorkloadOptions(CLI::App& command, WorkloadOptions& options) {
+  command.add_option("--profile,-p", options.profile, "Algorithm profile, e.g. rx/0, rx/wow, cn/0, argon2/chukwa")
+      ->capture_default_str();
+  command.add_option("--threads,-t", options.threads, "Worker threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
+  command.add_flag("--no-1gb-pages", options.noOneGbPages, "Do not use 1 GiB pages");
+  command.add_flag("--no-huge-pages", options.noHugePages, "Do not use explicit huge pages");
+}
+
+void applyConfigDefaults(const CLI::App& command, WorkloadOptions& options) {
+  auto config = givenConfig();
+  if (!config) return;
+  if (command.count("--profile") == 0) options.profile = config->profile;
+  if (command.count("--threads") == 0) options.threads = config->threads;
+  if (command.count("--no-1gb-pages") == 0) options.noOneGbPages = !config->oneGbPages;
+  if (command.count("--no-huge-pages") == 0) options.noHugePages = !config->hugePages;
+}
+
+const MemoryProfile* findProfileOrSay(const std::string& name, std::string_view command, std::ostream& err) {
+  const MemoryProfile* profile = findProfile(name);
+  if (profile == nullptr) fmt::print(err, "xmem {}: unknown profile '{}': expected one of {}\n", command, name, profileNames());
+  return profile;
+}
+
+PlanOptions planOptions(const WorkloadOptions& options) {
+  PlanOptions plan;
+  plan.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+  plan.hugePages = !options.noHugePages;
+  plan.oneGbPages = !options.noOneGbPages;
+  return plan;
+}
+
+}  // namespace xmem::cli
