@@ -12,19 +12,24 @@ std::uint64_t pagesFor(std::size_t bytes, std::size_t pageSize) { return (bytes 
 
 // Largest-remainder split of `threads` over nodes in proportion to `weights`.
 std::vector<unsigned> spread(unsigned threads, const std::vector<std::size_t>& weights) {
+  // Weights are CPU counts (at least 1 for a node that takes workers, 0 for one that does not).
   const std::size_t total = std::accumulate(weights.begin(), weights.end(), std::size_t{0});
   std::vector<unsigned> shares(weights.size(), 0);
   std::vector<std::pair<double, std::size_t>> remainders;
   unsigned given = 0;
   for (std::size_t i = 0; i < weights.size(); ++i) {
-    const double exact = total == 0 ? static_cast<double>(threads) / static_cast<double>(weights.size())
-                                    : static_cast<double>(threads) * static_cast<double>(weights[i]) / static_cast<double>(total);
+    const double exact = static_cast<double>(threads) * static_cast<double>(weights[i]) / static_cast<double>(total);
     shares[i] = static_cast<unsigned>(exact);
     given += shares[i];
     remainders.emplace_back(exact - shares[i], i);
   }
   std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t i = 0; given < threads; ++i, ++given) ++shares[remainders[i % remainders.size()].second];
+  for (std::size_t i = 0; given < threads; ++i) {
+    const auto node = remainders[i % remainders.size()].second;
+    if (weights[node] == 0) continue;
+    ++shares[node];
+    ++given;
+  }
   return shares;
 }
 
@@ -78,8 +83,18 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
   }
   plan.options.oneGbPages = oneGb;
 
+  for (auto id : options.nodes)
+    if (!topology.has(id)) throw Error(ErrorCode::InvalidArgument, "node " + std::to_string(id) + " does not exist on this machine", {.node = id});
+  // Only the chosen nodes take workers; without NUMA, the first of them takes them all.
   std::vector<std::size_t> weights;
-  for (const auto& node : topology.nodes()) weights.push_back(node.cpus.size());
+  bool first = true;
+  for (const auto& node : topology.nodes()) {
+    const bool chosen = options.nodes.empty() ||
+                        std::find(options.nodes.begin(), options.nodes.end(), node.id) != options.nodes.end();
+    const bool takes = chosen && (options.numa || first);
+    if (chosen) first = false;
+    weights.push_back(takes ? std::max<std::size_t>(node.cpus.size(), 1) : 0);
+  }
   const auto shares = spread(options.threads, weights);
 
   for (std::size_t i = 0; i < shares.size(); ++i) {

@@ -23,8 +23,9 @@ VirtualMemory mapPart(std::size_t size, const ProfileAllocationOptions& options,
   part.size = size;
   part.hugePages = options.plan.hugePages;
   part.oneGbPages = oneGb && options.plan.hugePages && options.plan.oneGbPages;
+  part.transparentHugePages = options.transparentHugePages;
   part.node = node;
-  part.numaPolicy = NumaPolicy::Bind;
+  part.numaPolicy = options.plan.numa ? NumaPolicy::Bind : NumaPolicy::None;
   part.prefaultThreads = options.prefaultThreads;
   part.lock = options.lock;
   part.name = name;
@@ -43,26 +44,28 @@ NodeLayout::Breakdown NodeLayout::breakdown() const {
 std::string NodeLayout::summary() const {
   const std::size_t datasetBytes = dataset ? dataset->size() : 0;
   const std::size_t cacheBytes = cache ? cache->size() : 0;
-  std::string line = "node " + std::to_string(node) + ": ";
+  std::vector<std::string> parts;
   if (datasetBytes + cacheBytes != 0) {
-    const auto parts = breakdown();
-    const std::size_t mapped = parts.oneGb + parts.twoMb + parts.thp + parts.base;
+    const auto pages = breakdown();
+    const std::size_t mapped = pages.oneGb + pages.twoMb + pages.thp + pages.base;
     char huge[16];
     std::snprintf(huge, sizeof huge, "%.0f%%",
-                  mapped == 0 ? 0.0 : 100.0 * static_cast<double>(parts.oneGb + parts.twoMb + parts.thp) / static_cast<double>(mapped));
-    line += formatBytes(datasetBytes + cacheBytes) + " (" + std::to_string(datasetBytes / MiB) + "+" +
-            std::to_string(cacheBytes / MiB) + ") huge " + huge + ":";
-    if (parts.oneGb != 0) line += " " + std::to_string(parts.oneGb / kOneGbPageSize) + " x 1 GiB";
-    if (parts.twoMb != 0) line += " " + std::to_string(parts.twoMb / kHugePageSize) + " x 2 MiB";
-    if (parts.thp != 0) line += " " + formatBytes(parts.thp) + " THP";
-    if (parts.base != 0) line += " " + formatBytes(parts.base) + " 4 KiB pages";
-    line += ";";
+                  mapped == 0 ? 0.0 : 100.0 * static_cast<double>(pages.oneGb + pages.twoMb + pages.thp) / static_cast<double>(mapped));
+    std::string shared = formatBytes(datasetBytes + cacheBytes) + " (" + std::to_string(datasetBytes / MiB) + "+" +
+                         std::to_string(cacheBytes / MiB) + ") huge " + huge + ":";
+    if (pages.oneGb != 0) shared += " " + std::to_string(pages.oneGb / kOneGbPageSize) + " x 1 GiB";
+    if (pages.twoMb != 0) shared += " " + std::to_string(pages.twoMb / kHugePageSize) + " x 2 MiB";
+    if (pages.thp != 0) shared += " " + formatBytes(pages.thp) + " THP";
+    if (pages.base != 0) shared += " " + formatBytes(pages.base) + " 4 KiB pages";
+    parts.push_back(shared);
   }
   if (!scratchpads.empty())
-    line += " scratchpads " + std::to_string(scratchpads.size()) + " x " + formatBytes(scratchpadSize) +
-            (pool && pool->isHugePages(node) ? " on huge pages" : " (THP or 4 KiB)") + ";";
-  if (!jit.empty()) line += " JIT " + std::to_string(jit.size()) + " x " + formatBytes(jit.front().size()) + ";";
-  line += " " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(time).count()) + " ms";
+    parts.push_back("scratchpads " + std::to_string(scratchpads.size()) + " x " + formatBytes(scratchpadSize) +
+                    (pool && pool->isHugePages(node) ? " on huge pages" : " (THP or 4 KiB)"));
+  if (!jit.empty()) parts.push_back("JIT " + std::to_string(jit.size()) + " x " + formatBytes(jit.front().size()));
+  parts.push_back(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(time).count()) + " ms");
+  std::string line = "node " + std::to_string(node) + ": ";
+  for (std::size_t i = 0; i < parts.size(); ++i) line += (i == 0 ? "" : "; ") + parts[i];
   return line;
 }
 
@@ -91,9 +94,10 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
     if (need.scratchpads != 0) {
       say("scratchpads " + std::to_string(need.threads) + " x " + formatBytes(profile.scratchpadSize));
       MemoryPoolOptions pool;
-      pool.capacity = need.scratchpads;
+      pool.capacity = std::max(need.scratchpads, options.poolCapacity);
       pool.hugePages = options.plan.hugePages;
-      pool.node = need.node;
+      pool.transparentHugePages = options.transparentHugePages;
+      if (options.plan.numa) pool.node = need.node;
       pool.name = "xmem:scratchpads";
       layout.pool = std::make_shared<MemoryPool>(pool);
       layout.scratchpadSize = profile.scratchpadSize;
@@ -104,8 +108,10 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
       VirtualMemoryOptions jit;
       jit.size = profile.jitSize;
       jit.executable = true;
-      jit.hugePages = false;  // 64 KiB of code: a huge page each would waste 2 MiB per thread
-      jit.node = need.node;
+      // 64 KiB of code: a huge page each costs 2 MiB per thread, so only when asked.
+      jit.hugePages = options.jitHugePages && options.plan.hugePages;
+      jit.transparentHugePages = options.jitHugePages && options.transparentHugePages;
+      if (options.plan.numa) jit.node = need.node;
       layout.jit.emplace_back(jit);
     }
     layout.time = std::chrono::steady_clock::now() - started;

@@ -17,6 +17,8 @@ struct PlanOptions {
   unsigned threads = 1;
   bool hugePages = true;   ///< plan 2 MiB pages (otherwise nothing explicit is needed)
   bool oneGbPages = true;  ///< put the dataset on 1 GiB pages when the profile does
+  bool numa = true;        ///< one layout per node with workers; false: one layout, on the first node's terms
+  std::vector<std::uint32_t> nodes = {};  ///< only these nodes get workers (empty: all)
 };
 
 /// The page counts one node needs for its share.

@@ -109,6 +109,20 @@ TEST(Planner, WithoutOneGigabyteSupportTheDatasetGoesOnTwoMegabytePages) {
   EXPECT_THAT(plan.notes.front(), HasSubstr("no 1 GiB pages"));
 }
 
+TEST(Planner, NodeListAndNumaOff) {
+  auto topology = Topology::fromDistances({0, 1, 2, 3}, {{10, 30, 20, 40}, {30, 10, 40, 20}, {20, 40, 10, 30}, {40, 20, 30, 10}});
+  auto chosen = planMemory(*findProfile("rx/0"), {.threads = 8, .nodes = {1, 3}}, topology, machine(4, 0, 0));
+  ASSERT_EQ(chosen.nodes.size(), 2U) << "only the listed nodes get workers and datasets";
+  EXPECT_EQ(chosen.nodes[0].node, 1U);
+  EXPECT_EQ(chosen.nodes[1].node, 3U);
+  EXPECT_EQ(chosen.nodes[0].threads + chosen.nodes[1].threads, 8U);
+
+  auto single = planMemory(*findProfile("rx/0"), {.threads = 8, .numa = false}, topology, machine(4, 0, 0));
+  ASSERT_EQ(single.nodes.size(), 1U) << "without NUMA: one dataset for all threads";
+  EXPECT_EQ(single.nodes[0].threads, 8U);
+  EXPECT_THROW(planMemory(*findProfile("rx/0"), {.threads = 1, .nodes = {9}}, topology, machine(4, 0, 0)), Error);
+}
+
 TEST(Planner, ProfilesAndErrors) {
   EXPECT_EQ(findProfile("RX/0"), findProfile("rx/0"));
   EXPECT_EQ(findProfile("nope"), nullptr);

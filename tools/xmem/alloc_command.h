@@ -16,6 +16,10 @@ struct AllocCommandOptions {
   bool noPrefault = false;
   bool lock = false;
   bool json = false;
+  // From --config only:
+  bool transparentHugePages = true;
+  bool jitHugePages = false;
+  std::uint64_t poolPages = 0;
 };
 
 int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err);

@@ -26,6 +26,8 @@ void applyConfigDefaults(const CLI::App& command, WorkloadOptions& options) {
   if (command.count("--threads") == 0) options.threads = config->threads;
   if (command.count("--no-1gb-pages") == 0) options.noOneGbPages = !config->oneGbPages;
   if (command.count("--no-huge-pages") == 0) options.noHugePages = !config->hugePages;
+  options.numa = config->numa;
+  options.numaNodes = config->numaNodes;
 }
 
 const MemoryProfile* findProfileOrSay(const std::string& name, std::string_view command, std::ostream& err) {
@@ -39,6 +41,8 @@ PlanOptions planOptions(const WorkloadOptions& options) {
   plan.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   plan.hugePages = !options.noHugePages;
   plan.oneGbPages = !options.noOneGbPages;
+  plan.numa = options.numa;
+  plan.nodes = options.numaNodes;
   return plan;
 }
 

@@ -17,6 +17,9 @@ struct WorkloadOptions {
   unsigned threads = 0;  ///< 0: one per CPU
   bool noOneGbPages = false;
   bool noHugePages = false;
+  // From --config only:
+  bool numa = true;
+  std::vector<std::uint32_t> numaNodes = {};
 };
 
 void addWorkloadOptions(CLI::App& command, WorkloadOptions& options);
