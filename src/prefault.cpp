@@ -28,7 +28,8 @@ std::vector<Chunk> splitIntoChunks(const std::vector<PrefaultRange>& ranges) {
 
 }  // namespace
 
-PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads) {
+PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
+                        const PrefaultProgress& progress) {
   auto started = std::chrono::steady_clock::now();
   auto chunks = splitIntoChunks(ranges);
   PrefaultResult result;
@@ -37,6 +38,9 @@ PrefaultResult prefault(platform::Platform& platform, const std::vector<Prefault
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex resultMutex;
+  std::size_t total = 0;
+  for (const auto& chunk : chunks) total += chunk.length;
+  std::size_t done = 0;  // guarded by resultMutex, as are the progress calls
   auto work = [&] {
     for (std::size_t index; !failed.load(std::memory_order_relaxed) &&
                             (index = next.fetch_add(1, std::memory_order_relaxed)) < chunks.size();) {
@@ -46,6 +50,14 @@ PrefaultResult prefault(platform::Platform& platform, const std::vector<Prefault
         if (!failed.exchange(true)) {
           result.status = status;
           result.failedAt = chunk.address;
+        }
+      } else if (progress) {
+        std::lock_guard lock(resultMutex);
+        done += chunk.length;
+        try {
+          progress(done, total);
+        } catch (...) {
+          // A progress display that fails must not stop the faulting.
         }
       }
     }

@@ -5,6 +5,7 @@
 #include "platform/platform.h"
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <vector>
 
@@ -23,8 +24,12 @@ struct PrefaultResult {
   std::chrono::nanoseconds time{0};
 };
 
+/// Told (done, total) bytes after each chunk, one call at a time.
+using PrefaultProgress = std::function<void(std::size_t done, std::size_t total)>;
+
 /// Populate all ranges with up to `threads` threads (0 or 1: the calling thread only). Stops at
 /// the first error.
-PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads);
+PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
+                        const PrefaultProgress& progress = {});
 
 }  // namespace xmem

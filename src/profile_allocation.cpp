@@ -18,18 +18,27 @@ void addBreakdown(NodeLayout::Breakdown& out, const AllocationReport& report) {
 }
 
 VirtualMemory mapPart(std::size_t size, const ProfileAllocationOptions& options, bool oneGb, std::uint32_t node,
-                      const char* name) {
-  VirtualMemoryOptions part;
-  part.size = size;
-  part.hugePages = options.plan.hugePages;
-  part.oneGbPages = oneGb && options.plan.hugePages && options.plan.oneGbPages;
-  part.transparentHugePages = options.transparentHugePages;
-  part.node = node;
-  part.numaPolicy = options.plan.numa ? NumaPolicy::Bind : NumaPolicy::None;
-  part.prefaultThreads = options.prefaultThreads;
-  part.lock = options.lock;
-  part.name = name;
-  return VirtualMemory(part);
+                      const std::string& part, const ProfileAllocation::Progress& progress) {
+  VirtualMemoryOptions mapping;
+  mapping.size = size;
+  mapping.hugePages = options.plan.hugePages;
+  mapping.oneGbPages = oneGb && options.plan.hugePages && options.plan.oneGbPages;
+  mapping.transparentHugePages = options.transparentHugePages;
+  mapping.node = node;
+  mapping.numaPolicy = options.plan.numa ? NumaPolicy::Bind : NumaPolicy::None;
+  mapping.prefaultThreads = options.prefaultThreads;
+  mapping.lock = options.lock;
+  mapping.name = "xmem:" + part;
+  if (progress) {
+    // Quarter steps: enough to see it move, few enough for a log.
+    mapping.prefaultProgress = [&progress, node, part, lastQuarter = 0U](std::size_t done, std::size_t total) mutable {
+      const auto quarter = static_cast<unsigned>(4 * done / total);
+      if (quarter == lastQuarter) return;
+      lastQuarter = quarter;
+      progress("node " + std::to_string(node) + ": " + part + " " + std::to_string(quarter * 25) + "% faulted in");
+    };
+  }
+  return VirtualMemory(mapping);
 }
 
 }  // namespace
@@ -85,11 +94,11 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
     if (need.dataset != 0) {
       say("dataset " + formatBytes(need.dataset) + ", faulting it in");
       layout.dataset.emplace(mapPart(need.dataset, options, profile.datasetOnOneGbPages && plan.options.oneGbPages,
-                                     need.node, "xmem:dataset"));
+                                     need.node, "dataset", progress));
     }
     if (need.cache != 0) {
       say("cache " + formatBytes(need.cache));
-      layout.cache.emplace(mapPart(need.cache, options, false, need.node, "xmem:cache"));
+      layout.cache.emplace(mapPart(need.cache, options, false, need.node, "cache", progress));
     }
     if (need.scratchpads != 0) {
       say("scratchpads " + std::to_string(need.threads) + " x " + formatBytes(profile.scratchpadSize));

@@ -337,7 +337,7 @@ class Allocation {
     std::vector<PrefaultRange> ranges;
     for (const auto& segment : report_.segments)
       ranges.push_back({out.data_ + segment.offset, segment.length, segment.pageSize});
-    auto result = prefault(os_, ranges, threadCount(options_.prefaultThreads));
+    auto result = prefault(os_, ranges, threadCount(options_.prefaultThreads), options_.prefaultProgress);
     report_.prefaultThreads = result.threads;
     report_.prefaultTime = result.time;
     if (!result.status) {

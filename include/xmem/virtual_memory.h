@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,6 +48,8 @@ struct VirtualMemoryOptions {
   bool executable = false;           ///< JIT code: mapped read-write, made executable by protectRX()
   bool allowWriteExecute = false;    ///< permit protectRWX() (W^X is the default)
   unsigned prefaultThreads = 0;      ///< fault every page in now with this many threads; 0: on first touch
+  /// Told (done, total) bytes while pre-faulting: from the faulting threads, one call at a time.
+  std::function<void(std::size_t done, std::size_t total)> prefaultProgress;
   std::string name;                  ///< shown in /proc/PID/maps as [anon:NAME] where the kernel allows
 };
 

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -409,6 +410,24 @@ TEST_F(Cascade, FreedMappingsGiveTheirHugePagesBack) {
   HugePageCounts counts;
   ASSERT_TRUE(fake.hugePageCounts(kHugePageSize, std::nullopt, counts));
   EXPECT_EQ(counts.free, 8U);
+}
+
+TEST_F(Cascade, PrefaultReportsProgressToTheEnd) {
+  install();
+  auto o = options(256 * MiB);
+  o.prefaultThreads = 2;
+  std::vector<std::size_t> seen;
+  std::size_t whole = 0;
+  o.prefaultProgress = [&](std::size_t done, std::size_t total) {
+    seen.push_back(done);
+    whole = total;
+  };
+  VirtualMemory memory(o);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(whole, 256 * MiB);
+  EXPECT_EQ(seen.back(), 256 * MiB) << "ends at the whole mapping";
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "never goes backwards";
+  EXPECT_EQ(seen.size(), 8U) << "one call per 32 MiB chunk";
 }
 
 TEST_F(Cascade, PrefaultFailureIsAnErrorAndLeaksNothing) {
