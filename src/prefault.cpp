@@ -47,10 +47,7 @@ PrefaultResult prefault(platform::Platform& platform, const std::vector<Prefault
       const Chunk& chunk = chunks[index];
       if (auto status = platform.populate(chunk.address, chunk.length); !status) {
         std::lock_guard lock(resultMutex);
-        if (!failed.exchange(true)) {
-          result.status = status;
-          result.failedAt = chunk.address;
-        }
+        if (!failed.exchange(true)) result.status = status;
       } else if (progress) {
         std::lock_guard lock(resultMutex);
         done += chunk.length;

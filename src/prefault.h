@@ -19,7 +19,6 @@ struct PrefaultRange {
 
 struct PrefaultResult {
   platform::Status status;
-  std::uint8_t* failedAt = nullptr;  ///< start of the chunk whose populate failed
   unsigned threads = 0;
   std::chrono::nanoseconds time{0};
 };

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -376,15 +377,14 @@ class Allocation {
     if (report_.locked && usage.lockedBytes < lockable)
       report_.decisions.push_back("kernel disagrees: only " + formatBytes(usage.lockedBytes) + " of " +
                                   formatBytes(lockable) + " are locked");
-    for (const auto& segment : report_.segments) {
-      if (segment.kind != PageKind::HugeTlb) continue;
-      RangeUsage part;
-      if (os_.query(out.data_ + segment.offset, segment.length, part) &&
-          part.bytesByPageSize[segment.pageSize] != segment.length)
-        report_.decisions.push_back("kernel disagrees: " + formatBytes(part.bytesByPageSize[segment.pageSize]) +
-                                    " of the " + formatBytes(segment.length) + " meant for " +
-                                    formatBytes(segment.pageSize) + " pages are on them");
-    }
+    // The one read above already has the bytes per kernel page size: compare each hugetlb size.
+    std::map<std::size_t, std::size_t> planned;
+    for (const auto& segment : report_.segments)
+      if (segment.kind == PageKind::HugeTlb) planned[segment.pageSize] += segment.length;
+    for (const auto& [pageSize, bytes] : planned)
+      if (usage.bytesByPageSize[pageSize] != bytes)
+        report_.decisions.push_back("kernel disagrees: " + formatBytes(usage.bytesByPageSize[pageSize]) + " of the " +
+                                    formatBytes(bytes) + " meant for " + formatBytes(pageSize) + " pages are on them");
   }
 
   void finish(VirtualMemory& out) {

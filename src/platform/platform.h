@@ -70,7 +70,6 @@ enum class Advice : std::uint8_t {
 struct Capabilities {
   bool hugePagesInReservation = false;  ///< explicit huge pages can be mapped inside a reserve()d region
   bool transparentHugePages = false;
-  bool nodeBinding = false;
 };
 
 class Platform {

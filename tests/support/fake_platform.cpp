@@ -92,7 +92,7 @@ std::vector<std::string> FakePlatform::violations() const {
 }
 
 platform::Capabilities FakePlatform::capabilities() const noexcept {
-  return {.hugePagesInReservation = true, .transparentHugePages = true, .nodeBinding = true};
+  return {.hugePagesInReservation = true, .transparentHugePages = true};
 }
 
 SystemInfo FakePlatform::probe() {

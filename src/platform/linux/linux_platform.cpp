@@ -196,7 +196,7 @@ std::vector<NumaNodeInfo> probeNodes() {
 class LinuxPlatform final : public Platform {
  public:
   Capabilities capabilities() const noexcept override {
-    return {.hugePagesInReservation = true, .transparentHugePages = true, .nodeBinding = true};
+    return {.hugePagesInReservation = true, .transparentHugePages = true};
   }
 
   SystemInfo probe() override {
