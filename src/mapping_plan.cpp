@@ -26,6 +26,7 @@ Plan planMapping(const PlanInput& input) {
   auto sizes = input.hugePages;
   std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) { return a.pageSize > b.pageSize; });
 
+  const std::string onNode = input.countedNode ? " on node " + std::to_string(*input.countedNode) : "";
   std::size_t remaining = input.size;
   for (std::size_t i = 0; i < sizes.size() && remaining > 0; ++i) {
     const auto& candidate = sizes[i];
@@ -43,17 +44,17 @@ Plan planMapping(const PlanInput& input) {
     const bool wholeNeeded = !input.partial || !input.mixSizes;
     if (taken < wanted && wholeNeeded) {
       plan.decisions.push_back(formatBytes(pageSize) + " pages: " + std::to_string(candidate.availablePages) +
-                               " free, " + std::to_string(wanted) + " needed, " +
+                               " free" + onNode + ", " + std::to_string(wanted) + " needed, " +
                                (input.mixSizes ? "partial use is off" : "this platform cannot mix page sizes"));
       continue;
     }
     if (taken == 0) {
-      plan.decisions.push_back(formatBytes(pageSize) + " pages: none free");
+      plan.decisions.push_back(formatBytes(pageSize) + " pages: none free" + onNode);
       continue;
     }
     plan.decisions.push_back(formatBytes(pageSize) + " pages: " + pages(taken, pageSize) +
                              (taken < wanted ? " (partial: " + std::to_string(wanted) + " needed, " +
-                                                   std::to_string(candidate.availablePages) + " free)"
+                                                   std::to_string(candidate.availablePages) + " free" + onNode + ")"
                                              : ""));
     append(plan, PageKind::HugeTlb, pageSize, static_cast<std::size_t>(taken) * pageSize);
     remaining = remaining > taken * pageSize ? remaining - static_cast<std::size_t>(taken * pageSize) : 0;

@@ -6,6 +6,7 @@
 #include <xmem/types.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct PlanInput {
   std::size_t size = 0;
   std::size_t basePageSize = 4096;
   std::vector<HugePageCandidate> hugePages;  ///< enabled sizes not in back-off, any order
+  std::optional<std::uint32_t> countedNode;  ///< the node the free counts are of (binding), for the decisions
   bool partial = true;       ///< may cover only part of the mapping with a huge page size
   bool mixSizes = true;      ///< the platform can put several page kinds in one mapping
   bool transparent = false;  ///< THP usable for what is left

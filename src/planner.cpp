@@ -103,6 +103,8 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
     NodeRequirement node;
     node.node = topology.nodes()[i].id;
     node.threads = shares[i];
+    node.cpus = topology.nodes()[i].cpus;
+    for (auto other : topology.nearestNodes(node.node)) node.fallback.push_back({other, topology.distance(node.node, other)});
     node.dataset = profile.datasetSize;
     node.cache = profile.cacheSize;
     node.scratchpads = std::size_t{shares[i]} * profile.scratchpadSize;

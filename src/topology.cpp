@@ -31,6 +31,19 @@ Topology::Topology(std::vector<Node> nodes, std::vector<std::vector<std::uint32_
         throw Error(ErrorCode::InvalidArgument, "node " + std::to_string(nodes_[i].id) + " is nearer to node " +
                                                     std::to_string(nodes_[j].id) + " than to itself");
   }
+  // Nodes in id order, whatever order the source gives (hwloc lists them by locality: 0, 1, 3, 2).
+  std::vector<std::size_t> byId(nodes_.size());
+  std::iota(byId.begin(), byId.end(), 0);
+  std::sort(byId.begin(), byId.end(), [&](std::size_t a, std::size_t b) { return nodes_[a].id < nodes_[b].id; });
+  std::vector<Node> sortedNodes;
+  std::vector<std::vector<std::uint32_t>> sortedDistances;
+  for (auto i : byId) {
+    sortedNodes.push_back(std::move(nodes_[i]));
+    auto& row = sortedDistances.emplace_back();
+    for (auto j : byId) row.push_back(distances_[i][j]);
+  }
+  nodes_ = std::move(sortedNodes);
+  distances_ = std::move(sortedDistances);
   nearest_.resize(nodes_.size());
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     std::vector<std::size_t> order(nodes_.size());

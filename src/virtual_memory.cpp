@@ -184,6 +184,7 @@ class Allocation {
     input.basePageSize = info_->basePageSize;
     input.partial = options_.partialHugePages;
     input.mixSizes = os_.capabilities().hugePagesInReservation;
+    input.countedNode = strictNode();
     std::vector<std::size_t> wanted;
     if (options_.oneGbPages) wanted.push_back(kOneGbPageSize);
     if (options_.hugePages) wanted.push_back(kHugePageSize);

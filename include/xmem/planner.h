@@ -27,9 +27,17 @@ struct PageNeed {
   std::uint64_t twoMbPages = 0;
 };
 
+/// Another node and how far it is (ACPI SLIT units: 10 is local).
+struct NodeDistance {
+  std::uint32_t node = 0;
+  std::uint32_t distance = 0;
+};
+
 struct NodeRequirement {
   std::uint32_t node = 0;
   unsigned threads = 0;
+  std::vector<std::uint32_t> cpus;      ///< the node's CPUs, where its workers run
+  std::vector<NodeDistance> fallback;   ///< other nodes, nearest first: where a full node's pool turns
   std::size_t dataset = 0;
   std::size_t cache = 0;
   std::size_t scratchpads = 0;  ///< threads x scratchpad

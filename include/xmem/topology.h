@@ -28,6 +28,7 @@ class Topology {
   /// This machine from the kernel's files only (SystemInfo).
   static Topology fromKernel();
 
+  /// In id order.
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   std::size_t size() const noexcept { return nodes_.size(); }
   bool has(std::uint32_t id) const noexcept;

@@ -6,7 +6,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -64,6 +66,43 @@ std::optional<int> nodeOfPage(const void* address) {
   int node = -1;
   if (::syscall(SYS_get_mempolicy, &node, nullptr, 0UL, address, MPOL_F_NODE | MPOL_F_ADDR) != 0) return std::nullopt;
   return node;
+}
+
+std::map<int, std::size_t> pagesByNode(const void* address, std::size_t length, std::size_t step) {
+  std::map<int, std::size_t> pages;
+  constexpr std::size_t kBatch = 4096;
+  std::vector<void*> addresses;
+  std::vector<int> status;
+  auto* cursor = static_cast<char*>(const_cast<void*>(address));
+  for (std::size_t offset = 0; offset < length;) {
+    addresses.clear();
+    for (; offset < length && addresses.size() < kBatch; offset += step) addresses.push_back(cursor + offset);
+    status.assign(addresses.size(), 0);
+    if (::syscall(SYS_move_pages, 0, addresses.size(), addresses.data(), nullptr, status.data(), 0) != 0) {
+      pages[-errno] += addresses.size();
+      continue;
+    }
+    for (int node : status) ++pages[node];
+  }
+  return pages;
+}
+
+std::vector<std::vector<int>> kernelDistances() {
+  std::vector<std::vector<int>> rows;
+  for (int node = 0;; ++node) {
+    std::ifstream file("/sys/devices/system/node/node" + std::to_string(node) + "/distance");
+    if (!file) break;
+    rows.emplace_back(std::istream_iterator<int>(file), std::istream_iterator<int>());
+  }
+  return rows;
+}
+
+std::uint64_t freeHugePagesOn(std::uint32_t node, std::size_t pageSize) {
+  std::ifstream file("/sys/devices/system/node/node" + std::to_string(node) + "/hugepages/hugepages-" +
+                     std::to_string(pageSize / 1024) + "kB/free_hugepages");
+  std::uint64_t count = 0;
+  file >> count;
+  return count;
 }
 
 std::uint64_t readCount(const std::string& path) {

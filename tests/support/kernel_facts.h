@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,16 @@ std::size_t residentBytes(const void* address, std::size_t length);
 
 /// The node the page at `address` is on now (get_mempolicy), or nullopt if not faulted in.
 std::optional<int> nodeOfPage(const void* address);
+
+/// How many pages of [address, address + length), taken every `step` bytes, are on each node now
+/// (move_pages without moving). Pages not faulted in count under -ENOENT, other failures under
+/// their negative errno.
+std::map<int, std::size_t> pagesByNode(const void* address, std::size_t length, std::size_t step = 4096);
+
+/// The kernel's node distances: row i is /sys/devices/system/node/node<i>/distance.
+std::vector<std::vector<int>> kernelDistances();
+/// Free pages of `pageSize` on `node` now, from sysfs (0 when the size is not offered).
+std::uint64_t freeHugePagesOn(std::uint32_t node, std::size_t pageSize);
 
 /// Reserves `count` more pages of `pageSize` (on `node`, or anywhere) for its lifetime and puts
 /// the count back afterwards. The kernel may give fewer (fragmentation): see obtained().

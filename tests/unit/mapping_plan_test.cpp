@@ -47,6 +47,15 @@ TEST(MappingPlan, PartialOffMeansAllOrNothing) {
   EXPECT_NE(plan.decisions.front().find("partial use is off"), std::string::npos);
 }
 
+TEST(MappingPlan, CountsOfABoundNodeAreSaidToBeThatNodes) {
+  auto in = input(2 * GiB, {{kOneGbPageSize, 0}, {kHugePageSize, 10}});
+  in.countedNode = 3;
+  auto plan = planMapping(in);
+  ASSERT_EQ(plan.decisions.size(), 3U);
+  EXPECT_EQ(plan.decisions[0], "1 GiB pages: none free on node 3");
+  EXPECT_EQ(plan.decisions[1], "2 MiB pages: 10 x 2 MiB (partial: 1024 needed, 10 free on node 3)");
+}
+
 TEST(MappingPlan, NothingHugeFallsToTransparentThenBase) {
   auto thp = planMapping(input(64 * MiB, {{kHugePageSize, 0}}));
   ASSERT_EQ(thp.segments.size(), 1U);

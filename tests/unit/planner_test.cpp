@@ -98,6 +98,12 @@ TEST(Planner, FourNodesWithoutCpuInformationShareEvenly) {
   for (const auto& node : plan.nodes) threads.push_back(node.threads);
   EXPECT_EQ(threads, (std::vector<unsigned>{2, 2, 1, 1}));
   EXPECT_EQ(plan.nodes[0].scratchpads, 2 * MiB) << "rx/wow: 1 MiB per thread";
+  // Where each node's pool turns when full: nearest first, by the matrix, not by number.
+  ASSERT_EQ(plan.nodes[1].fallback.size(), 3U);
+  EXPECT_EQ(plan.nodes[1].fallback[0].node, 3U);
+  EXPECT_EQ(plan.nodes[1].fallback[0].distance, 20U);
+  EXPECT_EQ(plan.nodes[1].fallback[1].node, 0U);
+  EXPECT_EQ(plan.nodes[1].fallback[2].node, 2U);
 }
 
 TEST(Planner, WithoutOneGigabyteSupportTheDatasetGoesOnTwoMegabytePages) {

@@ -26,6 +26,18 @@ TEST(Topology, NearestNodesFollowDistanceNotNumbers) {
   EXPECT_EQ(topology.distance(0, 3), 40U);
 }
 
+TEST(Topology, NodesComeInIdOrderWhateverTheSourceOrder) {
+  // hwloc lists a 4-node QEMU guest by locality: 0, 1, 3, 2.
+  auto topology = Topology::fromDistances({0, 1, 3, 2}, {{10, 40, 35, 20}, {40, 10, 15, 17}, {35, 15, 10, 30}, {20, 17, 30, 10}});
+  std::vector<std::uint32_t> ids;
+  for (const auto& node : topology.nodes()) ids.push_back(node.id);
+  EXPECT_THAT(ids, ElementsAre(0, 1, 2, 3));
+  EXPECT_EQ(topology.distance(2, 3), 30U);
+  EXPECT_EQ(topology.distance(0, 2), 20U);
+  EXPECT_EQ(topology.distance(1, 3), 15U);
+  EXPECT_THAT(topology.nearestNodes(2), ElementsAre(1, 0, 3));
+}
+
 TEST(Topology, TiesGoToTheLowerId) {
   auto topology = Topology::fromDistances({4, 7, 9}, {{10, 20, 20}, {20, 10, 20}, {20, 20, 10}});
   EXPECT_THAT(topology.nearestNodes(9), ElementsAre(4, 7));

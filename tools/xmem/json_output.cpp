@@ -132,9 +132,13 @@ nlohmann::json toJson(const AllocationReport& report) {
 
 nlohmann::json toJson(const MemoryPlan& plan) {
   nlohmann::json nodes = nlohmann::json::array();
-  for (const auto& node : plan.nodes)
+  for (const auto& node : plan.nodes) {
+    nlohmann::json fallback = nlohmann::json::array();
+    for (const auto& other : node.fallback) fallback.push_back({{"node", other.node}, {"distance", other.distance}});
     nodes.push_back({{"node", node.node},
                      {"threads", node.threads},
+                     {"cpus", node.cpus},
+                     {"fallback", fallback},
                      {"dataset", node.dataset},
                      {"cache", node.cache},
                      {"scratchpads", node.scratchpads},
@@ -144,6 +148,7 @@ nlohmann::json toJson(const MemoryPlan& plan) {
                      {"need", {{"1g_pages", node.need.oneGbPages}, {"2m_pages", node.need.twoMbPages}}},
                      {"free", {{"1g_pages", node.free1G.free}, {"2m_pages", node.free2M.free}}},
                      {"missing", {{"1g_pages", node.missing.oneGbPages}, {"2m_pages", node.missing.twoMbPages}}}});
+  }
   return {{"profile", plan.profile->name},
           {"threads", plan.options.threads},
           {"huge_pages", plan.options.hugePages},

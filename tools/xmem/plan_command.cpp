@@ -1,6 +1,7 @@
 #include "plan_command.h"
 
 #include "json_output.h"
+#include "text_output.h"
 
 #include <xmem/error.h>
 #include <xmem/planner.h>
@@ -23,7 +24,15 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
   fmt::print(out, "Plan for {} ({}), {} worker thread(s) on {} node(s)\n", profile.name, profile.description,
              plan.options.threads, plan.nodes.size());
   for (const auto& node : plan.nodes) {
-    fmt::print(out, "\nnode {}: {} thread(s)\n", node.node, node.threads);
+    fmt::print(out, "\nnode {}: {} thread(s)", node.node, node.threads);
+    if (!node.cpus.empty()) fmt::print(out, " on cpus {}", compactList(node.cpus));
+    fmt::print(out, "\n");
+    if (!node.fallback.empty()) {
+      std::string order;
+      for (const auto& other : node.fallback)
+        order += fmt::format("{}node {} (distance {})", order.empty() ? "" : ", then ", other.node, other.distance);
+      fmt::print(out, "  {:<12} {}\n", "when full", order);
+    }
     auto row = [&](const char* what, std::size_t bytes, const std::string& how) {
       if (bytes != 0) fmt::print(out, "  {:<12} {:>10}   {}\n", what, formatBytes(bytes), how);
     };
