@@ -19,6 +19,7 @@ using LockKernel = KernelTest;
 TEST_F(LockKernel, LockedMemoryIsLockedInTheKernel) {
   VirtualMemoryOptions o;
   o.size = 32 * MiB;
+  o.hugePages = false;  // hugetlb pages are never swapped, and smaps counts them as 0 Locked
   o.transparentHugePages = false;
   o.lock = LockPolicy::Required;
   VirtualMemory memory(o);
@@ -38,6 +39,7 @@ TEST_F(LockKernel, LockedMemoryIsLockedInTheKernel) {
 
   VirtualMemoryOptions o;
   o.size = 1 * MiB;
+  o.hugePages = false;
   o.transparentHugePages = false;
   o.lock = LockPolicy::Required;
   try {

@@ -12,11 +12,15 @@ using ProfileAllocationKernel = KernelTest;
 
 TEST_F(ProfileAllocationKernel, LightModeCacheAndScratchpadsOnTwoMegabytePages) {
   // 128 pages for the 256 MiB cache, 2 for the two scratchpads' pool.
-  HugePageReservation pages(kHugePageSize, 130);
+  // On the first node only, so that the test means the same on a machine with several.
+  auto topology = Topology::fromSystem();
+  const auto first = topology.nodes().front().id;
+  HugePageReservation pages(kHugePageSize, 130, first);
   ASSERT_EQ(pages.obtained(), 130U);
   ProfileAllocationOptions options;
   options.plan.threads = 2;
-  auto layout = ProfileAllocation::allocate(*findProfile("rx/light"), options, Topology::fromSystem());
+  options.plan.nodes = {first};
+  auto layout = ProfileAllocation::allocate(*findProfile("rx/light"), options, topology);
   ASSERT_EQ(layout.nodes().size(), 1U);
   const auto& node = layout.nodes()[0];
   ASSERT_TRUE(node.cache.has_value());

@@ -35,8 +35,8 @@ TEST_F(VirtualMemoryKernel, TwoMegabytePagesAreWhatSmapsShows) {
 }
 
 TEST_F(VirtualMemoryKernel, OvercommittedSurplusPagesAreUsedWithoutAReservation) {
-  if (readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") != 0)
-    GTEST_SKIP() << "2 MiB pages are already free here, so surplus pages would not be needed";
+  HugePageReservation none(kHugePageSize, 0);  // free pages would be used before surplus ones
+  ASSERT_EQ(none.obtained(), 0U);
   ScopedCount overcommit("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages", 8);
   auto o = options(16 * MiB);
   o.transparentHugePages = false;
@@ -100,6 +100,7 @@ TEST_F(VirtualMemoryKernel, PartialMappingReportsTheSplitTheKernelShows) {
 
 TEST_F(VirtualMemoryKernel, WithoutReservedPagesTransparentHugePagesAreMeasured) {
   if (!SystemInfo::get()->thp.usable()) GTEST_SKIP() << "THP is off on this machine";
+  HugePageReservation none(kHugePageSize, 0);
   auto o = options(128 * MiB);
   o.prefaultThreads = VirtualMemory::kAllCores;
   VirtualMemory memory(o);
@@ -129,13 +130,14 @@ TEST_F(VirtualMemoryKernel, BindingToANodePutsEveryHugePageThere) {
 }
 
 TEST_F(VirtualMemoryKernel, BindingToANodeWithoutFreeHugePagesFallsBackInsteadOfSigbus) {
-  // No pages reserved: a bound hugetlb mapping would map fine and die at first touch.
+  // No pages free on the node: a bound hugetlb mapping would map fine and die at first touch.
+  HugePageReservation none(kHugePageSize, 0, 0U);
   auto o = options(16 * MiB);
   o.node = 0;
   o.numaPolicy = NumaPolicy::Bind;
   VirtualMemory memory(o);
   EXPECT_EQ(memory.report().hugeTlbBytes(), 0U);
-  EXPECT_THAT(decisions(memory), HasSubstr("2 MiB pages: none free"));
+  EXPECT_THAT(decisions(memory), HasSubstr("2 MiB pages: none free on node 0"));
   std::memset(memory.data(), 1, memory.size());  // survives first touch
 }
 

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <iterator>
@@ -146,15 +147,17 @@ ScopedCount::~ScopedCount() {
 HugePageReservation::HugePageReservation(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node) {
   std::string dir = node ? "/sys/devices/system/node/node" + std::to_string(*node) + "/hugepages"
                          : std::string("/sys/kernel/mm/hugepages");
-  path_ = dir + "/hugepages-" + std::to_string(pageSize / 1024) + "kB/nr_hugepages";
+  dir += "/hugepages-" + std::to_string(pageSize / 1024) + "kB/";
+  path_ = dir + "nr_hugepages";
   before_ = readCount(path_);
+  // Pages in use stay in use: change the count by what makes exactly `count` free.
+  const std::uint64_t inUse = before_ - std::min(before_, readCount(dir + "free_hugepages"));
   try {
-    writeCount(path_, before_ + count);
+    writeCount(path_, inUse + count);
   } catch (const std::exception&) {
     // The kernel refuses a write it cannot satisfy at all on some versions; what it kept is below.
   }
-  auto after = readCount(path_);
-  obtained_ = after > before_ ? after - before_ : 0;
+  obtained_ = readCount(dir + "free_hugepages");
 }
 
 HugePageReservation::~HugePageReservation() {

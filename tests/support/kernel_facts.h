@@ -43,8 +43,9 @@ std::vector<std::vector<int>> kernelDistances();
 /// Free pages of `pageSize` on `node` now, from sysfs (0 when the size is not offered).
 std::uint64_t freeHugePagesOn(std::uint32_t node, std::size_t pageSize);
 
-/// Reserves `count` more pages of `pageSize` (on `node`, or anywhere) for its lifetime and puts
-/// the count back afterwards. The kernel may give fewer (fragmentation): see obtained().
+/// Makes exactly `count` pages of `pageSize` free (on `node`, or system-wide) for its lifetime,
+/// whatever was reserved before (0 frees them all), and puts the count back afterwards. The kernel
+/// may give fewer (fragmentation): obtained() is the number free.
 class HugePageReservation {
  public:
   HugePageReservation(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node = std::nullopt);
