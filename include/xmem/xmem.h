@@ -6,6 +6,7 @@
 #include <xmem/huge_pages.h>
 #include <xmem/memory_pool.h>
 #include <xmem/numa_memory_pool.h>
+#include <xmem/placement.h>
 #include <xmem/planner.h>
 #include <xmem/pool_resource.h>
 #include <xmem/profile_allocation.h>

@@ -24,6 +24,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace xmem::platform {
 
@@ -65,6 +67,22 @@ enum class Advice : std::uint8_t {
   HugePages,    ///< back with transparent huge pages where possible (MADV_HUGEPAGE)
   NoHugePages,  ///< never (MADV_NOHUGEPAGE)
   DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED)
+  Collapse,     ///< make transparent huge pages of the range now (MADV_COLLAPSE, Linux 6.1+);
+                ///< EAGAIN: try again; EINVAL: the kernel cannot (kUnsupported where it lacks it)
+};
+
+/// What the page tables say about a range right now: the truth behind where().
+struct PageSurvey {
+  struct Area {
+    std::uintptr_t start = 0;         ///< clipped to the range
+    std::uintptr_t end = 0;
+    std::size_t hugeTlbPageSize = 0;  ///< explicit huge pages of this size; 0: base pages (THP possible)
+    std::size_t anonHugeBytes = 0;    ///< THP of the kernel's area, scaled to the part inside the range
+  };
+  std::vector<Area> areas;  ///< mapped areas in address order; what lies between is not mapped
+  /// [start, end) runs of the range on PMD-size transparent huge pages, when `hugeKnown`.
+  std::vector<std::pair<std::uintptr_t, std::uintptr_t>> hugeRegions;
+  bool hugeKnown = false;   ///< located page by page; otherwise only the per-area figure is known
 };
 
 struct Capabilities {
@@ -116,6 +134,13 @@ class Platform {
   virtual Status populate(void* address, std::size_t length) noexcept = 0;
   /// The kernel's view of the range. Partially covered kernel areas are clamped to the range.
   virtual Status query(const void* address, std::size_t length, RangeUsage& out) noexcept = 0;
+  /// Areas and huge pages of the range, page by page where the kernel can tell.
+  virtual Status survey(const void* address, std::size_t length, PageSurvey& out) noexcept = 0;
+  /// The node of each page: nodes[i] >= 0, or a negative errno (-ENOENT: not in memory now).
+  virtual Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept = 0;
+  /// Move pages (mapped by this process only) to `node`. status[i]: the page's node afterwards,
+  /// or a negative errno (-ENOENT not in memory, -EBUSY in use, -ENOMEM node full, ...).
+  virtual Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept = 0;
   /// Set the calling thread's memory policy (set_mempolicy): where its new pages come from.
   virtual Status bindThreadMemory(const Placement& placement) noexcept = 0;
   /// Run the calling thread on `cpu` only.

@@ -5,6 +5,7 @@
 #include "support/forwarding_platform.h"
 
 #include <xmem/numa_memory_pool.h>
+#include <xmem/placement.h>
 #include <xmem/topology.h>
 
 #include <linux/mempolicy.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <thread>
 
@@ -219,6 +221,34 @@ TEST_F(NumaGuest, BindingAThreadToACpuPutsItsMemoryOnThatCpusNode) {
       EXPECT_TRUE(allPagesOn(memory.data(), memory.size(), node.id)) << "cpu " << node.cpus.front();
     });
     worker.join();
+  }
+}
+
+// Memory xmem did not place: made on node 0, moved to the last node page by page.
+TEST_F(NumaGuest, MigrateMovesBaseTransparentAndHugetlbPagesToTheNode) {
+  const auto target = lastNode();
+  struct Case {
+    const char* name;
+    bool hugePages;
+    bool transparent;
+  };
+  for (auto kind : {Case{"4 KiB", false, false}, Case{"THP", false, true}, Case{"2 MiB hugetlb", true, false}}) {
+    auto options = boundTo(0, 16 * MiB);
+    options.numaPolicy = NumaPolicy::Preferred;  // a bound range could not leave node 0
+    options.hugePages = kind.hugePages;
+    options.transparentHugePages = kind.transparent;
+    options.alignment = 2 * MiB;
+    VirtualMemory memory(options);
+    ASSERT_TRUE(allPagesOn(memory.data(), memory.size(), 0)) << kind.name;
+    auto before = where(memory.data(), memory.size());
+    auto result = migrate(memory.data(), memory.size(), target);
+    EXPECT_EQ(result.failed(), 0U) << kind.name << ": " << result.message;
+    EXPECT_EQ(result.bytesMoved, 16 * MiB) << kind.name << ": " << result.message;
+    EXPECT_TRUE(allPagesOn(memory.data(), memory.size(), target)) << kind.name;
+    auto after = where(memory.data(), memory.size());
+    EXPECT_EQ(after.bytesByNode().at(target), 16 * MiB) << after.summary();
+    EXPECT_EQ(after.bytesOf(PageKind::HugeTlb), before.bytesOf(PageKind::HugeTlb)) << kind.name << " kept its page size";
+    std::cout << "[ NOTE     ] " << kind.name << ": " << result.message << "; now " << after.summary() << '\n';
   }
 }
 

@@ -251,7 +251,17 @@ FakePlatform::Mapping* FakePlatform::findMapping(const void* address) {
 platform::Status FakePlatform::advise(void* address, std::size_t, platform::Advice advice) noexcept {
   if (switches.failAdvise) return {EINVAL};
   std::lock_guard lock(mutex_);
-  if (auto* mapping = findMapping(address)) mapping->advisedHuge = advice == platform::Advice::HugePages;
+  auto* mapping = findMapping(address);
+  if (advice == platform::Advice::Collapse) {
+    ++collapseCalls;
+    if (switches.collapseErrno != 0 && switches.collapseFailures-- > 0) return {switches.collapseErrno};
+    if (mapping != nullptr) {
+      mapping->collapsed = true;
+      mapping->populatedBytes = mapping->length;  // collapsing faults the whole range in
+    }
+    return {};
+  }
+  if (mapping != nullptr) mapping->advisedHuge = advice == platform::Advice::HugePages;
   return {};
 }
 
@@ -314,6 +324,66 @@ platform::Status FakePlatform::query(const void* address, std::size_t length, Ra
     usage.bytesByNode[mapping.pagesTakenFrom] += mapping.populatedBytes;
   }
   out = usage;
+  return {};
+}
+
+platform::Status FakePlatform::survey(const void* address, std::size_t length, platform::PageSurvey& out) noexcept {
+  std::lock_guard lock(mutex_);
+  out = {};
+  out.hugeKnown = true;
+  const auto begin = reinterpret_cast<std::uintptr_t>(address);
+  const auto end = begin + length;
+  auto ordered = mappings_;
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.address < b.address; });
+  for (const auto& mapping : ordered) {
+    const auto start = reinterpret_cast<std::uintptr_t>(mapping.address);
+    const auto stop = start + mapping.length;
+    if (stop <= begin || start >= end) continue;
+    out.areas.push_back({std::max(start, begin), std::min(stop, end), mapping.hugePageSize, 0});
+    std::size_t huge = 0;
+    if (mapping.hugePageSize == 0 && mapping.collapsed) huge = alignDown(mapping.length, kHugePageSize);
+    else if (mapping.hugePageSize == 0 && mapping.advisedHuge && machine.thp.usable())
+      huge = alignDown(mapping.populatedBytes, kHugePageSize);
+    if (huge != 0 && std::max(start, begin) < std::min(start + huge, end))
+      out.hugeRegions.emplace_back(std::max(start, begin), std::min(start + huge, end));
+  }
+  return {};
+}
+
+platform::Status FakePlatform::pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept {
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto* page = static_cast<const std::uint8_t*>(pages[i]);
+    nodes[i] = -EFAULT;
+    for (const auto& mapping : mappings_) {
+      if (page < mapping.address || page >= mapping.address + mapping.length) continue;
+      if (static_cast<std::size_t>(page - mapping.address) >= mapping.populatedBytes) {
+        nodes[i] = -ENOENT;
+      } else {
+        auto moved = movedPages_.find(reinterpret_cast<std::uintptr_t>(page) / kBasePage);
+        nodes[i] = static_cast<int>(moved != movedPages_.end() ? moved->second : mapping.pagesTakenFrom);
+      }
+    }
+  }
+  return {};
+}
+
+platform::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept {
+  std::vector<int> now(count);
+  pageNodes(const_cast<const void* const*>(pages), count, now.data());
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (now[i] < 0) {
+      status[i] = now[i];
+    } else if (node >= machine.nodes.size()) {
+      status[i] = -ENODEV;
+    } else if (switches.moveErrno != 0 && i % 2 == 1) {
+      status[i] = -switches.moveErrno;
+    } else {
+      movedPages_[reinterpret_cast<std::uintptr_t>(pages[i]) / kBasePage] = node;
+      status[i] = static_cast<int>(node);
+    }
+  }
   return {};
 }
 

@@ -26,6 +26,9 @@ class FakePlatform final : public platform::Platform {
     std::set<std::size_t> failPopulateOfPageSize;  ///< populate of these hugetlb sizes fails EFAULT
     bool failAdvise = false;
     bool countsWritable = true;
+    int collapseErrno = 0;           ///< MADV_COLLAPSE fails so (EINVAL: a kernel without it) ...
+    int collapseFailures = 1 << 30;  ///< ... this many times, then works
+    int moveErrno = 0;               ///< movePages fails every other page with this (e.g. EBUSY)
   };
 
   struct Mapping {
@@ -38,6 +41,7 @@ class FakePlatform final : public platform::Platform {
     bool locked = false;
     std::size_t populatedBytes = 0;
     std::uint32_t pagesTakenFrom = 0;  ///< node whose free huge pages it took
+    bool collapsed = false;            ///< MADV_COLLAPSE made it THP
   };
 
   FakePlatform();
@@ -90,6 +94,12 @@ class FakePlatform final : public platform::Platform {
   platform::Status name(void* address, std::size_t length, const char* name) noexcept override;
   platform::Status populate(void* address, std::size_t length) noexcept override;
   platform::Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override;
+  /// THP: advised mappings' populated 2 MiB blocks, and collapsed mappings. Located exactly.
+  platform::Status survey(const void* address, std::size_t length, platform::PageSurvey& out) noexcept override;
+  /// Populated pages are on the node the mapping took its pages from, or where movePages put them.
+  platform::Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept override;
+  platform::Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override;
+  int collapseCalls = 0;
   std::uint32_t currentNode() noexcept override { return 0; }
   platform::Status bindThreadMemory(const platform::Placement&) noexcept override { return {}; }
   platform::Status pinThread(std::uint32_t) noexcept override { return {}; }
@@ -115,6 +125,7 @@ class FakePlatform final : public platform::Platform {
   std::map<std::size_t, std::uint64_t> surplus_;
   std::atomic<std::size_t> populateCalls_{0};
   std::vector<std::string> violations_;
+  std::map<std::uintptr_t, std::uint32_t> movedPages_;  // base page -> node
 };
 
 }  // namespace xmem::testing

@@ -52,6 +52,15 @@ class ForwardingPlatform : public platform::Platform {
   platform::Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override {
     return target_.query(address, length, out);
   }
+  platform::Status survey(const void* address, std::size_t length, platform::PageSurvey& out) noexcept override {
+    return target_.survey(address, length, out);
+  }
+  platform::Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept override {
+    return target_.pageNodes(pages, count, nodes);
+  }
+  platform::Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override {
+    return target_.movePages(pages, count, node, status);
+  }
   platform::Status bindThreadMemory(const platform::Placement& placement) noexcept override {
     return target_.bindThreadMemory(placement);
   }

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -32,6 +33,35 @@
 #ifndef MAP_HUGE_SHIFT
 #define MAP_HUGE_SHIFT 26
 #endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25  // Linux 6.1
+#endif
+
+// The PAGEMAP_SCAN ioctl of /proc/PID/pagemap (Linux 6.7); Debian 12's headers predate it.
+namespace xmem::platform::pagemap_scan {
+struct PageRegion {
+  std::uint64_t start;
+  std::uint64_t end;
+  std::uint64_t categories;
+};
+struct ScanArgument {
+  std::uint64_t size;
+  std::uint64_t flags;
+  std::uint64_t start;
+  std::uint64_t end;
+  std::uint64_t walkEnd;
+  std::uint64_t vec;
+  std::uint64_t vecLength;
+  std::uint64_t maxPages;
+  std::uint64_t categoryInverted;
+  std::uint64_t categoryMask;
+  std::uint64_t categoryAnyOfMask;
+  std::uint64_t returnMask;
+};
+constexpr unsigned long kRequest = _IOWR('f', 16, ScanArgument);
+constexpr std::uint64_t kPageIsHuge = 1U << 6;
+constexpr std::uint64_t kPageIsPresent = 1U << 3;
+}  // namespace xmem::platform::pagemap_scan
 
 namespace xmem::platform {
 namespace {
@@ -76,6 +106,81 @@ std::optional<std::string> readFile(const std::string& path) {
   }
   ::close(fd);
   return content;
+}
+
+// Runs of [begin, end) on PMD-mapped huge pages, from the PAGEMAP_SCAN ioctl (Linux 6.7+).
+bool scanHugeRegions(std::uintptr_t begin, std::uintptr_t end, std::vector<std::pair<std::uintptr_t, std::uintptr_t>>& out) {
+  namespace scan = pagemap_scan;
+  int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::vector<scan::PageRegion> regions(256);
+  bool known = true;
+  for (std::uintptr_t cursor = begin; cursor < end;) {
+    scan::ScanArgument argument{};
+    argument.size = sizeof argument;
+    argument.start = cursor;
+    argument.end = end;
+    argument.vec = reinterpret_cast<std::uintptr_t>(regions.data());
+    argument.vecLength = regions.size();
+    argument.categoryMask = scan::kPageIsHuge | scan::kPageIsPresent;
+    argument.returnMask = scan::kPageIsHuge;
+    const int found = ::ioctl(fd, scan::kRequest, &argument);
+    if (found < 0) {
+      known = false;  // ENOTTY / EINVAL: a kernel without the ioctl
+      break;
+    }
+    for (std::size_t i = 0; i < static_cast<std::size_t>(found); ++i) {
+      if (!out.empty() && out.back().second == regions[i].start) out.back().second = regions[i].end;
+      else out.emplace_back(regions[i].start, regions[i].end);
+    }
+    if (argument.walkEnd <= cursor) break;
+    cursor = argument.walkEnd;
+  }
+  ::close(fd);
+  if (!known) out.clear();
+  return known;
+}
+
+// Older kernels: each 2 MiB block's first page through /proc/self/pagemap (its frame number,
+// root only) and /proc/kpageflags (KPF_THP). Blocks are whole THPs when PMD-mapped.
+bool hugeRegionsFromPageFlags(PageSurvey& survey, std::size_t basePage) {
+  constexpr std::size_t kPmd = 2 * 1024 * 1024;
+  constexpr std::uint64_t kPresent = 1ULL << 63;
+  constexpr std::uint64_t kFrameMask = (1ULL << 55) - 1;
+  constexpr std::uint64_t kThp = 1ULL << 22;
+  int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  int flags = ::open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+  bool known = pagemap >= 0 && flags >= 0;
+  for (const auto& area : survey.areas) {
+    if (!known) break;
+    if (area.hugeTlbPageSize != 0 || area.anonHugeBytes == 0) continue;  // nothing to locate
+    for (std::uintptr_t block = (area.start + kPmd - 1) & ~(kPmd - 1); block + kPmd <= area.end; block += kPmd) {
+      std::uint64_t entry = 0;
+      if (::pread(pagemap, &entry, sizeof entry, static_cast<off_t>(block / basePage * sizeof entry)) != sizeof entry) {
+        known = false;
+        break;
+      }
+      if ((entry & kPresent) == 0) continue;
+      const std::uint64_t frame = entry & kFrameMask;
+      if (frame == 0) {  // frame numbers hidden: not root
+        known = false;
+        break;
+      }
+      std::uint64_t pageFlags = 0;
+      if (::pread(flags, &pageFlags, sizeof pageFlags, static_cast<off_t>(frame * sizeof pageFlags)) != sizeof pageFlags) {
+        known = false;
+        break;
+      }
+      if ((pageFlags & kThp) == 0) continue;
+      auto& runs = survey.hugeRegions;
+      if (!runs.empty() && runs.back().second == block) runs.back().second = block + kPmd;
+      else runs.emplace_back(block, block + kPmd);
+    }
+  }
+  if (pagemap >= 0) ::close(pagemap);
+  if (flags >= 0) ::close(flags);
+  if (!known) survey.hugeRegions.clear();
+  return known;
 }
 
 // The kernel acts on the write itself and reports a refusal as the write's error.
@@ -353,6 +458,7 @@ class LinuxPlatform final : public Platform {
       case Advice::HugePages: value = MADV_HUGEPAGE; break;
       case Advice::NoHugePages: value = MADV_NOHUGEPAGE; break;
       case Advice::DontNeed: value = MADV_DONTNEED; break;
+      case Advice::Collapse: value = MADV_COLLAPSE; break;
     }
     return ::madvise(address, length, value) == 0 ? Status{} : lastError();
   }
@@ -403,6 +509,48 @@ class LinuxPlatform final : public Platform {
     } catch (...) {
       return Status{ENOMEM};
     }
+  }
+
+  Status survey(const void* address, std::size_t length, PageSurvey& out) noexcept override {
+    try {
+      auto smaps = readFile("/proc/self/smaps");
+      if (!smaps) return lastError();
+      const auto begin = reinterpret_cast<std::uintptr_t>(address);
+      const auto end = begin + length;
+      const auto basePage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+      out = PageSurvey{};
+      for (const auto& area : text::parseSmaps(*smaps)) {
+        if (area.end <= begin || area.start >= end) continue;
+        const auto start = std::max(area.start, begin);
+        const auto stop = std::min(area.end, end);
+        // The kernel counts THP per area: scale it to the part inside the range.
+        const auto inside = static_cast<double>(stop - start) / static_cast<double>(area.end - area.start);
+        out.areas.push_back({start, stop, area.kernelPageSize > basePage ? area.kernelPageSize : 0,
+                             static_cast<std::size_t>(static_cast<double>(area.anonHugePages) * inside)});
+      }
+      out.hugeKnown = scanHugeRegions(begin, end, out.hugeRegions) || hugeRegionsFromPageFlags(out, basePage);
+      return {};
+    } catch (...) {
+      return Status{ENOMEM};
+    }
+  }
+
+  Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept override {
+    // move_pages without target nodes moves nothing and reports where each page is.
+    return ::syscall(SYS_move_pages, 0, count, const_cast<void**>(pages), nullptr, nodes, 0) == 0 ? Status{} : lastError();
+  }
+
+  Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override {
+    constexpr std::size_t kBatch = 1024;
+    int targets[kBatch];
+    std::fill(std::begin(targets), std::end(targets), static_cast<int>(node));
+    for (std::size_t done = 0; done < count; done += kBatch) {
+      const std::size_t batch = std::min(kBatch, count - done);
+      // A positive return counts pages the kernel could not move; their status says why.
+      if (::syscall(SYS_move_pages, 0, batch, const_cast<void**>(pages + done), targets, status + done, MPOL_MF_MOVE) < 0)
+        return lastError();
+    }
+    return {};
   }
 
   Status bindThreadMemory(const Placement& placement) noexcept override {
