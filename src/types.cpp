@@ -1,7 +1,11 @@
 #include <xmem/error.h>
 #include <xmem/types.h>
 
+#include <cctype>
+#include <charconv>
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 namespace xmem {
 
@@ -77,5 +81,20 @@ std::vector<std::uint32_t> NodeSet::nodes() const {
 
 Error::Error(ErrorCode code, std::string message, ErrorContext context)
     : std::runtime_error(std::move(message)), code_(code), context_(context) {}
+
+std::optional<std::size_t> parseSize(std::string_view text) {
+  std::size_t value = 0;
+  auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || rest == text.data() || value == 0) return std::nullopt;
+  std::string unit(rest, text.data() + text.size());
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t scale = 0;
+  if (unit.empty() || unit == "b") scale = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") scale = KiB;
+  else if (unit == "m" || unit == "mb" || unit == "mib") scale = MiB;
+  else if (unit == "g" || unit == "gb" || unit == "gib") scale = GiB;
+  else return std::nullopt;
+  return value * scale;
+}
 
 }  // namespace xmem

@@ -15,6 +15,7 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 namespace xmem {
 namespace {
@@ -527,6 +528,15 @@ void VirtualMemory::release() noexcept {
     platform_->unmap(data_, report_.mappedSize);  // one call: every part's boundary is aligned to its page size
   data_ = nullptr;
   pool_.reset();
+}
+
+std::uint8_t* VirtualMemory::detach() noexcept {
+  if (pool_) return nullptr;
+  return std::exchange(data_, nullptr);
+}
+
+void VirtualMemory::unmapDetached(void* data, std::size_t mappedSize) noexcept {
+  if (data != nullptr) platform::current().unmap(data, mappedSize);
 }
 
 std::pair<std::size_t, std::size_t> VirtualMemory::hugePages() const noexcept {

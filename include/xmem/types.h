@@ -5,7 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +45,8 @@ enum class PageKind : std::uint8_t {
 
 /// "2080 MiB", "1 GiB", "4 KiB", "1.5 GiB": binary units, exact when the value is whole.
 std::string formatBytes(std::uint64_t bytes);
+/// "2M", "64KiB", "1g", "4096": bytes; nullopt for anything else (and for 0).
+std::optional<std::size_t> parseSize(std::string_view text);
 
 std::string_view toString(Protection value) noexcept;
 std::string_view toString(NumaPolicy value) noexcept;

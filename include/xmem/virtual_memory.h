@@ -151,6 +151,12 @@ class VirtualMemory {
   /// again: SIGBUS), and so is pool memory. Returns the bytes given back.
   std::size_t discard();
 
+  /// Hand the mapping over to the caller, who frees it with unmapDetached(data, mappedSize()):
+  /// for bookkeeping of its own, such as the preload library's. Pool chunks stay owned (nullptr).
+  std::uint8_t* detach() noexcept;
+  /// Unmap what detach() handed over. Needs no other part of xmem, so it works during exit.
+  static void unmapDetached(void* data, std::size_t mappedSize) noexcept;
+
   /// Protection changes of this mapping. protectRWX() needs Options::allowWriteExecute.
   void protectRW();
   void protectRX();

@@ -4,6 +4,7 @@
 #include "info_command.h"
 #include "plan_command.h"
 #include "reserve_command.h"
+#include "run_command.h"
 
 #include <xmem/error.h>
 #include <xmem/version.h>
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   xmem::cli::addPlanCommand(app);
   xmem::cli::addReserveCommands(app);
   xmem::cli::addAllocCommand(app);
+  xmem::cli::addRunCommand(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
   int first = 1;
   while (first < argc && std::string(argv[first]) == "--config") first += 2;  // the one global option takes a value

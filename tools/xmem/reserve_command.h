@@ -27,7 +27,5 @@ int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ost
 int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err);
 void addReserveCommands(CLI::App& app);
 
-/// "2M", "2MiB", "1G", "1GiB", "2048kB", "4096" -> bytes; nullopt for anything else.
-std::optional<std::size_t> parseSize(std::string_view text);
 
 }  // namespace xmem::cli

@@ -595,8 +595,10 @@ class LinuxPlatform final : public Platform {
 }  // namespace
 
 Platform& linuxPlatform() noexcept {
-  static LinuxPlatform platform;
-  return platform;
+  // Never destroyed: memory handed out (or detached) may be unmapped by late static destructors
+  // and by the preload library's free() after main returns.
+  static auto* platform = new LinuxPlatform;
+  return *platform;
 }
 
 std::string describeOsError(int code) {

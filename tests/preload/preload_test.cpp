@@ -1,0 +1,215 @@
+// libxmem-preload.so from inside a program it is preloaded into (CTest sets LD_PRELOAD): large
+// requests on huge pages, small ones left to glibc, and correct under threads, fork, foreign
+// pointers, before main() and during exit. What the pages are comes from /proc/self/smaps.
+#include "support/kernel_facts.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_memalign(std::size_t alignment, std::size_t size);
+}
+
+namespace xmem::testing {
+namespace {
+
+constexpr std::size_t kMiB = 1024 * 1024;
+
+bool servedByXmem(const void* pointer) {
+  // Everything the preload library serves is 2 MiB aligned and reports its mapping's size.
+  return pointer != nullptr && reinterpret_cast<std::uintptr_t>(pointer) % (2 * kMiB) == 0 &&
+         malloc_usable_size(const_cast<void*>(pointer)) % (2 * kMiB) == 0;
+}
+
+// Allocated before main(): the library must set itself up on first use.
+struct EarlyAllocation {
+  EarlyAllocation() : block(static_cast<char*>(std::malloc(8 * kMiB))) { std::memset(block, 3, 8 * kMiB); }
+  char* block;
+};
+EarlyAllocation early;
+
+// Freed during exit, after main() returns, by a static destructor and an atexit handler.
+struct LateFree {
+  ~LateFree() { std::free(block); }
+  void* block = nullptr;
+};
+LateFree lateFree;
+void* freedAtExit = nullptr;
+
+TEST(Preload, TheLibraryIsPreloaded) {
+  Dl_info info{};
+  ASSERT_NE(dladdr(reinterpret_cast<void*>(&malloc), &info), 0);
+  ASSERT_NE(std::string(info.dli_fname).find("libxmem-preload.so"), std::string::npos)
+      << "malloc comes from " << info.dli_fname << ": run with LD_PRELOAD=libxmem-preload.so";
+}
+
+TEST(Preload, AllocationsBeforeMainAreServed) {
+  EXPECT_TRUE(servedByXmem(early.block));
+  EXPECT_EQ(early.block[8 * kMiB - 1], 3);
+}
+
+TEST(Preload, LargeRequestsAreOnHugePagesSmallOnesStayWithGlibc) {
+  auto* large = static_cast<char*>(std::malloc(8 * kMiB));
+  ASSERT_TRUE(servedByXmem(large));
+  std::memset(large, 1, 8 * kMiB);
+  EXPECT_EQ(smapsAt(large).anonHugePages, 8 * kMiB) << "touched, advised and aligned: transparent huge pages";
+  auto* small = std::malloc(1000);
+  auto* belowThreshold = std::malloc(1 * kMiB);
+  EXPECT_FALSE(servedByXmem(small));
+  EXPECT_FALSE(servedByXmem(belowThreshold));
+  std::free(small);
+  std::free(belowThreshold);
+  volatile std::uintptr_t address = reinterpret_cast<std::uintptr_t>(large);  // not a pointer once freed
+  std::free(large);
+  EXPECT_FALSE(smapsAt(reinterpret_cast<const void*>(address)).found) << "freed: unmapped";
+}
+
+TEST(Preload, CallocIsZeroAndReallocMovesBetweenTheAllocators) {
+  auto* zeroed = static_cast<unsigned char*>(std::calloc(3, 4 * kMiB));
+  ASSERT_TRUE(servedByXmem(zeroed));
+  for (std::size_t i = 0; i < 12 * kMiB; i += 4093) ASSERT_EQ(zeroed[i], 0) << i;
+  std::free(zeroed);
+
+  auto* grown = static_cast<char*>(std::malloc(1000));
+  std::memset(grown, 7, 1000);
+  grown = static_cast<char*>(std::realloc(grown, 6 * kMiB));  // glibc -> xmem
+  ASSERT_TRUE(servedByXmem(grown));
+  EXPECT_EQ(grown[999], 7);
+  grown[6 * kMiB - 1] = 9;
+  grown = static_cast<char*>(std::realloc(grown, 20 * kMiB));  // xmem -> a larger xmem mapping
+  ASSERT_TRUE(servedByXmem(grown));
+  EXPECT_EQ(grown[0], 7);
+  EXPECT_EQ(grown[6 * kMiB - 1], 9);
+  grown = static_cast<char*>(std::realloc(grown, 500));  // xmem -> glibc
+  EXPECT_FALSE(servedByXmem(grown));
+  EXPECT_EQ(grown[499], 7);
+  std::free(grown);
+  volatile std::size_t huge = SIZE_MAX / 2;  // volatile: the compiler must not see the overflow coming
+  EXPECT_EQ(std::calloc(huge, 4), nullptr) << "overflow";
+}
+
+TEST(Preload, AlignedRequestsKeepTheirAlignment) {
+  void* aligned = nullptr;
+  ASSERT_EQ(posix_memalign(&aligned, 4 * kMiB, 6 * kMiB), 0);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(aligned) % (4 * kMiB), 0U);
+  EXPECT_TRUE(servedByXmem(aligned));
+  std::free(aligned);
+  EXPECT_EQ(posix_memalign(&aligned, 3, 6 * kMiB), EINVAL);
+  auto* cacheLines = std::aligned_alloc(64, 3 * kMiB);
+  EXPECT_TRUE(servedByXmem(cacheLines));
+  std::free(cacheLines);
+  auto* page = valloc(2 * kMiB);
+  EXPECT_TRUE(servedByXmem(page));
+  std::free(page);
+  auto* small = memalign(4096, 100);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small) % 4096, 0U);
+  EXPECT_FALSE(servedByXmem(small));
+  std::free(small);
+}
+
+TEST(Preload, MemoryFromGlibcItselfIsFreedByGlibc) {
+  // Even a glibc block that happens to be 2 MiB aligned is not mistaken for one of ours.
+  void* aligned = __libc_memalign(2 * kMiB, 4 * kMiB);
+  ASSERT_EQ(reinterpret_cast<std::uintptr_t>(aligned) % (2 * kMiB), 0U);
+  EXPECT_GE(malloc_usable_size(aligned), 4 * kMiB);
+  std::free(aligned);
+  void* plain = __libc_malloc(4 * kMiB);
+  std::free(plain);
+}
+
+TEST(Preload, ThreadsAllocateAndFreeAtOnce) {
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t, &wrong] {
+      std::mt19937 random(static_cast<unsigned>(t));
+      std::vector<std::pair<unsigned char*, std::size_t>> held;
+      for (int i = 0; i < 150; ++i) {
+        const std::size_t size = (2 + random() % 7) * kMiB + random() % 4096;
+        auto* block = static_cast<unsigned char*>(std::malloc(size));
+        block[0] = block[size - 1] = static_cast<unsigned char>(t);
+        held.emplace_back(block, size);
+        std::free(std::malloc(64 + random() % 4096));  // small traffic alongside
+        if (held.size() > 3) {
+          auto [old, oldSize] = held.front();
+          if (old[0] != t || old[oldSize - 1] != t) ++wrong;
+          std::free(old);
+          held.erase(held.begin());
+        }
+      }
+      for (auto [block, size] : held) std::free(block);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(Preload, AForkedChildReadsWritesAndFreesItsCopy) {
+  auto* block = static_cast<char*>(std::malloc(16 * kMiB));
+  std::memset(block, 5, 16 * kMiB);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    bool ok = block[16 * kMiB - 1] == 5;
+    std::memset(block, 6, 16 * kMiB);  // copy on write: the parent keeps its 5s
+    std::free(block);
+    auto* fresh = static_cast<char*>(std::malloc(8 * kMiB));
+    ok = ok && servedByXmem(fresh);
+    std::free(fresh);
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  EXPECT_EQ(block[0], 5);
+  std::free(block);
+}
+
+TEST(Preload, TheReportComesOnItsSignal) {
+  const char* file = std::getenv("XMEM_PRELOAD_REPORT_FILE");
+  const char* report = std::getenv("XMEM_PRELOAD_REPORT");
+  if (file == nullptr || report == nullptr || std::string(report).find("signal") == std::string::npos)
+    GTEST_SKIP() << "run with XMEM_PRELOAD_REPORT=signal and XMEM_PRELOAD_REPORT_FILE (CTest's cli.run_report_on_signal does)";
+  std::remove(file);
+  auto* held = static_cast<char*>(std::malloc(4 * kMiB));
+  held[0] = 1;  // used, so the compiler keeps the allocation
+  ASSERT_EQ(raise(SIGUSR2), 0);
+  std::ifstream in(file);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_NE(text.find("large allocation(s) served"), std::string::npos) << text;
+  EXPECT_NE(text.find(" live  4 MiB: 4 MiB transparent"), std::string::npos) << text;
+  std::free(held);
+}
+
+TEST(Preload, ExitFreesAndAllocatesSafely) {
+  lateFree.block = std::malloc(4 * kMiB);  // freed by a static destructor
+  freedAtExit = std::malloc(4 * kMiB);
+  static_cast<volatile char*>(lateFree.block)[0] = 1;
+  static_cast<volatile char*>(freedAtExit)[0] = 1;
+  std::atexit([] {
+    std::free(freedAtExit);
+    auto* late = static_cast<volatile char*>(std::malloc(6 * kMiB));  // a large request during exit
+    late[0] = 1;
+    std::free(const_cast<char*>(late));
+  });
+  SUCCEED() << "the process must still exit with 0 (CTest checks)";
+}
+
+}  // namespace
+}  // namespace xmem::testing
