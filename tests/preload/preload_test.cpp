@@ -16,6 +16,8 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sched.h>
 #include <random>
 #include <string>
 #include <thread>
@@ -68,7 +70,9 @@ TEST(Preload, LargeRequestsAreOnHugePagesSmallOnesStayWithGlibc) {
   auto* large = static_cast<char*>(std::malloc(8 * kMiB));
   ASSERT_TRUE(servedByXmem(large));
   std::memset(large, 1, 8 * kMiB);
-  EXPECT_EQ(smapsAt(large).anonHugePages, 8 * kMiB) << "touched, advised and aligned: transparent huge pages";
+  const auto area = smapsAt(large);
+  EXPECT_EQ(area.anonHugePages + area.privateHugetlb, 8 * kMiB)
+      << "on reserved 2 MiB pages, or touched, advised and aligned: transparent huge pages";
   auto* small = std::malloc(1000);
   auto* belowThreshold = std::malloc(1 * kMiB);
   EXPECT_FALSE(servedByXmem(small));
@@ -179,6 +183,41 @@ TEST(Preload, AForkedChildReadsWritesAndFreesItsCopy) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
   EXPECT_EQ(block[0], 5);
   std::free(block);
+}
+
+// Where served memory lands, by XMEM_PRELOAD_NODE: the multi-node guests run this with each policy.
+TEST(Preload, MemoryFollowsTheNodePolicy) {
+  const auto nodes = static_cast<int>(kernelDistances().size());
+  const char* policy = std::getenv("XMEM_PRELOAD_NODE");
+  const std::string mode = policy == nullptr ? "local" : policy;
+  std::map<int, std::size_t> pages;
+  std::thread worker([&] {
+    // Local: the allocating thread's node, so run it on a CPU of the last node.
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    std::ifstream list("/sys/devices/system/node/node" + std::to_string(nodes - 1) + "/cpulist");
+    std::size_t cpu = 0;
+    list >> cpu;
+    CPU_SET(cpu, &cpus);
+    ASSERT_EQ(sched_setaffinity(0, sizeof cpus, &cpus), 0);
+    auto* block = static_cast<char*>(std::malloc(16 * kMiB));
+    ASSERT_TRUE(servedByXmem(block));
+    std::memset(block, 1, 16 * kMiB);
+    pages = pagesByNode(block, 16 * kMiB);
+    std::free(block);
+  });
+  worker.join();
+  std::string seen;
+  for (auto [node, count] : pages) seen += std::to_string(count) + " on node " + std::to_string(node) + "; ";
+  if (mode == "local") {
+    EXPECT_EQ(pages.size(), 1U) << seen;
+    EXPECT_EQ(pages.begin()->first, nodes - 1) << seen;
+  } else if (mode == "interleave") {
+    EXPECT_EQ(static_cast<int>(pages.size()), nodes) << seen;
+  } else if (mode != "none") {
+    EXPECT_EQ(pages.size(), 1U) << seen;
+    EXPECT_EQ(pages.begin()->first, std::stoi(mode)) << seen;
+  }
 }
 
 TEST(Preload, TheReportComesOnItsSignal) {
