@@ -34,6 +34,17 @@ class Placement : public ::testing::Test {
     return VirtualMemory(options);
   }
 
+  /// Plain 4 KiB pages, 2 MiB aligned, faulted in now or left untouched.
+  static VirtualMemory basePages(std::size_t size, bool faulted) {
+    VirtualMemoryOptions options;
+    options.size = size;
+    options.alignment = 2 * MiB;
+    options.hugePages = false;
+    options.transparentHugePages = false;
+    options.prefaultThreads = faulted ? 1 : 0;
+    return VirtualMemory(options);
+  }
+
   FakePlatform fake;
   std::optional<platform::ScopedPlatform> scoped;
 };
@@ -55,11 +66,7 @@ TEST_F(Placement, WhereTellsEachPartsPagesAndNode) {
 }
 
 TEST_F(Placement, WhereSaysWhatIsNotInMemoryAndWhatIsNotMapped) {
-  VirtualMemoryOptions options;
-  options.size = 16 * MiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  VirtualMemory memory(options);  // nothing faulted in
+  auto memory = basePages(16 * MiB, false);
   auto map = where(memory.data(), memory.size() + 4 * MiB);
   ASSERT_EQ(map.parts.size(), 2U) << map.summary();
   EXPECT_FALSE(map.parts[0].node.has_value());
@@ -70,12 +77,7 @@ TEST_F(Placement, WhereSaysWhatIsNotInMemoryAndWhatIsNotMapped) {
 }
 
 TEST_F(Placement, MigrateCountsMovedAlreadyThereAndAbsentPages) {
-  VirtualMemoryOptions options;
-  options.size = 4 * MiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  options.prefaultThreads = 1;
-  VirtualMemory memory(options);
+  auto memory = basePages(4 * MiB, true);
   auto first = migrate(memory.data(), 2 * MiB, 1);
   EXPECT_EQ(first.pages, 512U);
   EXPECT_EQ(first.moved, 512U);
@@ -89,12 +91,7 @@ TEST_F(Placement, MigrateCountsMovedAlreadyThereAndAbsentPages) {
 
 TEST_F(Placement, MigrateReportsPagesTheKernelCouldNotMove) {
   fake.switches.moveErrno = EBUSY;
-  VirtualMemoryOptions options;
-  options.size = 1 * MiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  options.prefaultThreads = 1;
-  VirtualMemory memory(options);
+  auto memory = basePages(1 * MiB, true);
   auto result = migrate(memory.data(), memory.size(), 1);
   EXPECT_EQ(result.moved, 128U);
   EXPECT_EQ(result.failed(), 128U);
@@ -114,13 +111,7 @@ TEST_F(Placement, MigrateToANodeTheMachineLacksIsAnErrorNamingIt) {
 }
 
 TEST_F(Placement, PromoteCollapsesWholeBlocksAndSaysHowMuchBecameHuge) {
-  VirtualMemoryOptions options;
-  options.size = 8 * MiB;
-  options.alignment = 2 * MiB;  // whole blocks only: a range that starts mid-block loses one
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  options.prefaultThreads = 1;
-  VirtualMemory memory(options);
+  auto memory = basePages(8 * MiB, true);
   auto result = promote(memory.data(), memory.size());
   EXPECT_TRUE(result.collapsed);
   EXPECT_EQ(result.eligibleBytes, 8 * MiB);
@@ -132,12 +123,7 @@ TEST_F(Placement, PromoteCollapsesWholeBlocksAndSaysHowMuchBecameHuge) {
 TEST_F(Placement, PromoteRetriesWhileTheKernelSaysTryAgain) {
   fake.switches.collapseErrno = EAGAIN;
   fake.switches.collapseFailures = 2;
-  VirtualMemoryOptions options;
-  options.size = 4 * MiB;
-  options.alignment = 2 * MiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  VirtualMemory memory(options);
+  auto memory = basePages(4 * MiB, false);
   auto result = promote(memory.data(), memory.size());
   EXPECT_EQ(result.retries, 2U);
   EXPECT_EQ(fake.collapseCalls, 3);
@@ -146,11 +132,7 @@ TEST_F(Placement, PromoteRetriesWhileTheKernelSaysTryAgain) {
 
 TEST_F(Placement, PromoteOnAKernelWithoutCollapseLeavesItToKhugepaged) {
   fake.switches.collapseErrno = EINVAL;
-  VirtualMemoryOptions options;
-  options.size = 4 * MiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  VirtualMemory memory(options);
+  auto memory = basePages(4 * MiB, false);
   auto result = promote(memory.data(), memory.size());
   EXPECT_TRUE(result.deferred);
   EXPECT_FALSE(result.collapsed);
