@@ -36,6 +36,8 @@ const std::vector<PreloadVariable>& preloadVariables() {
       {"XMEM_PRELOAD_LOCK", "0 or 1", "mlock each allocation, best effort (default 0)"},
       {"XMEM_PRELOAD_PREFAULT_ABOVE", "SIZE or never",
        "fault requests of at least this size in at once with every core (default 64M)"},
+      {"XMEM_PRELOAD_POOL", "SIZE or off",
+       "requests of 2M to 64M come from a pool per node of this first size, reused when freed (default 8M)"},
       {"XMEM_PRELOAD_REPORT", "LIST of exit, signal", "print what each large allocation got at exit and/or on a signal"},
       {"XMEM_PRELOAD_REPORT_SIGNAL", "USR1, USR2 or a number", "the signal for the report (default USR2)"},
       {"XMEM_PRELOAD_REPORT_FILE", "PATH", "append the report there instead of standard error"},
@@ -97,6 +99,10 @@ PreloadPolicyParse parsePreloadPolicy(const std::function<const char*(const char
     policy.prefaultAbove = 0;
   else
     size("XMEM_PRELOAD_PREFAULT_ABOVE", policy.prefaultAbove);
+  if (const char* value = lookup("XMEM_PRELOAD_POOL"); value != nullptr && std::string_view(value) == "off")
+    policy.poolCapacity = 0;
+  else
+    size("XMEM_PRELOAD_POOL", policy.poolCapacity);
   if (const char* value = lookup("XMEM_PRELOAD_REPORT")) {
     bool ok = true;
     for (auto item : splitList(value)) {

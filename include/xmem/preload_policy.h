@@ -25,6 +25,9 @@ struct PreloadPolicy {
   std::uint32_t node = 0;                ///< for NodeMode::Fixed (bound)
   bool lock = false;                     ///< mlock, best effort (the summary says when it failed)
   std::size_t prefaultAbove = 64 * MiB;  ///< fault in with every core from this size; 0: never
+  /// Requests from 2 MiB to 64 MiB (the pool's size classes) come from a pool per node that starts
+  /// with this much and grows: freed chunks are reused without a system call or a new fault. 0: off.
+  std::size_t poolCapacity = 8 * MiB;
   bool reportAtExit = false;
   bool reportOnSignal = false;
   int reportSignal = 12;                 ///< SIGUSR2

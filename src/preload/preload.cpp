@@ -11,6 +11,7 @@
 // requests, frees keep working (they need only munmap), and nothing here has a static destructor.
 // While xmem's own code runs, a thread-local guard sends its allocations to glibc: never recursive.
 // This file is Linux and glibc by nature (ELF symbol interposition).
+#include <xmem/numa_memory_pool.h>
 #include <xmem/placement.h>
 #include <xmem/preload_policy.h>
 #include <xmem/virtual_memory.h>
@@ -55,7 +56,8 @@ constexpr std::size_t kFreedKept = 256;
 struct Record {
   std::uint32_t id;
   std::size_t size;
-  std::size_t mapped;
+  std::size_t mapped;  ///< the mapping's size, or the pool chunk's class size
+  bool pooled;
   char line[kLineLength];  ///< what it got when allocated, e.g. "2080 MiB: 2 GiB on 1 GiB pages + ..."
 };
 
@@ -85,6 +87,12 @@ alignas(PreloadPolicy) unsigned char policyStorage[sizeof(PreloadPolicy)];
 const PreloadPolicy* policy = nullptr;  // constructed in place, never destroyed
 using UsableSize = std::size_t (*)(void*);
 UsableSize glibcUsableSize = nullptr;
+
+// The pool for 2 MiB..64 MiB requests: made on first use, never destroyed. A forked child stops
+// using it (another thread may have held one of its locks at fork time) and leaks what it frees.
+std::atomic<NumaMemoryPool*> pool{nullptr};
+std::atomic_flag poolMaking = ATOMIC_FLAG_INIT;
+std::atomic<bool> poolAbandoned{false};
 
 __attribute__((tls_model("initial-exec"))) thread_local bool insideXmem = false;
 
@@ -253,7 +261,10 @@ void initialize() {
     out.text("xmem-preload: ").text(error.c_str()).text("; using the default\n");
   }
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
-  ::pthread_atfork(lockFreed, unlockFreed, unlockFreed);
+  ::pthread_atfork(lockFreed, unlockFreed, [] {
+    unlockFreed();
+    poolAbandoned.store(true, std::memory_order_relaxed);
+  });
   std::atexit(atExit);
   if (policy->reportOnSignal) {
     struct sigaction action {};
@@ -307,40 +318,90 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
   return options;
 }
 
-/// A mapping for the request, or nullptr when xmem cannot serve it (glibc will).
-void* serve(std::size_t size, std::size_t alignment) noexcept {
-  Guard guard;
-  try {
-    auto allocated = VirtualMemory::tryAllocate(optionsFor(size, alignment));
-    if (!allocated.ok()) {
-      declined.fetch_add(1, std::memory_order_relaxed);
-      return nullptr;
-    }
-    auto& memory = allocated.value();
-    auto* data = memory.data();
-    Slot* slot = claim(reinterpret_cast<std::uintptr_t>(data));
-    if (slot == nullptr) {  // the table is full: leave this one to glibc
-      declined.fetch_add(1, std::memory_order_relaxed);
-      return nullptr;
-    }
-    slot->record.id = nextId.fetch_add(1, std::memory_order_relaxed);
-    slot->record.size = size;
-    slot->record.mapped = memory.mappedSize();
-    copyLine(slot->record.line, memory.report().summary());
-    memory.detach();
-    slot->key.store(reinterpret_cast<std::uintptr_t>(data), std::memory_order_release);
-    liveCount.fetch_add(1, std::memory_order_relaxed);
-    servedCount.fetch_add(1, std::memory_order_relaxed);
-    servedBytes.fetch_add(size, std::memory_order_relaxed);
-    const auto now = currentBytes.fetch_add(size, std::memory_order_relaxed) + size;
-    auto peak = peakBytes.load(std::memory_order_relaxed);
-    while (now > peak && !peakBytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-    }
-    return data;
-  } catch (...) {
-    declined.fetch_add(1, std::memory_order_relaxed);
+/// Publishes a served block in the table; false when the table is full.
+bool remember(void* data, std::size_t size, std::size_t capacity, bool pooled, const std::string& line) noexcept {
+  Slot* slot = claim(reinterpret_cast<std::uintptr_t>(data));
+  if (slot == nullptr) return false;
+  slot->record.id = nextId.fetch_add(1, std::memory_order_relaxed);
+  slot->record.size = size;
+  slot->record.mapped = capacity;
+  slot->record.pooled = pooled;
+  copyLine(slot->record.line, line);
+  slot->key.store(reinterpret_cast<std::uintptr_t>(data), std::memory_order_release);
+  liveCount.fetch_add(1, std::memory_order_relaxed);
+  servedCount.fetch_add(1, std::memory_order_relaxed);
+  servedBytes.fetch_add(size, std::memory_order_relaxed);
+  const auto now = currentBytes.fetch_add(size, std::memory_order_relaxed) + size;
+  auto peak = peakBytes.load(std::memory_order_relaxed);
+  while (now > peak && !peakBytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+  return true;
+}
+
+NumaMemoryPool* poolForRequests() {
+  if (auto* made = pool.load(std::memory_order_acquire)) return made;
+  if (poolMaking.test_and_set(std::memory_order_acquire)) return nullptr;  // another thread makes it
+  MemoryPoolOptions perNode;
+  auto topology = Topology::fromKernel();
+  perNode.capacity = policy->poolCapacity * topology.size();  // the pool shares it out per node
+  perNode.hugePages = policy->hugePages;
+  perNode.transparentHugePages = policy->transparentHugePages;
+  perNode.lock = policy->lock ? LockPolicy::BestEffort : LockPolicy::None;
+  perNode.name = "xmem:preload";
+  auto* made = new NumaMemoryPool(perNode, std::move(topology));
+  pool.store(made, std::memory_order_release);
+  return made;
+}
+
+bool poolable(std::size_t size, std::size_t alignment) noexcept {
+  // Up to the largest size class, and below the pre-fault size: those are datasets, mapped on their own.
+  const bool belowPrefault = policy->prefaultAbove == 0 || size < policy->prefaultAbove;
+  return policy->poolCapacity != 0 && size >= kAlignment && size <= kPoolMaxChunk && belowPrefault && alignment <= kAlignment &&
+         (policy->nodeMode == PreloadPolicy::NodeMode::Local || policy->nodeMode == PreloadPolicy::NodeMode::Fixed) &&
+         !poolAbandoned.load(std::memory_order_relaxed);
+}
+
+/// A pool chunk for the request, or nullptr.
+void* servePooled(std::size_t size) {
+  NumaMemoryPool* from = poolForRequests();
+  if (from == nullptr) return nullptr;
+  const bool fixed = policy->nodeMode == PreloadPolicy::NodeMode::Fixed;
+  const std::uint32_t node = fixed ? policy->node : platform::current().currentNode();
+  auto chunk = from->tryAllocate(size, node);
+  if (!chunk.ok()) return nullptr;
+  auto* data = chunk.value().address;
+  // Bound means bound; and every pointer served must pass free()'s 2 MiB test.
+  if ((fixed && chunk.value().node != node) || reinterpret_cast<std::uintptr_t>(data) % kAlignment != 0 ||
+      !remember(data, size, MemoryPool::classSize(size), true,
+                formatBytes(size) + ": a " + formatBytes(MemoryPool::classSize(size)) + " chunk of node " +
+                    std::to_string(chunk.value().node) + "'s pool" +
+                    (from->isHugePages(chunk.value().node) ? " (huge pages)" : " (THP or 4 KiB)"))) {
+    from->deallocate(data, size);
     return nullptr;
   }
+  return data;
+}
+
+/// Memory for the request, or nullptr when xmem cannot serve it (glibc will). `reused`: it may
+/// hold old contents (a pool chunk), so calloc() must clear it.
+void* serve(std::size_t size, std::size_t alignment, bool* reused = nullptr) noexcept {
+  Guard guard;
+  try {
+    if (poolable(size, alignment)) {
+      if (void* chunk = servePooled(size)) {
+        if (reused != nullptr) *reused = true;
+        return chunk;
+      }
+    }
+    auto allocated = VirtualMemory::tryAllocate(optionsFor(size, alignment));
+    if (allocated.ok()) {
+      auto& memory = allocated.value();
+      if (remember(memory.data(), size, memory.mappedSize(), false, memory.report().summary())) return memory.detach();
+    }
+  } catch (...) {
+  }
+  declined.fetch_add(1, std::memory_order_relaxed);
+  return nullptr;
 }
 
 void release(Slot* slot) noexcept {
@@ -357,7 +418,12 @@ void release(Slot* slot) noexcept {
   slot->key.store(kTombstone, std::memory_order_release);  // before unmapping: the address may come back at once
   liveCount.fetch_sub(1, std::memory_order_relaxed);
   currentBytes.fetch_sub(record.size, std::memory_order_relaxed);
-  VirtualMemory::unmapDetached(reinterpret_cast<void*>(address), record.mapped);
+  if (!record.pooled) {
+    VirtualMemory::unmapDetached(reinterpret_cast<void*>(address), record.mapped);
+  } else if (!poolAbandoned.load(std::memory_order_relaxed)) {
+    Guard guard;
+    pool.load(std::memory_order_acquire)->deallocate(reinterpret_cast<void*>(address), record.size);
+  }
   lockFreed();
   freedRing[freedNext] = record;
   freedNext = (freedNext + 1) % kFreedKept;
@@ -400,8 +466,13 @@ XMEM_EXPORT void* calloc(std::size_t count, std::size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  if (wantsXmem(total))
-    if (void* served = serve(total, alignof(std::max_align_t))) return served;  // new mappings read as zero
+  if (wantsXmem(total)) {
+    bool reused = false;
+    if (void* served = serve(total, alignof(std::max_align_t), &reused)) {
+      if (reused) std::memset(served, 0, total);  // new mappings read as zero; pool chunks may not
+      return served;
+    }
+  }
   return __libc_calloc(count, size);
 }
 
@@ -422,7 +493,8 @@ XMEM_EXPORT void* realloc(void* pointer, std::size_t size) {
     free(pointer);
     return nullptr;
   }
-  if (size <= slot->record.mapped && size >= slot->record.size / 2) {
+  const bool sameCapacity = !slot->record.pooled || xmem::MemoryPool::classSize(size) == slot->record.mapped;
+  if (size <= slot->record.mapped && size >= slot->record.size / 2 && sameCapacity) {
     currentBytes.fetch_add(size, std::memory_order_relaxed);  // modulo arithmetic: shrinking works too
     currentBytes.fetch_sub(slot->record.size, std::memory_order_relaxed);
     slot->record.size = size;  // fits, and not worth moving

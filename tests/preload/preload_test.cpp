@@ -3,6 +3,8 @@
 // pointers, before main() and during exit. What the pages are comes from /proc/self/smaps.
 #include "support/kernel_facts.h"
 
+#include <xmem/placement.h>
+
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
@@ -17,6 +19,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sched.h>
 #include <random>
 #include <string>
@@ -70,17 +73,26 @@ TEST(Preload, LargeRequestsAreOnHugePagesSmallOnesStayWithGlibc) {
   auto* large = static_cast<char*>(std::malloc(8 * kMiB));
   ASSERT_TRUE(servedByXmem(large));
   std::memset(large, 1, 8 * kMiB);
-  const auto area = smapsAt(large);
-  EXPECT_EQ(area.anonHugePages + area.privateHugetlb, 8 * kMiB)
-      << "on reserved 2 MiB pages, or touched, advised and aligned: transparent huge pages";
+  // A pool chunk shares its kernel area with others, so ask the page tables about its own pages.
+  const auto map = where(large, 8 * kMiB);
+  EXPECT_EQ(map.bytesOf(PageKind::HugeTlb) + map.bytesOf(PageKind::Transparent), 8 * kMiB)
+      << "on reserved 2 MiB pages, or touched, advised and aligned: transparent huge pages. " << map.summary();
   auto* small = std::malloc(1000);
   auto* belowThreshold = std::malloc(1 * kMiB);
   EXPECT_FALSE(servedByXmem(small));
   EXPECT_FALSE(servedByXmem(belowThreshold));
   std::free(small);
   std::free(belowThreshold);
-  volatile std::uintptr_t address = reinterpret_cast<std::uintptr_t>(large);  // not a pointer once freed
-  std::free(large);
+  std::free(large);  // a pool chunk (2 MiB to 64 MiB): kept for the next request
+}
+
+TEST(Preload, DatasetSizedRequestsArePrefaultedOnHugePagesAndUnmappedWhenFreed) {
+  auto* dataset = static_cast<char*>(std::malloc(96 * kMiB));
+  ASSERT_TRUE(servedByXmem(dataset));
+  const auto area = smapsAt(dataset);
+  EXPECT_EQ(area.anonHugePages + area.privateHugetlb, 96 * kMiB) << "pre-faulted at allocation, before any touch";
+  volatile std::uintptr_t address = reinterpret_cast<std::uintptr_t>(dataset);  // not a pointer once freed
+  std::free(dataset);
   EXPECT_FALSE(smapsAt(reinterpret_cast<const void*>(address)).found) << "freed: unmapped";
 }
 
@@ -106,6 +118,23 @@ TEST(Preload, CallocIsZeroAndReallocMovesBetweenTheAllocators) {
   std::free(grown);
   volatile std::size_t huge = SIZE_MAX / 2;  // volatile: the compiler must not see the overflow coming
   EXPECT_EQ(std::calloc(huge, 4), nullptr) << "overflow";
+}
+
+TEST(Preload, MidSizeRequestsReuseFreedPoolChunksAndCallocClearsThem) {
+  std::set<void*> seen;
+  for (int i = 0; i < 50; ++i) {
+    auto* block = static_cast<unsigned char*>(std::malloc(4 * kMiB));
+    ASSERT_TRUE(servedByXmem(block));
+    std::memset(block, 0xFF, 4 * kMiB);
+    seen.insert(block);
+    std::free(block);
+  }
+  // Freed chunks are reused (one free list per CPU): no new mapping, no new fault each time.
+  EXPECT_LE(seen.size(), std::thread::hardware_concurrency()) << "distinct addresses for 50 requests";
+  auto* zeroed = static_cast<unsigned char*>(std::calloc(1, 4 * kMiB));
+  ASSERT_TRUE(servedByXmem(zeroed));
+  for (std::size_t i = 0; i < 4 * kMiB; i += 4093) ASSERT_EQ(zeroed[i], 0) << i;
+  std::free(zeroed);
 }
 
 TEST(Preload, AlignedRequestsKeepTheirAlignment) {

@@ -1,6 +1,7 @@
 #include "run_command.h"
 
 #include <xmem/preload_policy.h>
+#include <xmem/system_info.h>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -30,6 +31,7 @@ constexpr RunOption kRunOptions[] = {
     {"--1gb-above", "XMEM_PRELOAD_1GB_ABOVE", "1 GiB pages only for requests of at least this size (default 1G)"},
     {"--node", "XMEM_PRELOAD_NODE", "local, interleave, none, or a node number to bind to (default local)"},
     {"--prefault-above", "XMEM_PRELOAD_PREFAULT_ABOVE", "Fault in with every core from this size, or never (default 64M)"},
+    {"--pool", "XMEM_PRELOAD_POOL", "First size of the per-node pool for requests of 2M to 64M, or off (default 8M)"},
     {"--report", "XMEM_PRELOAD_REPORT", "Print what each large allocation got: exit, signal, or exit,signal"},
     {"--report-signal", "XMEM_PRELOAD_REPORT_SIGNAL", "Signal for the report: USR1, USR2 or a number (default USR2)"},
     {"--report-file", "XMEM_PRELOAD_REPORT_FILE", "Append the report to this file instead of standard error"},
@@ -56,6 +58,12 @@ std::string findPreloadLibrary() {
 int runProgram(const RunCommandOptions& options, std::ostream& err) {
   for (const auto& [variable, value] : options.variables) ::setenv(variable.c_str(), value.c_str(), 1);
   auto parsed = parsePreloadPolicy([](const char* name) { return std::getenv(name); });
+  if (parsed.policy.nodeMode == PreloadPolicy::NodeMode::Fixed && !SystemInfo::get()->hasNode(parsed.policy.node)) {
+    std::string nodes;
+    for (const auto& node : SystemInfo::get()->nodes) nodes += (nodes.empty() ? "" : ", ") + std::to_string(node.id);
+    parsed.errors.push_back("XMEM_PRELOAD_NODE='" + std::to_string(parsed.policy.node) +
+                            "': this machine has node(s) " + nodes);
+  }
   if (!parsed.errors.empty()) {
     for (const auto& error : parsed.errors) fmt::print(err, "xmem run: {}\n", error);
     return 2;
