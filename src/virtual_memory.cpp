@@ -270,6 +270,11 @@ class Allocation {
         if (auto status = os_.advise(mapped.address, segment.length, platform::Advice::HugePages); !status)
           report_.decisions.push_back("transparent huge pages: madvise failed (" +
                                       platform::describeOsError(status.code) + "); base pages");
+      } else if (segment.kind == PageKind::Base && !options_.transparentHugePages && info_->thp.mode == ThpMode::Always) {
+        // THP turned off for this mapping means off, even where the kernel gives THP to everything.
+        if (auto status = os_.advise(mapped.address, segment.length, platform::Advice::NoHugePages); !status)
+          report_.decisions.push_back("base pages: MADV_NOHUGEPAGE failed (" + platform::describeOsError(status.code) +
+                                      "); the kernel may still use transparent huge pages");
       }
       if (segment.kind == PageKind::HugeTlb && request.placement.policy == NumaPolicy::Bind) {
         // Fault the pages in now: where the kernel reports errors, a node short of pages is an

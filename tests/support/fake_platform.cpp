@@ -261,7 +261,10 @@ platform::Status FakePlatform::advise(void* address, std::size_t, platform::Advi
     }
     return {};
   }
-  if (mapping != nullptr) mapping->advisedHuge = advice == platform::Advice::HugePages;
+  if (mapping != nullptr) {
+    mapping->advisedHuge = advice == platform::Advice::HugePages;
+    mapping->advisedNoHuge = advice == platform::Advice::NoHugePages;
+  }
   return {};
 }
 

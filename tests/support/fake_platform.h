@@ -38,6 +38,7 @@ class FakePlatform final : public platform::Platform {
     Protection protection = Protection::None;
     platform::Placement placement;
     bool advisedHuge = false;
+    bool advisedNoHuge = false;
     bool locked = false;
     std::size_t populatedBytes = 0;
     std::uint32_t pagesTakenFrom = 0;  ///< node whose free huge pages it took

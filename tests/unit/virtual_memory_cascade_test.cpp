@@ -161,6 +161,21 @@ TEST_F(Cascade, NothingHugeAndNoTransparentPagesGivesBasePagesAndSaysWhy) {
   EXPECT_THAT(decisions(memory), HasSubstr("transparent huge pages: unavailable (THP mode never)"));
 }
 
+TEST_F(Cascade, TransparentPagesTurnedOffStayOffWhereTheKernelGivesThemToAll) {
+  fake.machine.thp.mode = ThpMode::Always;
+  install();
+  auto o = options(8 * MiB);
+  o.hugePages = false;
+  o.transparentHugePages = false;
+  VirtualMemory memory(o);
+  ASSERT_EQ(fake.mappings().size(), 1U);
+  EXPECT_TRUE(fake.mappings()[0].advisedNoHuge) << "MADV_NOHUGEPAGE, or THP=always would make them huge";
+  auto allowed = options(8 * MiB);
+  allowed.hugePages = false;
+  VirtualMemory transparent(allowed);
+  EXPECT_FALSE(fake.mappings()[1].advisedNoHuge);
+}
+
 TEST_F(Cascade, FailedMadviseIsReported) {
   fake.switches.failAdvise = true;
   install();
