@@ -1,5 +1,6 @@
 // The xmem command: a thin face over the library.
 #include "alloc_command.h"
+#include "bench_command.h"
 #include "config_option.h"
 #include "info_command.h"
 #include "plan_command.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   xmem::cli::addReserveCommands(app);
   xmem::cli::addAllocCommand(app);
   xmem::cli::addRunCommand(app);
+  xmem::cli::addBenchCommand(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
   int first = 1;
   while (first < argc && std::string(argv[first]) == "--config") first += 2;  // the one global option takes a value

@@ -1,0 +1,552 @@
+#include "bench_command.h"
+
+#include "bench_kernels.h"
+#include "run_command.h"
+#include "text_output.h"
+#include "workload_options.h"
+
+#include <xmem/error.h>
+#include <xmem/huge_pages.h>
+#include <xmem/profiles.h>
+#include <xmem/system_info.h>
+#include <xmem/virtual_memory.h>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+extern char** environ;
+
+namespace xmem::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// ---- huge page counts: what each strategy needs free, and the machine's own counts afterwards ----
+
+class PageCounts {
+ public:
+  PageCounts() {
+    auto info = SystemInfo::refresh();
+    for (auto size : {kHugePageSize, kOneGbPageSize})
+      if (const auto* pages = info->hugePages(size)) original_[size] = pages->counts.total;
+  }
+  ~PageCounts() { restore(); }
+  PageCounts(const PageCounts&) = delete;
+  PageCounts& operator=(const PageCounts&) = delete;
+
+  /// Exactly `count` pages of `pageSize` free (pages in use stay). Empty, or why not.
+  std::string makeFree(std::size_t pageSize, std::uint64_t count) {
+    auto info = SystemInfo::refresh();
+    const auto* pages = info->hugePages(pageSize);
+    if (pages == nullptr) return formatBytes(pageSize) + " pages are not offered by this kernel";
+    if (pages->counts.free == count) return {};
+    const std::uint64_t inUse = pages->counts.total - std::min(pages->counts.total, pages->counts.free);
+    try {
+      ReservationRequest request;
+      request.pageSize = pageSize;
+      request.total = inUse + count;
+      auto reservation = reserveHugePages(request);
+      changed_ = true;
+      if (!reservation.complete())
+        return fmt::format("the kernel gave {} of {} {} pages{}", reservation.after - inUse, count, formatBytes(pageSize),
+                           reservation.advice.empty() ? "" : " (" + reservation.advice + ")");
+    } catch (const Error& error) {
+      return error.what();
+    }
+    return {};
+  }
+  /// Back to the counts found at the start.
+  void restore() noexcept {
+    if (!changed_) return;
+    for (const auto& [size, total] : original_) {
+      try {
+        ReservationRequest request;
+        request.pageSize = size;
+        request.total = total;
+        request.compact = false;
+        reserveHugePages(request);
+      } catch (...) {
+      }
+    }
+    changed_ = false;
+  }
+
+ private:
+  std::map<std::size_t, std::uint64_t> original_;
+  bool changed_ = false;
+};
+
+/// Sets the free counts a strategy or source needs (1 GiB pages first: they need long runs of free
+/// memory); nothing needed leaves the machine's own counts. Empty, or why not.
+std::string prepare(PageCounts& counts, std::uint64_t oneGbPages, std::uint64_t twoMbPages) {
+  if (oneGbPages == 0 && twoMbPages == 0) {
+    counts.restore();
+    return {};
+  }
+  std::string why = oneGbPages != 0 ? counts.makeFree(kOneGbPageSize, oneGbPages) : "";
+  if (why.empty()) why = counts.makeFree(kHugePageSize, twoMbPages);
+  if (!why.empty())
+    why = "needs " + (oneGbPages != 0 ? std::to_string(oneGbPages) + " x 1 GiB + " : std::string()) +
+          std::to_string(twoMbPages) + " x 2 MiB pages free: " + why;
+  return why;
+}
+
+// ---- the synthetic part: one buffer per strategy ----
+
+struct Strategy {
+  std::string name;
+  std::function<void(VirtualMemoryOptions&)> shape;
+  std::uint64_t twoMbPages = 0;  ///< free pages it needs set up (0 and 0: the machine as it is)
+  std::uint64_t oneGbPages = 0;
+  std::function<bool(const AllocationReport&)> gotIt;  ///< did the allocation get what the strategy means
+  std::string notHere;           ///< why it cannot mean anything for this buffer
+};
+
+/// Strategies for a buffer of `size`, with `threads` 2 MiB scratchpads beside it.
+std::vector<Strategy> strategies(std::size_t size, unsigned threads) {
+  const std::uint64_t twoMb = (size + kHugePageSize - 1) / kHugePageSize + threads;
+  const std::uint64_t gigabytes = size / kOneGbPageSize;
+  const std::uint64_t tail = (size - gigabytes * kOneGbPageSize + kHugePageSize - 1) / kHugePageSize + threads;
+  auto none = [](VirtualMemoryOptions& o) {
+    o.hugePages = false;
+    o.transparentHugePages = false;
+  };
+  std::vector<Strategy> list = {
+      {"4 KiB", none, 0, 0, [](const AllocationReport& r) { return r.bytesOf(PageKind::Base) == r.mappedSize; }, {}},
+      {"THP", [](VirtualMemoryOptions& o) { o.hugePages = false; }, 0, 0,
+       [](const AllocationReport& r) { return r.thpEligibleBytes() == r.mappedSize; }, {}},
+      {"2 MiB", [](VirtualMemoryOptions& o) { o.transparentHugePages = false; o.partialHugePages = false; }, twoMb, 0,
+       [](const AllocationReport& r) { return r.bytesOf(PageKind::HugeTlb, kHugePageSize) == r.mappedSize; }, {}},
+      {"1 GiB", [](VirtualMemoryOptions& o) { o.oneGbPages = true; o.transparentHugePages = false; }, tail, gigabytes,
+       [](const AllocationReport& r) { return r.bytesOf(PageKind::HugeTlb, kOneGbPageSize) != 0; }, {}},
+      {"partial", [](VirtualMemoryOptions& o) { o.oneGbPages = false; }, twoMb / 2, 0,
+       [](const AllocationReport& r) { return r.hugeTlbBytes() != 0 && r.thpEligibleBytes() != 0; }, {}},
+      // xmem's own choice on the machine as it is: nothing reserved for it.
+      {"xmem auto", [](VirtualMemoryOptions& o) { o.oneGbPages = true; }, 0, 0,
+       [](const AllocationReport&) { return true; }, {}},
+  };
+  if (gigabytes == 0) list[3].notHere = "the buffer is smaller than one 1 GiB page";
+  return list;
+}
+
+struct Figures {
+  double touchGBs = 0;          ///< allocation + first touch, one thread
+  double prefaultTouchGBs = 0;  ///< allocation with pre-fault on every core, then the touch
+  double retouchGBs = 0;        ///< the same touch over faulted memory (what first touch aims for)
+  double latencyNs = 0;
+  double readsM = 0;            ///< independent reads, millions per second
+  double rxKit = 0;             ///< RandomX-shaped loop, thousand iterations per second
+  double rxPrefetchKit = 0;
+  std::string got;              ///< the allocation's summary
+};
+
+struct StrategyResult {
+  std::string name;
+  std::uint32_t node = 0;
+  std::string skipped;          ///< why it did not run
+  std::vector<Figures> rounds;
+  Figures median() const {
+    Figures m;
+    auto pick = [&](double Figures::*field) {
+      std::vector<double> values;
+      for (const auto& round : rounds) values.push_back(round.*field);
+      std::sort(values.begin(), values.end());
+      return values.empty() ? 0.0 : values[values.size() / 2];
+    };
+    for (auto field : {&Figures::touchGBs, &Figures::prefaultTouchGBs, &Figures::retouchGBs, &Figures::latencyNs,
+                       &Figures::readsM, &Figures::rxKit, &Figures::rxPrefetchKit})
+      m.*field = pick(field);
+    if (!rounds.empty()) m.got = rounds.back().got;
+    return m;
+  }
+};
+
+struct Work {
+  std::size_t reads;
+  std::size_t readsPerThread;
+  std::size_t iterationsPerThread;
+};
+
+Figures measure(const Strategy& strategy, std::size_t size, std::uint32_t node, unsigned threads, const Work& work) {
+  VirtualMemoryOptions base;
+  base.size = size;
+  base.node = node;
+  base.numaPolicy = NumaPolicy::Bind;
+  base.alignment = kHugePageSize;
+  strategy.shape(base);
+  Figures figures;
+  {
+    const auto start = Clock::now();
+    VirtualMemory memory(base);
+    bench::touch(memory.data(), size);
+    figures.touchGBs = static_cast<double>(size) / std::chrono::duration<double>(Clock::now() - start).count() / 1e9;
+  }
+  auto prefaulted = base;
+  prefaulted.prefaultThreads = threads;
+  const auto start = Clock::now();
+  VirtualMemory memory(prefaulted);
+  bench::touch(memory.data(), size);
+  figures.prefaultTouchGBs = static_cast<double>(size) / std::chrono::duration<double>(Clock::now() - start).count() / 1e9;
+  figures.retouchGBs = static_cast<double>(size) / bench::touch(memory.data(), size) / 1e9;
+  if (!strategy.gotIt(memory.report())) throw Error(ErrorCode::Unsupported, "got " + memory.report().summary());
+  figures.got = memory.report().summary();
+  figures.latencyNs = bench::dependentReadNs(memory.data(), size, work.reads);
+  figures.readsM = bench::independentReadsPerSecond(memory.data(), size, work.readsPerThread, threads);
+  // Each thread's scratchpad on the strategy's pages too.
+  VirtualMemoryOptions padOptions = base;
+  padOptions.size = bench::kScratchpadSize * threads;
+  padOptions.oneGbPages = false;
+  VirtualMemory pads(padOptions);
+  std::vector<std::uint8_t*> scratchpads;
+  for (unsigned t = 0; t < threads; ++t) scratchpads.push_back(pads.data() + t * bench::kScratchpadSize);
+  std::memset(pads.data(), 0, pads.size());
+  figures.rxKit = bench::randomxShapedIterationsPerSecond(memory.data(), size, scratchpads.data(), work.iterationsPerThread,
+                                                          threads, false);
+  figures.rxPrefetchKit = bench::randomxShapedIterationsPerSecond(memory.data(), size, scratchpads.data(),
+                                                                  work.iterationsPerThread, threads, true);
+  return figures;
+}
+
+// ---- the real workload: librandomx, once per memory source ----
+
+struct Source {
+  std::string name;
+  std::vector<std::string> environment;  ///< NAME=VALUE added for the run
+  std::vector<std::string> arguments;    ///< for xmem-randomx
+  std::uint64_t twoMbPages = 0;          ///< free pages it needs (0 and 0: none reserved)
+  std::uint64_t oneGbPages = 0;
+  std::string unavailable;               ///< why it cannot run here
+};
+
+std::string findNextToSelf(const std::string& name) {
+  std::error_code error;
+  const auto self = fs::read_symlink("/proc/self/exe", error);
+  if (!error && fs::exists(self.parent_path() / name, error)) return (self.parent_path() / name).string();
+  return {};
+}
+
+std::string findLibrary(const std::string& name) {
+  std::error_code error;
+  for (const char* dir : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"})
+    if (fs::exists(fs::path(dir) / name, error)) return (fs::path(dir) / name).string();
+  return {};
+}
+
+std::vector<Source> sources(bool light, unsigned threads) {
+  const std::uint64_t cache = 128, scratchpads = threads + 2;
+  const std::uint64_t dataset = light ? 0 : 1040;
+  std::vector<Source> all;
+  all.push_back({"system allocator (4 KiB)", {}, {}, 0, 0, {}});
+  all.push_back({"librandomx LARGE_PAGES", {}, {"--large-pages"}, dataset + cache + scratchpads, 0, {}});
+  const std::string preload = findPreloadLibrary();
+  const std::string noPreload = preload.empty() ? "libxmem-preload.so not found" : "";
+  all.push_back({"xmem (no pages reserved)", {"LD_PRELOAD=" + preload}, {}, 0, 0, noPreload});
+  if (!light)
+    all.push_back({"xmem, 1 GiB dataset", {"LD_PRELOAD=" + preload}, {}, 16 + cache + scratchpads + 8, 2, noPreload});
+  all.push_back({"glibc hugetlb=1 (THP)", {"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"}, {}, 0, 0, {}});
+  all.push_back({"glibc hugetlb=2 (reserved)", {"GLIBC_TUNABLES=glibc.malloc.hugetlb=2"}, {}, dataset + cache + scratchpads + 8, 0, {}});
+  const std::string mimalloc = findLibrary("libmimalloc.so.2");
+  all.push_back({"mimalloc, large OS pages", {"LD_PRELOAD=" + mimalloc, "MIMALLOC_LARGE_OS_PAGES=1"}, {}, 0, 0,
+                 mimalloc.empty() ? "libmimalloc.so.2 not installed (Debian package libmimalloc2.0)" : ""});
+  const std::string jemalloc = findLibrary("libjemalloc.so.2");
+  all.push_back({"jemalloc, THP", {"LD_PRELOAD=" + jemalloc, "MALLOC_CONF=thp:always,metadata_thp:always"}, {}, 0, 0,
+                 jemalloc.empty() ? "libjemalloc.so.2 not installed (Debian package libjemalloc2)" : ""});
+  all.push_back({"memkind hugetlb", {}, {}, 0, 0,
+                 "memkind serves only programs written against its API; librandomx is not, and it has no preload"});
+  return all;
+}
+
+/// Runs a program with extra environment (LD_PRELOAD and GLIBC_TUNABLES of our own removed first);
+/// its standard output, or nullopt with `why`.
+std::optional<std::string> runChild(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
+                                    std::string& why) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text = *entry;
+    if (text.starts_with("LD_PRELOAD=") || text.starts_with("GLIBC_TUNABLES=")) continue;
+    env.emplace_back(text);
+  }
+  env.insert(env.end(), environment.begin(), environment.end());
+  std::vector<char*> args, envp;
+  for (const auto& word : argv) args.push_back(const_cast<char*>(word.c_str()));
+  for (const auto& word : env) envp.push_back(const_cast<char*>(word.c_str()));
+  args.push_back(nullptr);
+  envp.push_back(nullptr);
+  int pipeFds[2];
+  if (::pipe(pipeFds) != 0) {
+    why = "pipe failed";
+    return std::nullopt;
+  }
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::dup2(pipeFds[1], STDOUT_FILENO);
+    ::close(pipeFds[0]);
+    ::close(pipeFds[1]);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(pipeFds[1]);
+  std::string output;
+  char buffer[4096];
+  for (ssize_t got; (got = ::read(pipeFds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(got));
+  ::close(pipeFds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    why = WIFEXITED(status) ? fmt::format("xmem-randomx exited {}", WEXITSTATUS(status)) : "xmem-randomx was killed";
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) why += " (librandomx could not allocate)";
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 1) why += " (wrong hashes)";
+    return std::nullopt;
+  }
+  return output;
+}
+
+struct SourceResult {
+  std::string name;
+  std::string skipped;
+  nlohmann::json figures;  ///< xmem-randomx's JSON line
+};
+
+// ---- output ----
+
+std::string ratio(double value, double base, bool lowerIsBetter = false) {
+  if (base <= 0 || value <= 0) return "";
+  return fmt::format("{:.2f}x", lowerIsBetter ? base / value : value / base);
+}
+
+void writeSvg(const std::string& path, const std::vector<std::pair<std::string, double>>& bars, const std::string& title) {
+  std::ofstream svg(path);
+  const int rowHeight = 22, left = 260, width = 760;
+  double most = 1.0;
+  for (const auto& [name, value] : bars) most = std::max(most, value);
+  const double scale = (width - left - 80) / most;
+  svg << fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+                     "font-size=\"12\">\n",
+                     width, 40 + rowHeight * static_cast<int>(bars.size()));
+  svg << fmt::format("<text x=\"10\" y=\"20\" font-size=\"14\">{}</text>\n", title);
+  const double one = left + scale;
+  int y = 32;
+  for (const auto& [name, value] : bars) {
+    svg << fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 8, y + 14, name);
+    svg << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"16\" fill=\"{}\"/>\n", left, y + 2, value * scale,
+                       name.starts_with("xmem") ? "#2a7ab0" : "#999999");
+    svg << fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.2f}x</text>\n", left + value * scale + 6, y + 14, value);
+    y += rowHeight;
+  }
+  svg << fmt::format("<line x1=\"{0:.1f}\" y1=\"28\" x2=\"{0:.1f}\" y2=\"{1}\" stroke=\"black\" stroke-dasharray=\"3,3\"/>\n",
+                     one, y);
+  svg << "</svg>\n";
+}
+
+}  // namespace
+
+int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) {
+  const MemoryProfile* profile = findProfileOrSay(options.profile, "bench", err);
+  if (profile == nullptr) return 2;
+  const unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+  const unsigned rounds = options.rounds != 0 ? options.rounds : options.quick ? 1 : 3;
+  const double hashSeconds = options.hashSeconds > 0 ? options.hashSeconds : options.quick ? 2.0 : 10.0;
+  const std::size_t size = options.buffer != 0          ? alignUp(options.buffer, kHugePageSize)
+                           : profile->datasetSize != 0 ? profile->datasetSize
+                           : profile->cacheSize != 0   ? profile->cacheSize
+                                                       : 256 * MiB;
+  const Work work = options.quick ? Work{2'000'000, 4'000'000, 200'000} : Work{20'000'000, 40'000'000, 2'000'000};
+  auto info = SystemInfo::refresh();
+  auto say = [&](const std::string& line) { fmt::print(err, "... {}\n", line); };
+  PageCounts counts;
+  nlohmann::json report = {{"profile", profile->name}, {"threads", threads}, {"rounds", rounds},
+                           {"quick", options.quick}, {"buffer_bytes", size}};
+
+  // Synthetic: every strategy on every node, strategies interleaved within each round.
+  std::vector<StrategyResult> results;
+  if (options.synthetic) {
+    auto list = strategies(size, threads);
+    for (const auto& node : info->nodes)
+      for (const auto& strategy : list) results.push_back({strategy.name, node.id, strategy.notHere, {}});
+    for (unsigned round = 0; round < rounds; ++round) {
+      std::size_t index = 0;
+      for (const auto& node : info->nodes) {
+        for (const auto& strategy : list) {
+          auto& result = results[index++];
+          if (!result.skipped.empty()) continue;
+          say(fmt::format("round {}/{}, node {}: {} ({})", round + 1, rounds, node.id, strategy.name, formatBytes(size)));
+          if (auto why = prepare(counts, strategy.oneGbPages, strategy.twoMbPages); !why.empty()) {
+            result.skipped = why;
+            continue;
+          }
+          try {
+            result.rounds.push_back(measure(strategy, size, node.id, threads, work));
+          } catch (const Error& error) {
+            result.skipped = error.what();
+          }
+        }
+      }
+    }
+    counts.restore();
+  }
+
+  // The real workload.
+  std::vector<SourceResult> workload;
+  const bool light = options.quick || profile->datasetSize == 0;
+  const std::string runner = findNextToSelf("xmem-randomx");
+  if (options.randomx && profile->family == "randomx") {
+    for (const auto& source : sources(light, threads)) {
+      SourceResult result{source.name, source.unavailable, {}};
+      if (result.skipped.empty() && runner.empty()) result.skipped = "xmem-randomx not built (Debian package librandomx-dev)";
+      if (result.skipped.empty()) result.skipped = prepare(counts, source.oneGbPages, source.twoMbPages);
+      if (result.skipped.empty()) {
+        say(fmt::format("RandomX ({} mode, {} thread(s), {} s): {}", light ? "light" : "fast", threads, hashSeconds, source.name));
+        std::vector<std::string> argv = {runner, "--json", "--threads", std::to_string(threads), "--seconds",
+                                         fmt::format("{}", hashSeconds)};
+        if (light) argv.push_back("--light");
+        argv.insert(argv.end(), source.arguments.begin(), source.arguments.end());
+        std::string why;
+        if (auto output = runChild(argv, source.environment, why)) {
+          try {
+            result.figures = nlohmann::json::parse(output->substr(output->rfind('{')));
+          } catch (const std::exception&) {
+            result.skipped = "unreadable output from xmem-randomx";
+          }
+        } else {
+          result.skipped = why;
+        }
+      }
+      workload.push_back(result);
+    }
+    counts.restore();
+  }
+
+  // Results.
+  nlohmann::json synthetic = nlohmann::json::array();
+  std::map<std::uint32_t, Figures> baseline;
+  for (const auto& result : results)
+    if (result.name == "4 KiB" && result.skipped.empty()) baseline[result.node] = result.median();
+  for (const auto& result : results) {
+    nlohmann::json entry = {{"strategy", result.name}, {"node", result.node}};
+    if (!result.skipped.empty()) entry["skipped"] = result.skipped;
+    else {
+      const auto m = result.median();
+      entry.update({{"alloc_touch_gbs", m.touchGBs}, {"alloc_prefault_touch_gbs", m.prefaultTouchGBs},
+                    {"retouch_gbs", m.retouchGBs}, {"dependent_read_ns", m.latencyNs}, {"independent_reads_m", m.readsM},
+                    {"randomx_shaped_kit", m.rxKit}, {"randomx_shaped_prefetch_kit", m.rxPrefetchKit}, {"got", m.got}});
+    }
+    synthetic.push_back(entry);
+  }
+  report["synthetic"] = synthetic;
+  nlohmann::json real = nlohmann::json::array();
+  double systemRate = 0;
+  for (const auto& source : workload)
+    if (source.name.starts_with("system") && !source.figures.is_null()) systemRate = source.figures.value("hashes_per_second", 0.0);
+  for (const auto& source : workload) {
+    nlohmann::json entry = {{"source", source.name}};
+    if (!source.skipped.empty()) entry["skipped"] = source.skipped;
+    else entry["figures"] = source.figures;
+    real.push_back(entry);
+  }
+  report["randomx"] = real;
+  if (options.json) {
+    fmt::print(out, "{}\n", report.dump(2));
+  } else {
+    fmt::print(out, "xmem bench: {} ({}), buffer {}, {} thread(s), {} round(s){}\n", profile->name, profile->description,
+               formatBytes(size), threads, rounds, options.quick ? ", quick" : "");
+    for (const auto& node : info->nodes) {
+      if (!options.synthetic) break;
+      const auto& base = baseline[node.id];
+      fmt::print(out, "\nNode {}: medians, and ratios to 4 KiB pages (higher is better)\n", node.id);
+      fmt::print(out, "  {:<11} {:>16} {:>16} {:>14} {:>16} {:>16} {:>16}\n", "pages", "alloc+touch GB/s",
+                 "+prefault GB/s", "latency ns", "reads M/s", "RandomX-like k/s", "+prefetch k/s");
+      for (const auto& result : results) {
+        if (result.node != node.id) continue;
+        if (!result.skipped.empty()) {
+          fmt::print(out, "  {:<11} skipped: {}\n", result.name, result.skipped);
+          continue;
+        }
+        const auto m = result.median();
+        auto cell = [](double value, const std::string& r) { return fmt::format("{:.2f} {:>6}", value, r); };
+        fmt::print(out, "  {:<11} {:>16} {:>16} {:>14} {:>16} {:>16} {:>16}\n", result.name,
+                   cell(m.touchGBs, ratio(m.touchGBs, base.touchGBs)), cell(m.prefaultTouchGBs, ratio(m.prefaultTouchGBs, base.touchGBs)),
+                   cell(m.latencyNs, ratio(m.latencyNs, base.latencyNs, true)), cell(m.readsM, ratio(m.readsM, base.readsM)),
+                   cell(m.rxKit, ratio(m.rxKit, base.rxKit)), cell(m.rxPrefetchKit, ratio(m.rxPrefetchKit, base.rxKit)));
+      }
+    }
+    if (!workload.empty()) {
+      fmt::print(out, "\nRandomX with librandomx ({} mode, {} thread(s), {} s of hashing each), ratios to the system allocator\n",
+                 light ? "light" : "fast", threads, hashSeconds);
+      fmt::print(out, "  {:<28} {:>9} {:>7} {:>9} {:>10} {:>10}\n", "memory from", "H/s", "ratio", "init s", "huge MiB", "1 GiB MiB");
+      for (const auto& source : workload) {
+        if (!source.skipped.empty()) {
+          fmt::print(out, "  {:<28} skipped: {}\n", source.name, source.skipped);
+          continue;
+        }
+        const auto& f = source.figures;
+        const double rate = f.value("hashes_per_second", 0.0);
+        fmt::print(out, "  {:<28} {:>9.1f} {:>7} {:>9.2f} {:>10} {:>10}\n", source.name, rate, ratio(rate, systemRate),
+                   f.value("init_seconds", 0.0), f.value("huge_bytes", std::size_t{0}) / MiB,
+                   f.value("gigabyte_page_bytes", std::size_t{0}) / MiB);
+      }
+    }
+  }
+  if (!options.svgFile.empty()) {
+    std::vector<std::pair<std::string, double>> bars;
+    for (const auto& source : workload)
+      if (source.skipped.empty() && systemRate > 0)
+        bars.emplace_back(source.name, source.figures.value("hashes_per_second", 0.0) / systemRate);
+    const auto& base = baseline[info->nodes.front().id];
+    for (const auto& result : results)
+      if (result.skipped.empty() && result.node == info->nodes.front().id && base.rxKit > 0)
+        bars.emplace_back("RandomX-like loop, " + result.name, result.median().rxKit / base.rxKit);
+    writeSvg(options.svgFile, bars, fmt::format("xmem bench {}: ratios to 4 KiB pages / the system allocator", profile->name));
+    fmt::print(err, "... plot written to {}\n", options.svgFile);
+  }
+  return 0;
+}
+
+void addBenchCommand(CLI::App& app) {
+  auto options = std::make_shared<BenchOptions>();
+  auto* command = app.add_subcommand(
+      "bench", "Measure what huge pages and NUMA placement buy here: each page strategy on a dataset-sized buffer "
+               "(first touch, latency, throughput, a RandomX-shaped loop), then librandomx's hashrate with its memory "
+               "from the system allocator, librandomx's own large pages, xmem, glibc's tunables and peer allocators. "
+               "As root it reserves the pages each strategy needs and puts the counts back afterwards.");
+  command->add_option("-p,--profile", options->profile, "Algorithm profile whose dataset size is measured")->capture_default_str();
+  command->add_flag("--quick", options->quick, "Finish in about a minute: fewer reads, one round, RandomX in light mode");
+  auto* buffer = command->add_option("--buffer", "Size of the synthetic buffer, e.g. 512M (default: the profile's dataset)");
+  command->add_option("-t,--threads", options->threads, "Threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
+  command->add_option("--rounds", options->rounds, "Rounds of the synthetic part (default: 1 quick, 3 full)")->check(CLI::Range(1U, 100U));
+  command->add_option("--hash-seconds", options->hashSeconds, "Seconds of hashing per RandomX run (default: 2 quick, 10 full)")
+      ->check(CLI::Range(0.5, 3600.0));
+  command->add_flag("!--no-synthetic", options->synthetic, "Skip the synthetic part");
+  command->add_flag("!--no-randomx", options->randomx, "Skip the librandomx part");
+  command->add_option("--svg", options->svgFile, "Write a plot of the ratios to this SVG file");
+  command->add_flag("--json", options->json, "Print JSON for scripts instead of tables");
+  command->callback([options, buffer] {
+    if (buffer->count() != 0) {
+      const auto text = buffer->as<std::string>();
+      const auto bytes = parseSize(text);
+      if (!bytes || *bytes < 64 * MiB) {
+        std::cerr << "xmem bench: --buffer '" << text << "': expected a size of at least 64M, such as 512M or 2G\n";
+        std::exit(2);
+      }
+      options->buffer = *bytes;
+    }
+    std::exit(runBench(*options, std::cout, std::cerr));
+  });
+}
+
+}  // namespace xmem::cli

@@ -1,0 +1,233 @@
+// xmem-randomx: Debian's librandomx, unmodified, as a miner runs it: one VM per thread, all of them
+// hashing for a while. It checks the RandomX specification's test vectors, measures dataset
+// initialisation and hashes per second, and says from its own /proc/self/smaps which pages its
+// memory is on. `xmem bench` runs it once per memory source (plain, LD_PRELOAD of xmem or a peer
+// allocator, GLIBC_TUNABLES, librandomx's own large pages); the tests run it under xmem run.
+//
+//   xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json]
+//
+// Exit 0 when every hash is right (and, with --expect-huge, when the dataset, the cache and the
+// scratchpads are on huge pages); 1 otherwise; 2 for bad arguments; 3 when librandomx cannot
+// allocate (e.g. --large-pages without reserved pages).
+#include <randomx.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kMiB = 1024 * 1024;
+
+// From the RandomX repository's tests (key, input, expected hash).
+struct Vector {
+  const char* key;
+  const char* input;
+  const char* hash;
+};
+constexpr Vector kVectors[] = {
+    {"test key 000", "This is a test", "639183aae1bf4c9a35884cb46b09cad9175f04efd7684e7262a0ac1c2f0b4e3f"},
+    {"test key 000", "Lorem ipsum dolor sit amet", "300a0adb47603dedb42228ccb2b211104f4da45af709cd7547cd049e9489c969"},
+    {"test key 000", "sed do eiusmod tempor incididunt ut labore et dolore magna aliqua",
+     "c36d4ed4191e617309867ed66a443be4075014e2b061bcdaf9ce7b721d2b77a8"},
+};
+
+std::string hex(const unsigned char* bytes, std::size_t length) {
+  std::string text;
+  char pair[3];
+  for (std::size_t i = 0; i < length; ++i) {
+    std::snprintf(pair, sizeof pair, "%02x", bytes[i]);
+    text += pair;
+  }
+  return text;
+}
+
+struct Area {
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;
+  std::size_t kernelPageSize = 0;
+  std::size_t huge = 0;  // Private_Hugetlb + Shared_Hugetlb + AnonHugePages
+};
+
+std::vector<Area> readSmaps() {
+  std::ifstream smaps("/proc/self/smaps");
+  std::vector<Area> areas;
+  for (std::string line; std::getline(smaps, line);) {
+    std::istringstream words(line);
+    std::string first;
+    words >> first;
+    const auto dash = first.find('-');
+    if (dash != std::string::npos && first.back() != ':') {
+      areas.push_back({std::stoull(first.substr(0, dash), nullptr, 16), std::stoull(first.substr(dash + 1), nullptr, 16), 0, 0});
+      continue;
+    }
+    std::size_t kib = 0;
+    words >> kib;
+    if (areas.empty()) continue;
+    if (first == "KernelPageSize:") areas.back().kernelPageSize = kib * 1024;
+    if (first == "Private_Hugetlb:" || first == "Shared_Hugetlb:" || first == "AnonHugePages:")
+      areas.back().huge += kib * 1024;
+  }
+  return areas;
+}
+
+struct Options {
+  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+  bool light = false;
+  double seconds = 0;
+  bool largePages = false;
+  bool expectHuge = false;
+  bool json = false;
+};
+
+bool parse(int argc, char** argv, Options& options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    const bool hasValue = i + 1 < argc;
+    if (word == "--threads" && hasValue) options.threads = static_cast<unsigned>(std::stoul(argv[++i]));
+    else if (word == "--seconds" && hasValue) options.seconds = std::stod(argv[++i]);
+    else if (word == "--light") options.light = true;
+    else if (word == "--large-pages") options.largePages = true;
+    else if (word == "--expect-huge") options.expectHuge = true;
+    else if (word == "--json") options.json = true;
+    else return false;
+  }
+  return options.threads > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  try {
+    if (!parse(argc, argv, options)) throw std::invalid_argument("bad");
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "usage: xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json]\n");
+    return 2;
+  }
+  auto flags = randomx_get_flags();
+  if (!options.light) flags |= RANDOMX_FLAG_FULL_MEM;
+  if (options.largePages) flags |= RANDOMX_FLAG_LARGE_PAGES;
+  const auto started = std::chrono::steady_clock::now();
+  randomx_cache* cache = randomx_alloc_cache(flags);
+  randomx_dataset* dataset = options.light ? nullptr : randomx_alloc_dataset(flags);
+  if (cache == nullptr || (!options.light && dataset == nullptr)) {
+    std::fprintf(stderr, "librandomx could not allocate its %s%s\n", cache == nullptr ? "cache" : "dataset",
+                 options.largePages ? " on large pages (are enough 2 MiB pages reserved?)" : "");
+    return 3;
+  }
+  randomx_init_cache(cache, kVectors[0].key, std::strlen(kVectors[0].key));
+  if (dataset != nullptr) {
+    const unsigned long items = randomx_dataset_item_count();
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < options.threads; ++t) {
+      const unsigned long first = items * t / options.threads;
+      const unsigned long last = items * (t + 1) / options.threads;
+      workers.emplace_back([=] { randomx_init_dataset(dataset, cache, first, last - first); });
+    }
+    for (auto& worker : workers) worker.join();
+  }
+  const double initSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  // One VM per thread, as a miner runs them; each checks every vector, then hashes for a while.
+  std::vector<randomx_vm*> vms;
+  for (unsigned t = 0; t < options.threads; ++t) {
+    vms.push_back(randomx_create_vm(flags, cache, dataset));
+    if (vms.back() == nullptr) {
+      std::fprintf(stderr, "librandomx could not create a VM\n");
+      return 3;
+    }
+  }
+  bool right = true;
+  for (auto* vm : vms) {
+    for (const auto& vector : kVectors) {
+      unsigned char hash[RANDOMX_HASH_SIZE];
+      randomx_calculate_hash(vm, vector.input, std::strlen(vector.input), hash);
+      const auto got = hex(hash, sizeof hash);
+      if (got != vector.hash) {
+        std::printf("WRONG hash of '%s': %s, expected %s\n", vector.input, got.c_str(), vector.hash);
+        right = false;
+      }
+    }
+  }
+  std::atomic<std::uint64_t> hashes{0};
+  double hashSeconds = 0;
+  if (options.seconds > 0) {
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> miners;
+    const auto from = std::chrono::steady_clock::now();
+    for (unsigned t = 0; t < options.threads; ++t) {
+      miners.emplace_back([&, t] {
+        std::uint64_t nonce = static_cast<std::uint64_t>(t) << 40;
+        unsigned char input[76] = {};
+        unsigned char hash[RANDOMX_HASH_SIZE];
+        std::memcpy(input + 39, &nonce, sizeof nonce);
+        randomx_calculate_hash_first(vms[t], input, sizeof input);
+        std::uint64_t done = 0;
+        while (!stop.load(std::memory_order_relaxed)) {
+          ++nonce;
+          std::memcpy(input + 39, &nonce, sizeof nonce);
+          randomx_calculate_hash_next(vms[t], input, sizeof input, hash);
+          ++done;
+        }
+        randomx_calculate_hash_last(vms[t], hash);
+        hashes += done;
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
+    stop = true;
+    for (auto& miner : miners) miner.join();
+    hashSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  }
+
+  // Where the memory is, from the kernel's own figures.
+  const std::size_t datasetSize = dataset != nullptr ? 2080 * kMiB : 0;  // BASE_SIZE + EXTRA_SIZE, rounded
+  const auto datasetStart = dataset != nullptr ? reinterpret_cast<std::uintptr_t>(randomx_get_dataset_memory(dataset)) : 0;
+  std::size_t datasetHuge = 0, allHuge = 0, gigabyteHuge = 0;
+  const auto areas = readSmaps();
+  for (const auto& area : areas) {
+    allHuge += area.huge;
+    if (area.kernelPageSize == 1024 * kMiB) gigabyteHuge += area.huge;
+    const auto from = std::max(area.start, datasetStart);
+    const auto to = std::min(area.end, datasetStart + datasetSize);
+    if (datasetSize != 0 && from < to) datasetHuge += area.huge * (to - from) / (area.end - area.start);  // per area
+  }
+  const std::size_t wanted = datasetSize + 256 * kMiB + options.threads * 2 * kMiB;  // dataset + cache + scratchpads
+  const bool huge = datasetHuge + 2 * kMiB >= datasetSize && allHuge >= wanted;
+  const double rate = hashSeconds > 0 ? static_cast<double>(hashes.load()) / hashSeconds : 0;
+  if (options.json) {
+    std::printf("{\"hashes_right\": %s, \"threads\": %u, \"mode\": \"%s\", \"init_seconds\": %.3f, \"hashes\": %llu, "
+                "\"hash_seconds\": %.3f, \"hashes_per_second\": %.2f, \"dataset_huge_bytes\": %zu, \"huge_bytes\": %zu, "
+                "\"gigabyte_page_bytes\": %zu, \"wanted_bytes\": %zu}\n",
+                right ? "true" : "false", options.threads, options.light ? "light" : "fast", initSeconds,
+                static_cast<unsigned long long>(hashes.load()), hashSeconds, rate, datasetHuge, allHuge, gigabyteHuge, wanted);
+  } else {
+    if (right) std::printf("hashes: all %zu test vectors right on %u VM(s)\n", std::size(kVectors), options.threads);
+    std::printf("%s init: %.1f s with %u thread(s)\n", dataset != nullptr ? "dataset" : "cache", initSeconds, options.threads);
+    if (dataset != nullptr) std::printf("dataset: %zu of %zu MiB on huge pages\n", datasetHuge / kMiB, datasetSize / kMiB);
+    std::printf("huge pages in the process: %zu MiB (%zu MiB on 1 GiB pages); dataset + cache + scratchpads: %zu MiB\n",
+                allHuge / kMiB, gigabyteHuge / kMiB, wanted / kMiB);
+    if (hashSeconds > 0) std::printf("hashrate: %.1f H/s (%llu hashes in %.1f s)\n", rate,
+                                     static_cast<unsigned long long>(hashes.load()), hashSeconds);
+  }
+  if (options.expectHuge && !huge) {
+    std::printf("NOT on huge pages; the areas of 2 MiB and more:\n");
+    for (const auto& area : areas)
+      if (area.end - area.start >= 2 * kMiB)
+        std::printf("  %lx-%lx page %zu KiB, huge %zu MiB\n", static_cast<unsigned long>(area.start),
+                    static_cast<unsigned long>(area.end), area.kernelPageSize / 1024, area.huge / kMiB);
+  }
+
+  for (auto* vm : vms) randomx_destroy_vm(vm);
+  if (dataset != nullptr) randomx_release_dataset(dataset);
+  randomx_release_cache(cache);
+  return right && (!options.expectHuge || huge) ? 0 : 1;
+}
