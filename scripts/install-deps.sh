@@ -6,8 +6,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   libhwloc-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  # The real workload, unmodified, under libxmem-preload.so.
-  librandomx-dev
+  # The real workload, unmodified, and the peer allocators `xmem bench` compares with.
+  librandomx-dev libmimalloc2.0 libjemalloc2
   # The multi-node guests of tests/guest: QEMU, a kernel to boot, a static shell for /init.
   qemu-system-x86 linux-image-amd64 busybox-static cpio
 )

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -36,6 +38,18 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// ---- stopping early: Ctrl-C or SIGTERM end the run after the current step, page counts restored ----
+
+std::atomic<bool> interrupted{false};
+
+void onInterrupt(int signal) {
+  interrupted.store(true);
+  constexpr char kMessage[] = "\n... stopping after this step; the page counts will be put back "
+                              "(a second signal stops at once: then run `xmem release`)\n";
+  [[maybe_unused]] auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  std::signal(signal, SIG_DFL);
+}
 
 // ---- huge page counts: what each strategy needs free, and the machine's own counts afterwards ----
 
@@ -320,7 +334,19 @@ std::optional<std::string> runChild(const std::vector<std::string>& argv, const 
 struct SourceResult {
   std::string name;
   std::string skipped;
-  nlohmann::json figures;  ///< xmem-randomx's JSON line
+  std::vector<nlohmann::json> runs;  ///< xmem-randomx's JSON line, one per round
+  nlohmann::json figures;            ///< the run with the median hashrate
+  void pickMedian() {
+    if (runs.empty()) return;
+    auto sorted = runs;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return a.value("hashes_per_second", 0.0) < b.value("hashes_per_second", 0.0);
+    });
+    figures = sorted[sorted.size() / 2];
+    figures["runs"] = runs.size();
+    figures["hashes_per_second_all"] = nlohmann::json::array();
+    for (const auto& run : runs) figures["hashes_per_second_all"].push_back(run.value("hashes_per_second", 0.0));
+  }
 };
 
 // ---- output ----
@@ -361,6 +387,7 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   if (profile == nullptr) return 2;
   const unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   const unsigned rounds = options.rounds != 0 ? options.rounds : options.quick ? 1 : 3;
+  const unsigned randomxRounds = options.randomxRounds != 0 ? options.randomxRounds : options.quick ? 1 : 2;
   const double hashSeconds = options.hashSeconds > 0 ? options.hashSeconds : options.quick ? 2.0 : 10.0;
   const std::size_t size = options.buffer != 0          ? alignUp(options.buffer, kHugePageSize)
                            : profile->datasetSize != 0 ? profile->datasetSize
@@ -369,6 +396,8 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   const Work work = options.quick ? Work{2'000'000, 4'000'000, 200'000} : Work{20'000'000, 40'000'000, 2'000'000};
   auto info = SystemInfo::refresh();
   auto say = [&](const std::string& line) { fmt::print(err, "... {}\n", line); };
+  interrupted = false;
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, onInterrupt);
   PageCounts counts;
   nlohmann::json report = {{"profile", profile->name}, {"threads", threads}, {"rounds", rounds},
                            {"quick", options.quick}, {"buffer_bytes", size}};
@@ -384,7 +413,7 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
       for (const auto& node : info->nodes) {
         for (const auto& strategy : list) {
           auto& result = results[index++];
-          if (!result.skipped.empty()) continue;
+          if (!result.skipped.empty() || interrupted) continue;
           say(fmt::format("round {}/{}, node {}: {} ({})", round + 1, rounds, node.id, strategy.name, formatBytes(size)));
           if (auto why = prepare(counts, strategy.oneGbPages, strategy.twoMbPages); !why.empty()) {
             result.skipped = why;
@@ -406,12 +435,18 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   const bool light = options.quick || profile->datasetSize == 0;
   const std::string runner = findNextToSelf("xmem-randomx");
   if (options.randomx && profile->family == "randomx") {
-    for (const auto& source : sources(light, threads)) {
-      SourceResult result{source.name, source.unavailable, {}};
-      if (result.skipped.empty() && runner.empty()) result.skipped = "xmem-randomx not built (Debian package librandomx-dev)";
-      if (result.skipped.empty()) result.skipped = prepare(counts, source.oneGbPages, source.twoMbPages);
-      if (result.skipped.empty()) {
-        say(fmt::format("RandomX ({} mode, {} thread(s), {} s): {}", light ? "light" : "fast", threads, hashSeconds, source.name));
+    const auto all = sources(light, threads);
+    for (const auto& source : all) workload.push_back({source.name, source.unavailable, {}, {}});
+    // Sources interleaved within each round, so the machine's drift hits them all alike.
+    for (unsigned round = 0; round < randomxRounds && !interrupted; ++round) {
+      for (std::size_t i = 0; i < all.size() && !interrupted; ++i) {
+        const auto& source = all[i];
+        auto& result = workload[i];
+        if (result.skipped.empty() && runner.empty()) result.skipped = "xmem-randomx not built (Debian package librandomx-dev)";
+        if (result.skipped.empty()) result.skipped = prepare(counts, source.oneGbPages, source.twoMbPages);
+        if (!result.skipped.empty()) continue;
+        say(fmt::format("round {}/{}: RandomX ({} mode, {} thread(s), {} s): {}", round + 1, randomxRounds,
+                        light ? "light" : "fast", threads, hashSeconds, source.name));
         std::vector<std::string> argv = {runner, "--json", "--threads", std::to_string(threads), "--seconds",
                                          fmt::format("{}", hashSeconds)};
         if (light) argv.push_back("--light");
@@ -419,7 +454,7 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
         std::string why;
         if (auto output = runChild(argv, source.environment, why)) {
           try {
-            result.figures = nlohmann::json::parse(output->substr(output->rfind('{')));
+            result.runs.push_back(nlohmann::json::parse(output->substr(output->rfind('{'))));
           } catch (const std::exception&) {
             result.skipped = "unreadable output from xmem-randomx";
           }
@@ -427,10 +462,13 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
           result.skipped = why;
         }
       }
-      workload.push_back(result);
     }
+    for (auto& result : workload) result.pickMedian();
     counts.restore();
   }
+
+  counts.restore();
+  if (interrupted) return 130;
 
   // Results.
   nlohmann::json synthetic = nlohmann::json::array();
@@ -486,8 +524,9 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
       }
     }
     if (!workload.empty()) {
-      fmt::print(out, "\nRandomX with librandomx ({} mode, {} thread(s), {} s of hashing each), ratios to the system allocator\n",
-                 light ? "light" : "fast", threads, hashSeconds);
+      fmt::print(out, "\nRandomX with librandomx ({} mode, {} thread(s), {} s of hashing, median of {} run(s) each), ratios "
+                      "to the system allocator\n",
+                 light ? "light" : "fast", threads, hashSeconds, randomxRounds);
       fmt::print(out, "  {:<28} {:>9} {:>7} {:>9} {:>10} {:>10}\n", "memory from", "H/s", "ratio", "init s", "huge MiB", "1 GiB MiB");
       for (const auto& source : workload) {
         if (!source.skipped.empty()) {
@@ -529,6 +568,8 @@ void addBenchCommand(CLI::App& app) {
   auto* buffer = command->add_option("--buffer", "Size of the synthetic buffer, e.g. 512M (default: the profile's dataset)");
   command->add_option("-t,--threads", options->threads, "Threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
   command->add_option("--rounds", options->rounds, "Rounds of the synthetic part (default: 1 quick, 3 full)")->check(CLI::Range(1U, 100U));
+  command->add_option("--randomx-rounds", options->randomxRounds, "Runs of librandomx per source (default: 1 quick, 2 full)")
+      ->check(CLI::Range(1U, 20U));
   command->add_option("--hash-seconds", options->hashSeconds, "Seconds of hashing per RandomX run (default: 2 quick, 10 full)")
       ->check(CLI::Range(0.5, 3600.0));
   command->add_flag("!--no-synthetic", options->synthetic, "Skip the synthetic part");

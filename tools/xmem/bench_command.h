@@ -17,7 +17,8 @@ struct BenchOptions {
   bool quick = false;          ///< under a minute: fewer reads, one round, RandomX in light mode
   std::size_t buffer = 0;      ///< bytes of the synthetic buffer; 0: the profile's dataset (or cache)
   unsigned threads = 0;        ///< 0: one per CPU
-  unsigned rounds = 0;         ///< 0: 1 quick, 3 full
+  unsigned rounds = 0;         ///< synthetic rounds; 0: 1 quick, 3 full
+  unsigned randomxRounds = 0;  ///< librandomx runs per source; 0: 1 quick, 2 full
   double hashSeconds = 0;      ///< per RandomX run; 0: 2 quick, 10 full
   bool synthetic = true;
   bool randomx = true;
