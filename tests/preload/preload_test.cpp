@@ -90,7 +90,9 @@ TEST(Preload, DatasetSizedRequestsArePrefaultedOnHugePagesAndUnmappedWhenFreed) 
   auto* dataset = static_cast<char*>(std::malloc(96 * kMiB));
   ASSERT_TRUE(servedByXmem(dataset));
   const auto area = smapsAt(dataset);
-  EXPECT_EQ(area.anonHugePages + area.privateHugetlb, 96 * kMiB) << "pre-faulted at allocation, before any touch";
+  EXPECT_EQ(area.rss + area.privateHugetlb, 96 * kMiB) << "pre-faulted at allocation, before any touch";
+  // Transparent pages depend on free 2 MiB blocks, which tests running alongside may break up.
+  EXPECT_GE(area.anonHugePages + area.privateHugetlb, 48 * kMiB) << "most of it on huge pages";
   volatile std::uintptr_t address = reinterpret_cast<std::uintptr_t>(dataset);  // not a pointer once freed
   std::free(dataset);
   EXPECT_FALSE(smapsAt(reinterpret_cast<const void*>(address)).found) << "freed: unmapped";
@@ -261,7 +263,12 @@ TEST(Preload, TheReportComesOnItsSignal) {
   std::ifstream in(file);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   EXPECT_NE(text.find("large allocation(s) served"), std::string::npos) << text;
-  EXPECT_NE(text.find(" live  4 MiB: 4 MiB transparent"), std::string::npos) << text;
+  // The 4 MiB block is live, from node 0's pool, and its page kind is named: hugetlb where pages
+  // are reserved, else THP-advised (a handler cannot read smaps to say how much became huge).
+  const auto line = text.find(" live  4 MiB: a 4 MiB chunk of node 0's pool (");
+  ASSERT_NE(line, std::string::npos) << text;
+  const std::string entry = text.substr(line, text.find('\n', line) - line);
+  EXPECT_TRUE(entry.ends_with("(huge pages)") || entry.ends_with("(THP or 4 KiB)")) << text;
   std::free(held);
 }
 
