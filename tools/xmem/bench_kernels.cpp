@@ -68,6 +68,13 @@ double touch(std::uint8_t* buffer, std::size_t size) {
   return secondsSince(start);
 }
 
+double fill(std::uint8_t* buffer, std::size_t size) {
+  const auto start = Clock::now();
+  std::memset(buffer, 0x5A, size);
+  sink = buffer[size / 2];
+  return secondsSince(start);
+}
+
 double dependentReadNs(const std::uint8_t* buffer, std::size_t size, std::size_t reads) {
   const std::size_t lines = size / kLine;
   std::uint64_t line = 0;

@@ -11,6 +11,9 @@ namespace xmem::cli::bench {
 /// Writes every byte once with non-zero values (a memset of zeros over zeroed memory takes a fast
 /// path on some CPUs and would flatter everything). Returns seconds.
 double touch(std::uint8_t* buffer, std::size_t size);
+/// Seconds for memset of a non-zero value over the buffer: the speed first touch is measured against
+/// (zeros over zeroed memory run 2.5x faster on this CPU kind and would flatter it).
+double fill(std::uint8_t* buffer, std::size_t size);
 
 /// Dependent 64-byte reads at random lines (each address comes from the line read before it):
 /// the latency of a random access. Returns nanoseconds per read.
