@@ -371,30 +371,27 @@ struct Target {
   std::string figures;
 };
 
-const Figures* medianOf(const std::vector<StrategyResult>& results, const std::string& name, std::uint32_t node,
-                        Figures& storage) {
+std::optional<Figures> medianOf(const std::vector<StrategyResult>& results, const std::string& name, std::uint32_t node) {
   for (const auto& result : results)
-    if (result.name == name && result.node == node && result.skipped.empty() && !result.rounds.empty()) {
-      storage = result.median();
-      return &storage;
-    }
-  return nullptr;
+    if (result.name == name && result.node == node && result.skipped.empty() && !result.rounds.empty())
+      return result.median();
+  return std::nullopt;
 }
 
 std::vector<Target> judgeTargets(const std::vector<StrategyResult>& results, const std::vector<SourceResult>& workload,
                                  const SystemInfo& info) {
   std::vector<Target> targets;
   for (const auto& node : info.nodes) {
-    Figures automatic, oneGb;
-    if (!medianOf(results, "xmem auto", node.id, automatic)) continue;
-    if (medianOf(results, "1 GiB", node.id, oneGb) && oneGb.readsM > 0)
-      targets.push_back({fmt::format("node {}: xmem auto's random reads vs 1 GiB pages", node.id), automatic.readsM / oneGb.readsM,
-                         0.99, fmt::format("{:.1f} vs {:.1f} M/s", automatic.readsM, oneGb.readsM)});
-    if (automatic.memsetGBs > 0)
+    const auto automatic = medianOf(results, "xmem auto", node.id);
+    if (!automatic) continue;
+    if (const auto oneGb = medianOf(results, "1 GiB", node.id); oneGb && oneGb->readsM > 0)
+      targets.push_back({fmt::format("node {}: xmem auto's random reads vs 1 GiB pages", node.id), automatic->readsM / oneGb->readsM,
+                         0.99, fmt::format("{:.1f} vs {:.1f} M/s", automatic->readsM, oneGb->readsM)});
+    if (automatic->memsetGBs > 0)
       targets.push_back({fmt::format("node {}: xmem auto's allocation + pre-fault on all cores vs memset over faulted "
                                      "memory", node.id),
-                         automatic.prefaultGBs / automatic.memsetGBs, 0.80,
-                         fmt::format("{:.2f} vs {:.2f} GB/s", automatic.prefaultGBs, automatic.memsetGBs)});
+                         automatic->prefaultGBs / automatic->memsetGBs, 0.80,
+                         fmt::format("{:.2f} vs {:.2f} GB/s", automatic->prefaultGBs, automatic->memsetGBs)});
   }
   const nlohmann::json* xmem = nullptr;
   const nlohmann::json* reserved = nullptr;
