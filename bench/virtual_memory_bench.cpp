@@ -107,45 +107,18 @@ void allocateAndFree(benchmark::State& state, const Path& path) {
   }
 }
 
-/// Makes free the explicit pages the hugetlb paths need (as root), and puts the counts back.
-class FreePages {
- public:
-  FreePages() {
-    for (auto [pageSize, count] : {std::pair{xmem::kOneGbPageSize, std::uint64_t{3}},
-                                   std::pair{xmem::kHugePageSize, std::uint64_t{gSize / xmem::kHugePageSize + 4}}}) {
-      auto info = xmem::SystemInfo::refresh();
-      const auto* pages = info->hugePages(pageSize);
-      if (pages == nullptr || pages->counts.free >= count) continue;
-      try {
-        xmem::ReservationRequest request;
-        request.pageSize = pageSize;
-        request.total = pages->counts.total - pages->counts.free + count;
-        xmem::reserveHugePages(request);
-        original_.emplace_back(pageSize, pages->counts.total);
-      } catch (const xmem::Error& error) {
-        std::fprintf(stderr, "not reserving %s pages: %s\n", xmem::formatBytes(pageSize).c_str(), error.what());
-      }
+/// Makes free the explicit pages the hugetlb paths need (as root); the counts go back when it goes.
+void makeExplicitPagesFree(xmem::ScopedFreeHugePages& pages) {
+  for (auto [pageSize, count] : {std::pair{xmem::kOneGbPageSize, std::uint64_t{3}},
+                                 std::pair{xmem::kHugePageSize, std::uint64_t{gSize / xmem::kHugePageSize + 4}}}) {
+    try {
+      if (auto reservation = pages.makeFree(pageSize, count); !reservation.complete())
+        std::fprintf(stderr, "fewer %s pages than asked: %s\n", xmem::formatBytes(pageSize).c_str(), reservation.advice.c_str());
+    } catch (const xmem::Error& error) {
+      std::fprintf(stderr, "not reserving %s pages: %s\n", xmem::formatBytes(pageSize).c_str(), error.what());
     }
   }
-  ~FreePages() {
-    for (auto [pageSize, total] : original_) {
-      try {
-        xmem::ReservationRequest request;
-        request.pageSize = pageSize;
-        request.total = total;
-        request.compact = false;
-        xmem::reserveHugePages(request);
-      } catch (const xmem::Error& error) {
-        std::fprintf(stderr, "could not put the %s page count back: %s\n", xmem::formatBytes(pageSize).c_str(), error.what());
-      }
-    }
-  }
-  FreePages(const FreePages&) = delete;
-  FreePages& operator=(const FreePages&) = delete;
-
- private:
-  std::vector<std::pair<std::size_t, std::uint64_t>> original_;
-};
+}
 
 void memsetFaulted(benchmark::State& state) {
   xmem::VirtualMemoryOptions options;
@@ -213,7 +186,8 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::ClearRegisteredBenchmarks();
   {
-    FreePages freePages;
+    xmem::ScopedFreeHugePages freePages;
+    makeExplicitPagesFree(freePages);
     registerStrategies(kStrategiesOnFreePages);
     registerPaths(true);
     benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -4,6 +4,7 @@
 
 #include "platform/platform.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -157,6 +158,47 @@ std::vector<RestoredCount> releaseHugePages(bool dryRun) {
   }
   if (!dryRun) writeState(state);  // counts still above their original (pages in use) stay recorded
   return restored;
+}
+
+Reservation ScopedFreeHugePages::makeFree(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node) {
+  auto& os = platform::current();
+  HugePageCounts counts;
+  if (auto status = os.hugePageCounts(pageSize, node, counts); !status) {
+    ReservationRequest request{.pageSize = pageSize, .node = node, .total = count};
+    validate(request, *SystemInfo::refresh());  // names an unknown size or node
+    throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
+                                            platform::describeOsError(status.code));
+  }
+  const std::uint64_t inUse = counts.total - std::min(counts.total, counts.free);
+  if (counts.free == count) {
+    Reservation unchanged;
+    unchanged.path = os.hugePageCountPath(pageSize, node);
+    unchanged.before = unchanged.target = unchanged.after = counts.total;
+    return unchanged;
+  }
+  ReservationRequest request;
+  request.pageSize = pageSize;
+  request.node = node;
+  request.total = inUse + count;
+  auto reservation = reserveHugePages(request);
+  original_.emplace(std::pair{pageSize, node}, counts.total);
+  return reservation;
+}
+
+void ScopedFreeHugePages::restore() noexcept {
+  for (const auto& [where, total] : original_) {
+    try {
+      ReservationRequest request;
+      request.pageSize = where.first;
+      request.node = where.second;
+      request.total = total;
+      request.compact = false;
+      reserveHugePages(request);
+    } catch (...) {
+      // Recorded for releaseHugePages (`xmem release`), which can still put it back.
+    }
+  }
+  original_.clear();
 }
 
 PersistentConfiguration persistentConfiguration() {

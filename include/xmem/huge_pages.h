@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,28 @@ struct RestoredCount {
 
 /// Puts back every count xmem changed. With dryRun, only says what it would do.
 std::vector<RestoredCount> releaseHugePages(bool dryRun = false);
+
+/// A number of pages of one size free, for as long as it lives: pages in use stay in use, and
+/// every count it changed goes back to what it found (also recorded for releaseHugePages, should
+/// the process be killed first). For benchmarks and tools that need pages free and must leave
+/// the machine as they found it.
+class ScopedFreeHugePages {
+ public:
+  ScopedFreeHugePages() = default;
+  ~ScopedFreeHugePages() { restore(); }
+  ScopedFreeHugePages(const ScopedFreeHugePages&) = delete;
+  ScopedFreeHugePages& operator=(const ScopedFreeHugePages&) = delete;
+
+  /// Exactly `count` pages of `pageSize` free (on `node`, or in the system-wide pool). When the
+  /// kernel gives fewer, the result is not complete() and its advice says why; `after - target`
+  /// short of `count`. Throws Error as reserveHugePages does (no such size or node, not root).
+  Reservation makeFree(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node = std::nullopt);
+  /// Every count changed back to what was found before the first change; never throws.
+  void restore() noexcept;
+
+ private:
+  std::map<std::pair<std::size_t, std::optional<std::uint32_t>>, std::uint64_t> original_;
+};
 
 /// Where xmem records what it changed: $XMEM_STATE_DIR/reservations, else /run/xmem/reservations
 /// (gone at reboot, as the reservations themselves are).

@@ -112,6 +112,30 @@ TEST_F(Reserve, BadRequestsAreErrors) {
   EXPECT_THAT(message({}), HasSubstr("nothing to reserve"));
 }
 
+TEST_F(Reserve, ScopedFreePagesSetsFreeCountsAndPutsEachBack) {
+  fake.setHugePages(kHugePageSize, 1, 3);
+  {
+    ScopedFreeHugePages pages;
+    EXPECT_TRUE(pages.makeFree(kHugePageSize, 10, 1U).complete());
+    EXPECT_EQ(total(1U), 10U);
+    EXPECT_TRUE(pages.makeFree(kHugePageSize, 1, 1U).complete()) << "fewer than found is fine too";
+    EXPECT_EQ(total(1U), 1U);
+    fake.reservable[kOneGbPageSize] = 0;
+    auto none = pages.makeFree(kOneGbPageSize, 2, 0U);
+    EXPECT_FALSE(none.complete());
+    EXPECT_THAT(none.advice, HasSubstr("found room for 0 of 2"));
+  }
+  EXPECT_EQ(total(1U), 3U) << "the count found before the first change";
+  HugePageCounts gigabyte;
+  fake.hugePageCounts(kOneGbPageSize, 0U, gigabyte);
+  EXPECT_EQ(gigabyte.total, 0U);
+
+  fake.switches.countsWritable = false;
+  ScopedFreeHugePages refused;
+  EXPECT_TRUE(refused.makeFree(kHugePageSize, 3, 1U).complete()) << "already so: nothing to write";
+  EXPECT_THROW(refused.makeFree(kHugePageSize, 5, 1U), Error);
+}
+
 TEST_F(Reserve, PersistentConfigurationFollowsTheCounts) {
   fake.setHugePages(kHugePageSize, 0, 64);
   fake.setHugePages(kHugePageSize, 1, 32);

@@ -1,6 +1,8 @@
 #include "bench_command.h"
 
 #include "bench_kernels.h"
+#include "paired_statistics.h"
+#include "served_child.h"
 #include "run_command.h"
 #include "text_output.h"
 #include "workload_options.h"
@@ -15,7 +17,6 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,10 +29,10 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <numeric>
 #include <optional>
 #include <thread>
-
-extern char** environ;
 
 namespace xmem::cli {
 namespace {
@@ -53,68 +54,32 @@ void onInterrupt(int signal) {
 
 // ---- huge page counts: what each strategy needs free, and the machine's own counts afterwards ----
 
-class PageCounts {
- public:
-  PageCounts() {
-    auto info = SystemInfo::refresh();
-    for (auto size : {kHugePageSize, kOneGbPageSize})
-      if (const auto* pages = info->hugePages(size)) original_[size] = pages->counts.total;
+/// Sets the free counts a strategy or source needs (1 GiB pages first: they need long runs of free
+/// memory). One that needs none gets none free, as on a machine where nothing was reserved (when
+/// not root, the machine as it is). Empty, or why not.
+std::string prepare(ScopedFreeHugePages& counts, std::uint64_t oneGbPages, std::uint64_t twoMbPages) {
+  if (oneGbPages == 0 && twoMbPages == 0) {
+    for (auto size : {kOneGbPageSize, kHugePageSize}) {
+      try {
+        counts.makeFree(size, 0);
+      } catch (const Error&) {
+        // Not root, or no such size: the machine as it is.
+      }
+    }
+    return {};
   }
-  ~PageCounts() { restore(); }
-  PageCounts(const PageCounts&) = delete;
-  PageCounts& operator=(const PageCounts&) = delete;
-
-  /// Exactly `count` pages of `pageSize` free (pages in use stay). Empty, or why not.
-  std::string makeFree(std::size_t pageSize, std::uint64_t count) {
-    auto info = SystemInfo::refresh();
-    const auto* pages = info->hugePages(pageSize);
-    if (pages == nullptr) return formatBytes(pageSize) + " pages are not offered by this kernel";
-    if (pages->counts.free == count) return {};
-    const std::uint64_t inUse = pages->counts.total - std::min(pages->counts.total, pages->counts.free);
+  auto makeFree = [&](std::size_t pageSize, std::uint64_t count) -> std::string {
     try {
-      ReservationRequest request;
-      request.pageSize = pageSize;
-      request.total = inUse + count;
-      auto reservation = reserveHugePages(request);
-      changed_ = true;
-      if (!reservation.complete())
-        return fmt::format("the kernel gave {} of {} {} pages{}", reservation.after - inUse, count, formatBytes(pageSize),
-                           reservation.advice.empty() ? "" : " (" + reservation.advice + ")");
+      const auto reservation = counts.makeFree(pageSize, count);
+      if (reservation.complete()) return {};
+      return fmt::format("the kernel gave {} of {} {} pages{}", count - (reservation.target - reservation.after), count,
+                         formatBytes(pageSize), reservation.advice.empty() ? "" : " (" + reservation.advice + ")");
     } catch (const Error& error) {
       return error.what();
     }
-    return {};
-  }
-  /// Back to the counts found at the start.
-  void restore() noexcept {
-    if (!changed_) return;
-    for (const auto& [size, total] : original_) {
-      try {
-        ReservationRequest request;
-        request.pageSize = size;
-        request.total = total;
-        request.compact = false;
-        reserveHugePages(request);
-      } catch (...) {
-      }
-    }
-    changed_ = false;
-  }
-
- private:
-  std::map<std::size_t, std::uint64_t> original_;
-  bool changed_ = false;
-};
-
-/// Sets the free counts a strategy or source needs (1 GiB pages first: they need long runs of free
-/// memory); nothing needed leaves the machine's own counts. Empty, or why not.
-std::string prepare(PageCounts& counts, std::uint64_t oneGbPages, std::uint64_t twoMbPages) {
-  if (oneGbPages == 0 && twoMbPages == 0) {
-    counts.restore();
-    return {};
-  }
-  std::string why = oneGbPages != 0 ? counts.makeFree(kOneGbPageSize, oneGbPages) : "";
-  if (why.empty()) why = counts.makeFree(kHugePageSize, twoMbPages);
+  };
+  std::string why = oneGbPages != 0 ? makeFree(kOneGbPageSize, oneGbPages) : "";
+  if (why.empty()) why = makeFree(kHugePageSize, twoMbPages);
   if (!why.empty())
     why = "needs " + (oneGbPages != 0 ? std::to_string(oneGbPages) + " x 1 GiB + " : std::string()) +
           std::to_string(twoMbPages) + " x 2 MiB pages free: " + why;
@@ -299,125 +264,174 @@ std::vector<Source> sources(bool light, unsigned threads) {
   return all;
 }
 
-/// Runs a program with extra environment (LD_PRELOAD and GLIBC_TUNABLES of our own removed first);
-/// its standard output, or nullopt with `why`.
-std::optional<std::string> runChild(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
-                                    std::string& why) {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string_view text = *entry;
-    if (text.starts_with("LD_PRELOAD=") || text.starts_with("GLIBC_TUNABLES=")) continue;
-    env.emplace_back(text);
-  }
-  env.insert(env.end(), environment.begin(), environment.end());
-  std::vector<char*> args, envp;
-  for (const auto& word : argv) args.push_back(const_cast<char*>(word.c_str()));
-  for (const auto& word : env) envp.push_back(const_cast<char*>(word.c_str()));
-  args.push_back(nullptr);
-  envp.push_back(nullptr);
-  int pipeFds[2];
-  if (::pipe(pipeFds) != 0) {
-    why = "pipe failed";
-    return std::nullopt;
-  }
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::dup2(pipeFds[1], STDOUT_FILENO);
-    ::close(pipeFds[0]);
-    ::close(pipeFds[1]);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(pipeFds[1]);
-  std::string output;
-  char buffer[4096];
-  for (ssize_t got; (got = ::read(pipeFds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, static_cast<std::size_t>(got));
-  ::close(pipeFds[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    why = WIFEXITED(status) ? fmt::format("xmem-randomx exited {}", WEXITSTATUS(status)) : "xmem-randomx was killed";
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) why += " (librandomx could not allocate)";
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 1) why += " (wrong hashes)";
-    return std::nullopt;
-  }
-  return output;
-}
-
 struct SourceResult {
   std::string name;
   std::string skipped;
-  std::vector<nlohmann::json> runs;  ///< xmem-randomx's JSON line, one per round
-  nlohmann::json figures;            ///< the run with the best hashrate
-  /// The best run: other tenants of a shared machine only ever slow a run down, so the fastest of a
-  /// source's runs is the one least disturbed (and with 2 runs a median would be a mean of both).
-  void pickBest() {
-    if (runs.empty()) return;
-    figures = *std::max_element(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
-      return a.value("hashes_per_second", 0.0) < b.value("hashes_per_second", 0.0);
-    });
-    figures["runs"] = runs.size();
-    figures["hashes_per_second_all"] = nlohmann::json::array();
-    for (const auto& run : runs) figures["hashes_per_second_all"].push_back(run.value("hashes_per_second", 0.0));
-  }
+  nlohmann::json ready;       ///< xmem-randomx's line once initialised: init time, hashes right, where its pages are
+  std::vector<double> rates;  ///< H/s in each round (NaN where it did not hash)
+  MedianInterval rate() const { return medianWithInterval(rates); }
+  bool measured() const { return skipped.empty() && !ready.is_null(); }
 };
+
+/// What a source holds while the others run: its dataset, cache and scratchpads, or the explicit
+/// pages it has reserved for them when that is more.
+std::uint64_t bytesHeld(const Source& source, bool light, unsigned threads) {
+  const std::uint64_t own = (light ? 0 : 2080 * MiB) + 256 * MiB + threads * 2 * MiB;
+  return std::max(own, source.oneGbPages * kOneGbPageSize + source.twoMbPages * kHugePageSize);
+}
+
+/// Every source at once, hashing in turns. One after the other, each source's process starts and
+/// initialises alone on every core (1 GiB pages first, while long free runs exist), with exactly the
+/// explicit pages it needs free; it then holds its dataset. In each round every source hashes for
+/// `seconds` in turn, the order rotating from round to round, so the drift of a shared machine
+/// reaches each source in every round and per-round ratios cancel it.
+std::vector<SourceResult> runSources(const std::vector<Source>& all, const std::string& runner, bool light,
+                                     unsigned threads, unsigned rounds, double seconds, ScopedFreeHugePages& counts,
+                                     const std::function<void(const std::string&)>& say) {
+  std::vector<SourceResult> results;
+  for (const auto& source : all) {
+    results.push_back({source.name, source.unavailable, nullptr, std::vector<double>(rounds, std::nan(""))});
+    if (results.back().skipped.empty() && runner.empty())
+      results.back().skipped = "xmem-randomx not built (Debian package librandomx-dev)";
+  }
+  std::vector<std::size_t> startOrder(all.size());
+  std::iota(startOrder.begin(), startOrder.end(), std::size_t{0});
+  // The most 1 GiB pages first, then 2 MiB ones: what needs long free runs goes before memory fills.
+  std::stable_sort(startOrder.begin(), startOrder.end(), [&](std::size_t a, std::size_t b) {
+    auto rank = [](const Source& s) { return std::pair{-static_cast<std::int64_t>(s.oneGbPages), s.twoMbPages == 0}; };
+    return rank(all[a]) < rank(all[b]);
+  });
+
+  std::vector<std::unique_ptr<ServedChild>> children(all.size());
+  auto fail = [&](std::size_t i, const std::string& why) {
+    results[i].skipped = why;
+    results[i].ready = nullptr;
+    children[i].reset();
+  };
+  std::size_t started = 0;
+  for (const std::size_t i : startOrder) {
+    const auto& source = all[i];
+    auto& result = results[i];
+    if (!result.skipped.empty() || interrupted) continue;
+    constexpr std::uint64_t kMargin = 512 * MiB;  // for the system itself
+    const auto available = SystemInfo::refresh()->memoryAvailable;
+    if (const auto needed = bytesHeld(source, light, threads); available != 0 && available < needed + kMargin) {
+      result.skipped = fmt::format("not enough memory to hold it beside the other sources: needs {} + {} spare, {} available",
+                                   formatBytes(needed), formatBytes(kMargin), formatBytes(available));
+      continue;
+    }
+    if (auto why = prepare(counts, source.oneGbPages, source.twoMbPages); !why.empty()) {
+      result.skipped = why;
+      continue;
+    }
+    say(fmt::format("RandomX source {}/{}: {} ({} mode, initialising on {} thread(s))", ++started, all.size(), source.name,
+                    light ? "light" : "fast", threads));
+    std::vector<std::string> argv = {runner, "--serve", "--threads", std::to_string(threads)};
+    if (light) argv.push_back("--light");
+    argv.insert(argv.end(), source.arguments.begin(), source.arguments.end());
+    try {
+      children[i] = std::make_unique<ServedChild>(argv, source.environment);
+    } catch (const Error& error) {
+      fail(i, error.what());
+      continue;
+    }
+    const auto line = children[i]->readJsonLine();
+    if (!line) {
+      auto why = "xmem-randomx " + children[i]->finish();
+      if (why.find("exited 3") != std::string::npos) why += " (librandomx could not allocate)";
+      fail(i, why);
+      continue;
+    }
+    try {
+      result.ready = nlohmann::json::parse(*line);
+    } catch (const std::exception&) {
+      fail(i, "unreadable output from xmem-randomx: " + *line);
+      continue;
+    }
+    if (!result.ready.value("hashes_right", false)) fail(i, "wrong hashes: " + children[i]->why());
+  }
+
+  for (unsigned round = 0; round < rounds && !interrupted; ++round) {
+    say(fmt::format("round {}/{}: every source hashes {} s in turn", round + 1, rounds, seconds));
+    for (std::size_t k = 0; k < all.size() && !interrupted; ++k) {
+      const std::size_t i = (k + round) % all.size();
+      if (!children[i]) continue;
+      std::optional<std::string> line;
+      if (children[i]->send(fmt::format("hash {}", seconds))) line = children[i]->readJsonLine();
+      if (!line) {
+        fail(i, "xmem-randomx " + children[i]->finish());
+        continue;
+      }
+      try {
+        results[i].rates[round] = nlohmann::json::parse(*line).at("hashes_per_second").get<double>();
+      } catch (const std::exception&) {
+        fail(i, "unreadable output from xmem-randomx: " + *line);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (children[i])
+      if (auto why = children[i]->finish(); !why.empty()) fail(i, "xmem-randomx " + why);
+  return results;
+}
 
 // ---- the targets the project set itself: figures judged, never asserted ----
 
 struct Target {
   std::string what;
-  double ratio = 0;  ///< measured / the bar it is compared with
-  double goal = 0;   ///< the ratio that meets it
+  MedianInterval ratio;  ///< measured / the bar it is compared with, per round
+  double goal = 0;       ///< the ratio that meets it
   std::string figures;
 };
 
-std::optional<Figures> medianOf(const std::vector<StrategyResult>& results, const std::string& name, std::uint32_t node) {
+const StrategyResult* findStrategy(const std::vector<StrategyResult>& results, const std::string& name, std::uint32_t node) {
   for (const auto& result : results)
-    if (result.name == name && result.node == node && result.skipped.empty() && !result.rounds.empty())
-      return result.median();
-  return std::nullopt;
+    if (result.name == name && result.node == node && result.skipped.empty() && !result.rounds.empty()) return &result;
+  return nullptr;
+}
+
+/// One figure per round of a strategy.
+std::vector<double> series(const StrategyResult& result, double Figures::*field) {
+  std::vector<double> values;
+  for (const auto& round : result.rounds) values.push_back(round.*field);
+  return values;
 }
 
 std::vector<Target> judgeTargets(const std::vector<StrategyResult>& results, const std::vector<SourceResult>& workload,
                                  const SystemInfo& info) {
   std::vector<Target> targets;
   for (const auto& node : info.nodes) {
-    const auto automatic = medianOf(results, "xmem auto", node.id);
-    if (!automatic) continue;
-    if (const auto oneGb = medianOf(results, "1 GiB", node.id); oneGb && oneGb->readsM > 0)
-      targets.push_back({fmt::format("node {}: xmem auto's random reads vs 1 GiB pages", node.id), automatic->readsM / oneGb->readsM,
-                         0.99, fmt::format("{:.1f} vs {:.1f} M/s", automatic->readsM, oneGb->readsM)});
-    if (automatic->memsetGBs > 0)
-      targets.push_back({fmt::format("node {}: xmem auto's allocation + pre-fault on all cores vs memset over faulted "
-                                     "memory", node.id),
-                         automatic->prefaultGBs / automatic->memsetGBs, 0.80,
-                         fmt::format("{:.2f} vs {:.2f} GB/s", automatic->prefaultGBs, automatic->memsetGBs)});
+    const auto* automatic = findStrategy(results, "xmem auto", node.id);
+    if (automatic == nullptr) continue;
+    const auto ours = automatic->median();
+    if (const auto* oneGb = findStrategy(results, "1 GiB", node.id))
+      targets.push_back({fmt::format("node {}: xmem auto's random reads vs 1 GiB pages", node.id),
+                         pairedRatio(series(*automatic, &Figures::readsM), series(*oneGb, &Figures::readsM)), 0.99,
+                         fmt::format("{:.1f} vs {:.1f} M/s", ours.readsM, oneGb->median().readsM)});
+    targets.push_back({fmt::format("node {}: xmem auto's allocation + pre-fault on all cores vs memset over faulted memory",
+                                   node.id),
+                       pairedRatio(series(*automatic, &Figures::prefaultGBs), series(*automatic, &Figures::memsetGBs)), 0.80,
+                       fmt::format("{:.2f} vs {:.2f} GB/s", ours.prefaultGBs, ours.memsetGBs)});
   }
-  const nlohmann::json* xmem = nullptr;
-  const nlohmann::json* reserved = nullptr;
-  const nlohmann::json* bestPeer = nullptr;
-  std::string bestPeerName;
+  const SourceResult* xmem = nullptr;
+  const SourceResult* reserved = nullptr;
+  const SourceResult* bestPeer = nullptr;
   for (const auto& source : workload) {
-    if (!source.skipped.empty() || source.figures.is_null()) continue;
-    if (source.name == "xmem (no pages reserved)") xmem = &source.figures;
-    if (source.name == "librandomx LARGE_PAGES") reserved = &source.figures;
+    if (!source.measured()) continue;
+    if (source.name == "xmem (no pages reserved)") xmem = &source;
+    if (source.name == "librandomx LARGE_PAGES") reserved = &source;
     if (source.name.starts_with("xmem") || source.name.starts_with("system")) continue;
-    if (bestPeer == nullptr || source.figures.value("hashes_per_second", 0.0) > bestPeer->value("hashes_per_second", 0.0)) {
-      bestPeer = &source.figures;
-      bestPeerName = source.name;
-    }
+    if (bestPeer == nullptr || source.rate().median > bestPeer->rate().median) bestPeer = &source;
   }
-  if (xmem != nullptr && bestPeer != nullptr) {
-    const double ours = xmem->value("hashes_per_second", 0.0), theirs = bestPeer->value("hashes_per_second", 0.0);
-    if (theirs > 0)
-      targets.push_back({"xmem's hashrate (no pages reserved) vs the best peer (" + bestPeerName + ")", ours / theirs, 1.0,
-                         fmt::format("{:.1f} vs {:.1f} H/s", ours, theirs)});
-  }
+  if (xmem != nullptr && bestPeer != nullptr)
+    targets.push_back({"xmem's hashrate (no pages reserved) vs the best peer (" + bestPeer->name + ")",
+                       pairedRatio(xmem->rates, bestPeer->rates), 1.0,
+                       fmt::format("{:.1f} vs {:.1f} H/s", xmem->rate().median, bestPeer->rate().median)});
   if (xmem != nullptr && reserved != nullptr) {
-    const double ours = xmem->value("init_seconds", 0.0), theirs = reserved->value("init_seconds", 0.0);
+    const double ours = xmem->ready.value("init_seconds", 0.0), theirs = reserved->ready.value("init_seconds", 0.0);
     if (ours > 0)
       targets.push_back({"initialisation speed on xmem (no pages reserved) vs librandomx on reserved hugetlb pages",
-                         theirs / ours, 1.0, fmt::format("{:.2f} s vs {:.2f} s", ours, theirs)});
+                         medianWithInterval({theirs / ours}), 1.0, fmt::format("{:.2f} s vs {:.2f} s", ours, theirs)});
   }
   return targets;
 }
@@ -460,8 +474,8 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   if (profile == nullptr) return 2;
   const unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   const unsigned rounds = options.rounds != 0 ? options.rounds : options.quick ? 1 : 3;
-  const unsigned randomxRounds = options.randomxRounds != 0 ? options.randomxRounds : options.quick ? 1 : 2;
-  const double hashSeconds = options.hashSeconds > 0 ? options.hashSeconds : options.quick ? 2.0 : 10.0;
+  const unsigned randomxRounds = options.randomxRounds != 0 ? options.randomxRounds : options.quick ? 3 : 12;
+  const double hashSeconds = options.hashSeconds > 0 ? options.hashSeconds : options.quick ? 1.0 : 3.0;
   const std::size_t size = options.buffer != 0          ? alignUp(options.buffer, kHugePageSize)
                            : profile->datasetSize != 0 ? profile->datasetSize
                            : profile->cacheSize != 0   ? profile->cacheSize
@@ -471,7 +485,7 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   auto say = [&](const std::string& line) { fmt::print(err, "... {}\n", line); };
   interrupted = false;
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, onInterrupt);
-  PageCounts counts;
+  ScopedFreeHugePages counts;
   nlohmann::json report = {{"profile", profile->name}, {"threads", threads}, {"rounds", rounds},
                            {"quick", options.quick}, {"buffer_bytes", size}};
 
@@ -508,35 +522,7 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   const bool light = options.quick || profile->datasetSize == 0;
   const std::string runner = findNextToSelf("xmem-randomx");
   if (options.randomx && profile->family == "randomx") {
-    const auto all = sources(light, threads);
-    for (const auto& source : all) workload.push_back({source.name, source.unavailable, {}, {}});
-    // Sources interleaved within each round, so the machine's drift hits them all alike.
-    for (unsigned round = 0; round < randomxRounds && !interrupted; ++round) {
-      for (std::size_t i = 0; i < all.size() && !interrupted; ++i) {
-        const auto& source = all[i];
-        auto& result = workload[i];
-        if (result.skipped.empty() && runner.empty()) result.skipped = "xmem-randomx not built (Debian package librandomx-dev)";
-        if (result.skipped.empty()) result.skipped = prepare(counts, source.oneGbPages, source.twoMbPages);
-        if (!result.skipped.empty()) continue;
-        say(fmt::format("round {}/{}: RandomX ({} mode, {} thread(s), {} s): {}", round + 1, randomxRounds,
-                        light ? "light" : "fast", threads, hashSeconds, source.name));
-        std::vector<std::string> argv = {runner, "--json", "--threads", std::to_string(threads), "--seconds",
-                                         fmt::format("{}", hashSeconds)};
-        if (light) argv.push_back("--light");
-        argv.insert(argv.end(), source.arguments.begin(), source.arguments.end());
-        std::string why;
-        if (auto output = runChild(argv, source.environment, why)) {
-          try {
-            result.runs.push_back(nlohmann::json::parse(output->substr(output->rfind('{'))));
-          } catch (const std::exception&) {
-            result.skipped = "unreadable output from xmem-randomx";
-          }
-        } else {
-          result.skipped = why;
-        }
-      }
-    }
-    for (auto& result : workload) result.pickBest();
+    workload = runSources(sources(light, threads), runner, light, threads, randomxRounds, hashSeconds, counts, say);
     counts.restore();
   }
 
@@ -562,21 +548,36 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   }
   report["synthetic"] = synthetic;
   nlohmann::json real = nlohmann::json::array();
-  double systemRate = 0;
+  const SourceResult* system = nullptr;
   for (const auto& source : workload)
-    if (source.name.starts_with("system") && !source.figures.is_null()) systemRate = source.figures.value("hashes_per_second", 0.0);
+    if (source.name.starts_with("system") && source.measured()) system = &source;
+  auto ratioToSystem = [&](const SourceResult& source) {
+    return system != nullptr ? pairedRatio(source.rates, system->rates).median : 0.0;
+  };
   for (const auto& source : workload) {
     nlohmann::json entry = {{"source", source.name}};
-    if (!source.skipped.empty()) entry["skipped"] = source.skipped;
-    else entry["figures"] = source.figures;
+    if (!source.measured()) {
+      entry["skipped"] = source.skipped;
+    } else {
+      const auto rate = source.rate();
+      entry["figures"] = source.ready;
+      entry["figures"].update({{"hashes_per_second", rate.median}, {"hashes_per_second_rounds", source.rates},
+                               {"hashes_per_second_low", rate.low}, {"hashes_per_second_high", rate.high},
+                               {"confidence", rate.confidence}, {"ratio_to_system", ratioToSystem(source)}});
+      entry["figures"].erase("ready");
+      entry["figures"].erase("hashes");
+      entry["figures"].erase("hash_seconds");
+    }
     real.push_back(entry);
   }
   report["randomx"] = real;
   const auto targets = judgeTargets(results, workload, *info);
   report["targets"] = nlohmann::json::array();
   for (const auto& target : targets)
-    report["targets"].push_back({{"target", target.what}, {"ratio", target.ratio}, {"goal", target.goal},
-                                 {"met", target.ratio >= target.goal}, {"figures", target.figures}});
+    report["targets"].push_back({{"target", target.what}, {"ratio", target.ratio.median}, {"ratio_low", target.ratio.low},
+                                 {"ratio_high", target.ratio.high}, {"confidence", target.ratio.confidence},
+                                 {"goal", target.goal}, {"verdict", verdict(target.ratio, target.goal)},
+                                 {"figures", target.figures}});
   if (options.json) {
     fmt::print(out, "{}\n", report.dump(2));
   } else {
@@ -604,34 +605,41 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
       }
     }
     if (!workload.empty()) {
-      fmt::print(out, "\nRandomX with librandomx ({} mode, {} thread(s), {} s of hashing, best of {} run(s) each), ratios "
-                      "to the system allocator\n",
-                 light ? "light" : "fast", threads, hashSeconds, randomxRounds);
-      fmt::print(out, "  {:<31} {:>9} {:>7} {:>9} {:>10} {:>10}\n", "memory from", "H/s", "ratio", "init s", "huge MiB", "1 GiB MiB");
+      double confidence = 0;
+      for (const auto& source : workload)
+        if (source.measured()) confidence = source.rate().confidence;
+      fmt::print(out, "\nRandomX with librandomx ({} mode, {} thread(s)): every source holds its memory at once and hashes "
+                      "{} s in turn, {} round(s); medians, the range that holds the median with {:.0f}% confidence, and "
+                      "ratios to the system allocator in the same rounds\n",
+                 light ? "light" : "fast", threads, hashSeconds, randomxRounds, confidence * 100);
+      fmt::print(out, "  {:<31} {:>9} {:>13} {:>7} {:>9} {:>10} {:>10}\n", "memory from", "H/s", "range", "ratio", "init s",
+                 "huge MiB", "1 GiB MiB");
       for (const auto& source : workload) {
-        if (!source.skipped.empty()) {
+        if (!source.measured()) {
           fmt::print(out, "  {:<31} skipped: {}\n", source.name, source.skipped);
           continue;
         }
-        const auto& f = source.figures;
-        const double rate = f.value("hashes_per_second", 0.0);
-        fmt::print(out, "  {:<31} {:>9.1f} {:>7} {:>9.2f} {:>10} {:>10}\n", source.name, rate, ratio(rate, systemRate),
-                   f.value("init_seconds", 0.0), f.value("huge_bytes", std::size_t{0}) / MiB,
-                   f.value("gigabyte_page_bytes", std::size_t{0}) / MiB);
+        const auto& f = source.ready;
+        const auto rate = source.rate();
+        fmt::print(out, "  {:<31} {:>9.1f} {:>13} {:>6.2f}x {:>9.2f} {:>10} {:>10}\n", source.name, rate.median,
+                   fmt::format("{:.0f}-{:.0f}", rate.low, rate.high), ratioToSystem(source), f.value("init_seconds", 0.0),
+                   f.value("huge_bytes", std::size_t{0}) / MiB, f.value("gigabyte_page_bytes", std::size_t{0}) / MiB);
       }
     }
   }
   if (!options.json && !targets.empty()) {
-    fmt::print(out, "\nTargets (one run on a shared machine: a ratio within a few % of its goal is noise)\n");
-    for (const auto& target : targets)
-      fmt::print(out, "  {:<7} {:.2f}x (goal {:.2f}x, {}): {}\n", target.ratio >= target.goal ? "met" : "NOT MET", target.ratio,
-                 target.goal, target.figures, target.what);
+    fmt::print(out, "\nTargets: median ratios per round, the range that holds them as above (level: below the goal, but "
+                    "not by more than the measurement can show)\n");
+    for (const auto& target : targets) {
+      const auto said = verdict(target.ratio, target.goal);
+      fmt::print(out, "  {:<7} {:.2f}x (goal {:.2f}x; range {:.2f}-{:.2f}x; {}): {}\n", said == "not met" ? "NOT MET" : said,
+                 target.ratio.median, target.goal, target.ratio.low, target.ratio.high, target.figures, target.what);
+    }
   }
   if (!options.svgFile.empty()) {
     std::vector<std::pair<std::string, double>> bars;
     for (const auto& source : workload)
-      if (source.skipped.empty() && systemRate > 0)
-        bars.emplace_back(source.name, source.figures.value("hashes_per_second", 0.0) / systemRate);
+      if (source.measured() && system != nullptr) bars.emplace_back(source.name, ratioToSystem(source));
     const auto& base = baseline[info->nodes.front().id];
     for (const auto& result : results)
       if (result.skipped.empty() && result.node == info->nodes.front().id && base.rxKit > 0)
@@ -654,9 +662,11 @@ void addBenchCommand(CLI::App& app) {
   auto* buffer = command->add_option("--buffer", "Size of the synthetic buffer, e.g. 512M (default: the profile's dataset)");
   command->add_option("-t,--threads", options->threads, "Threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
   command->add_option("--rounds", options->rounds, "Rounds of the synthetic part (default: 1 quick, 3 full)")->check(CLI::Range(1U, 100U));
-  command->add_option("--randomx-rounds", options->randomxRounds, "Runs of librandomx per source (default: 1 quick, 2 full)")
-      ->check(CLI::Range(1U, 20U));
-  command->add_option("--hash-seconds", options->hashSeconds, "Seconds of hashing per RandomX run (default: 2 quick, 10 full)")
+  command->add_option("--randomx-rounds", options->randomxRounds,
+                      "Rounds in which every librandomx source hashes in turn (default: 3 quick, 12 full)")
+      ->check(CLI::Range(1U, 100U));
+  command->add_option("--hash-seconds", options->hashSeconds,
+                      "Seconds each source hashes per round (default: 1 quick, 3 full)")
       ->check(CLI::Range(0.5, 3600.0));
   command->add_flag("!--no-synthetic", options->synthetic, "Skip the synthetic part");
   command->add_flag("!--no-randomx", options->randomx, "Skip the librandomx part");

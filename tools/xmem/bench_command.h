@@ -18,8 +18,8 @@ struct BenchOptions {
   std::size_t buffer = 0;      ///< bytes of the synthetic buffer; 0: the profile's dataset (or cache)
   unsigned threads = 0;        ///< 0: one per CPU
   unsigned rounds = 0;         ///< synthetic rounds; 0: 1 quick, 3 full
-  unsigned randomxRounds = 0;  ///< librandomx runs per source; 0: 1 quick, 2 full
-  double hashSeconds = 0;      ///< per RandomX run; 0: 2 quick, 10 full
+  unsigned randomxRounds = 0;  ///< rounds in which every librandomx source hashes in turn; 0: 3 quick, 12 full
+  double hashSeconds = 0;      ///< each source's hashing per round; 0: 1 quick, 3 full
   bool synthetic = true;
   bool randomx = true;
   bool json = false;

@@ -4,11 +4,17 @@
 // memory is on. `xmem bench` runs it once per memory source (plain, LD_PRELOAD of xmem or a peer
 // allocator, GLIBC_TUNABLES, librandomx's own large pages); the tests run it under xmem run.
 //
-//   xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json]
+//   xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json] [--serve]
 //
 // Exit 0 when every hash is right (and, with --expect-huge, when the dataset, the cache and the
 // scratchpads are on huge pages); 1 otherwise; 2 for bad arguments; 3 when librandomx cannot
 // allocate (e.g. --large-pages without reserved pages).
+//
+// --serve keeps the VMs for a coordinator: after initialisation it prints its JSON line (with
+// "ready"), then reads commands from standard input, one per line: "hash S" hashes for S seconds
+// on every thread and prints {"hashes", "hash_seconds", "hashes_per_second"}; "quit" or the end of
+// input ends it. `xmem bench` holds every memory source's process this way and lets them hash in
+// turns, so the machine's drift reaches them all alike.
 #include <randomx.h>
 
 #include <algorithm>
@@ -17,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -86,6 +93,7 @@ struct Options {
   bool largePages = false;
   bool expectHuge = false;
   bool json = false;
+  bool serve = false;
 };
 
 bool parse(int argc, char** argv, Options& options) {
@@ -98,9 +106,91 @@ bool parse(int argc, char** argv, Options& options) {
     else if (word == "--large-pages") options.largePages = true;
     else if (word == "--expect-huge") options.expectHuge = true;
     else if (word == "--json") options.json = true;
+    else if (word == "--serve") options.serve = options.json = true;  // the coordinator reads JSON
     else return false;
   }
   return options.threads > 0;
+}
+
+/// Every VM hashing for `seconds`, one thread each, as a miner's workers do. Returns the hashes.
+std::uint64_t hashFor(const std::vector<randomx_vm*>& vms, double seconds, std::uint64_t& nonceBase, double& elapsed) {
+  std::atomic<std::uint64_t> hashes{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> miners;
+  const auto from = std::chrono::steady_clock::now();
+  for (std::size_t t = 0; t < vms.size(); ++t) {
+    miners.emplace_back([&, t] {
+      std::uint64_t nonce = (static_cast<std::uint64_t>(t) << 40) + nonceBase;
+      unsigned char input[76] = {};
+      unsigned char hash[RANDOMX_HASH_SIZE];
+      std::memcpy(input + 39, &nonce, sizeof nonce);
+      randomx_calculate_hash_first(vms[t], input, sizeof input);
+      std::uint64_t done = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        ++nonce;
+        std::memcpy(input + 39, &nonce, sizeof nonce);
+        randomx_calculate_hash_next(vms[t], input, sizeof input, hash);
+        ++done;
+      }
+      randomx_calculate_hash_last(vms[t], hash);
+      hashes += done;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& miner : miners) miner.join();
+  elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  nonceBase += std::uint64_t{1} << 32;
+  return hashes.load();
+}
+
+/// Where the memory is, from the kernel's own figures.
+struct Placement {
+  std::size_t datasetSize = 0;
+  std::size_t datasetHuge = 0;
+  std::size_t allHuge = 0;
+  std::size_t gigabyteHuge = 0;
+  std::size_t wanted = 0;  ///< dataset + cache + scratchpads
+  std::vector<Area> areas;
+  bool huge() const { return datasetHuge + 2 * kMiB >= datasetSize && allHuge >= wanted; }
+};
+
+Placement placementOf(randomx_dataset* dataset, unsigned threads) {
+  Placement placement;
+  placement.datasetSize = dataset != nullptr ? 2080 * kMiB : 0;  // BASE_SIZE + EXTRA_SIZE, rounded
+  const auto datasetStart = dataset != nullptr ? reinterpret_cast<std::uintptr_t>(randomx_get_dataset_memory(dataset)) : 0;
+  placement.areas = readSmaps();
+  for (const auto& area : placement.areas) {
+    placement.allHuge += area.huge;
+    if (area.kernelPageSize == 1024 * kMiB) placement.gigabyteHuge += area.huge;
+    const auto from = std::max(area.start, datasetStart);
+    const auto to = std::min(area.end, datasetStart + placement.datasetSize);
+    if (placement.datasetSize != 0 && from < to) placement.datasetHuge += area.huge * (to - from) / (area.end - area.start);
+  }
+  placement.wanted = placement.datasetSize + 256 * kMiB + threads * 2 * kMiB;
+  return placement;
+}
+
+/// Serves "hash S" commands until "quit" or the end of input (see the file's comment).
+void serve(const std::vector<randomx_vm*>& vms) {
+  std::uint64_t nonceBase = 0;
+  for (std::string line; std::getline(std::cin, line);) {
+    std::istringstream words(line);
+    std::string command;
+    double seconds = 0;
+    words >> command;
+    if (command == "quit") break;
+    if (command != "hash" || !(words >> seconds) || seconds <= 0) {
+      std::printf("{\"error\": \"expected 'hash SECONDS' or 'quit'\"}\n");
+      std::fflush(stdout);
+      continue;
+    }
+    double elapsed = 0;
+    const auto hashes = hashFor(vms, seconds, nonceBase, elapsed);
+    std::printf("{\"hashes\": %llu, \"hash_seconds\": %.3f, \"hashes_per_second\": %.2f}\n",
+                static_cast<unsigned long long>(hashes), elapsed, static_cast<double>(hashes) / elapsed);
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace
@@ -110,7 +200,7 @@ int main(int argc, char** argv) {
   try {
     if (!parse(argc, argv, options)) throw std::invalid_argument("bad");
   } catch (const std::exception&) {
-    std::fprintf(stderr, "usage: xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json]\n");
+    std::fprintf(stderr, "usage: xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json] [--serve]\n");
     return 2;
   }
   auto flags = randomx_get_flags();
@@ -140,7 +230,7 @@ int main(int argc, char** argv) {
   // One VM per thread, as a miner runs them; each checks every vector, then hashes for a while.
   std::vector<randomx_vm*> vms;
   for (unsigned t = 0; t < options.threads; ++t) {
-    vms.push_back(randomx_create_vm(flags, cache, dataset));
+    vms.push_back(randomx_create_vm(flags, dataset != nullptr ? nullptr : cache, dataset));  // fast mode reads the dataset only
     if (vms.back() == nullptr) {
       std::fprintf(stderr, "librandomx could not create a VM\n");
       return 3;
@@ -158,76 +248,52 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::atomic<std::uint64_t> hashes{0};
+  std::uint64_t hashes = 0;
   double hashSeconds = 0;
-  if (options.seconds > 0) {
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> miners;
-    const auto from = std::chrono::steady_clock::now();
-    for (unsigned t = 0; t < options.threads; ++t) {
-      miners.emplace_back([&, t] {
-        std::uint64_t nonce = static_cast<std::uint64_t>(t) << 40;
-        unsigned char input[76] = {};
-        unsigned char hash[RANDOMX_HASH_SIZE];
-        std::memcpy(input + 39, &nonce, sizeof nonce);
-        randomx_calculate_hash_first(vms[t], input, sizeof input);
-        std::uint64_t done = 0;
-        while (!stop.load(std::memory_order_relaxed)) {
-          ++nonce;
-          std::memcpy(input + 39, &nonce, sizeof nonce);
-          randomx_calculate_hash_next(vms[t], input, sizeof input, hash);
-          ++done;
-        }
-        randomx_calculate_hash_last(vms[t], hash);
-        hashes += done;
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
-    stop = true;
-    for (auto& miner : miners) miner.join();
-    hashSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  if (options.seconds > 0 && !options.serve) {
+    std::uint64_t nonceBase = 0;
+    hashes = hashFor(vms, options.seconds, nonceBase, hashSeconds);
   }
 
-  // Where the memory is, from the kernel's own figures.
-  const std::size_t datasetSize = dataset != nullptr ? 2080 * kMiB : 0;  // BASE_SIZE + EXTRA_SIZE, rounded
-  const auto datasetStart = dataset != nullptr ? reinterpret_cast<std::uintptr_t>(randomx_get_dataset_memory(dataset)) : 0;
-  std::size_t datasetHuge = 0, allHuge = 0, gigabyteHuge = 0;
-  const auto areas = readSmaps();
-  for (const auto& area : areas) {
-    allHuge += area.huge;
-    if (area.kernelPageSize == 1024 * kMiB) gigabyteHuge += area.huge;
-    const auto from = std::max(area.start, datasetStart);
-    const auto to = std::min(area.end, datasetStart + datasetSize);
-    if (datasetSize != 0 && from < to) datasetHuge += area.huge * (to - from) / (area.end - area.start);  // per area
-  }
-  const std::size_t wanted = datasetSize + 256 * kMiB + options.threads * 2 * kMiB;  // dataset + cache + scratchpads
-  const bool huge = datasetHuge + 2 * kMiB >= datasetSize && allHuge >= wanted;
-  const double rate = hashSeconds > 0 ? static_cast<double>(hashes.load()) / hashSeconds : 0;
+  const auto placement = placementOf(dataset, options.threads);
+  const double rate = hashSeconds > 0 ? static_cast<double>(hashes) / hashSeconds : 0;
   if (options.json) {
-    std::printf("{\"hashes_right\": %s, \"threads\": %u, \"mode\": \"%s\", \"init_seconds\": %.3f, \"hashes\": %llu, "
+    std::printf("{%s\"hashes_right\": %s, \"threads\": %u, \"mode\": \"%s\", \"init_seconds\": %.3f, \"hashes\": %llu, "
                 "\"hash_seconds\": %.3f, \"hashes_per_second\": %.2f, \"dataset_huge_bytes\": %zu, \"huge_bytes\": %zu, "
                 "\"gigabyte_page_bytes\": %zu, \"wanted_bytes\": %zu}\n",
-                right ? "true" : "false", options.threads, options.light ? "light" : "fast", initSeconds,
-                static_cast<unsigned long long>(hashes.load()), hashSeconds, rate, datasetHuge, allHuge, gigabyteHuge, wanted);
+                options.serve ? "\"ready\": true, " : "", right ? "true" : "false", options.threads,
+                options.light ? "light" : "fast", initSeconds, static_cast<unsigned long long>(hashes), hashSeconds, rate,
+                placement.datasetHuge, placement.allHuge, placement.gigabyteHuge, placement.wanted);
+    std::fflush(stdout);
   } else {
     if (right) std::printf("hashes: all %zu test vectors right on %u VM(s)\n", std::size(kVectors), options.threads);
     std::printf("%s init: %.1f s with %u thread(s)\n", dataset != nullptr ? "dataset" : "cache", initSeconds, options.threads);
-    if (dataset != nullptr) std::printf("dataset: %zu of %zu MiB on huge pages\n", datasetHuge / kMiB, datasetSize / kMiB);
+    if (dataset != nullptr)
+      std::printf("dataset: %zu of %zu MiB on huge pages\n", placement.datasetHuge / kMiB, placement.datasetSize / kMiB);
     std::printf("huge pages in the process: %zu MiB (%zu MiB on 1 GiB pages); dataset + cache + scratchpads: %zu MiB\n",
-                allHuge / kMiB, gigabyteHuge / kMiB, wanted / kMiB);
+                placement.allHuge / kMiB, placement.gigabyteHuge / kMiB, placement.wanted / kMiB);
     if (hashSeconds > 0) std::printf("hashrate: %.1f H/s (%llu hashes in %.1f s)\n", rate,
-                                     static_cast<unsigned long long>(hashes.load()), hashSeconds);
+                                     static_cast<unsigned long long>(hashes), hashSeconds);
   }
-  if (options.expectHuge && !huge) {
+  if (options.expectHuge && !placement.huge()) {
     std::printf("NOT on huge pages; the areas of 2 MiB and more:\n");
-    for (const auto& area : areas)
+    for (const auto& area : placement.areas)
       if (area.end - area.start >= 2 * kMiB)
         std::printf("  %lx-%lx page %zu KiB, huge %zu MiB\n", static_cast<unsigned long>(area.start),
                     static_cast<unsigned long>(area.end), area.kernelPageSize / 1024, area.huge / kMiB);
   }
 
+  if (options.serve) {
+    // Fast mode needs the cache no more: giving it back lets more sources live side by side.
+    if (dataset != nullptr) {
+      randomx_release_cache(cache);
+      cache = nullptr;
+    }
+    serve(vms);
+  }
+
   for (auto* vm : vms) randomx_destroy_vm(vm);
   if (dataset != nullptr) randomx_release_dataset(dataset);
-  randomx_release_cache(cache);
-  return right && (!options.expectHuge || huge) ? 0 : 1;
+  if (cache != nullptr) randomx_release_cache(cache);
+  return right && (!options.expectHuge || placement.huge()) ? 0 : 1;
 }
