@@ -19,7 +19,7 @@ struct BenchOptions {
   unsigned threads = 0;        ///< 0: one per CPU
   unsigned rounds = 0;         ///< synthetic rounds; 0: 1 quick, 3 full
   unsigned randomxRounds = 0;  ///< rounds in which every librandomx source hashes in turn; 0: 3 quick, 12 full
-  double hashSeconds = 0;      ///< each source's hashing per round; 0: 1 quick, 3 full
+  double hashSeconds = 0;      ///< each source's hashing per round; 0: 0.6 quick, 3 full
   bool synthetic = true;
   bool randomx = true;
   bool json = false;
