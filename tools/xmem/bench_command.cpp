@@ -54,32 +54,22 @@ void onInterrupt(int signal) {
 
 // ---- huge page counts: what each strategy needs free, and the machine's own counts afterwards ----
 
-/// Sets the free counts a strategy or source needs (1 GiB pages first: they need long runs of free
-/// memory). One that needs none gets none free, as on a machine where nothing was reserved (when
-/// not root, the machine as it is). Empty, or why not.
+/// Sets the free counts a strategy or source needs, of each size (1 GiB pages first: they need long
+/// runs of free memory), none free of a size it does not need, as on a machine where nothing was
+/// reserved for it (when not root: the machine as it is). Empty, or why not.
 std::string prepare(ScopedFreeHugePages& counts, std::uint64_t oneGbPages, std::uint64_t twoMbPages) {
-  if (oneGbPages == 0 && twoMbPages == 0) {
-    for (auto size : {kOneGbPageSize, kHugePageSize}) {
-      try {
-        counts.makeFree(size, 0);
-      } catch (const Error&) {
-        // Not root, or no such size: the machine as it is.
-      }
-    }
-    return {};
-  }
-  auto makeFree = [&](std::size_t pageSize, std::uint64_t count) -> std::string {
+  std::string why;
+  for (auto [pageSize, count] : {std::pair{kOneGbPageSize, oneGbPages}, std::pair{kHugePageSize, twoMbPages}}) {
     try {
       const auto reservation = counts.makeFree(pageSize, count);
-      if (reservation.complete()) return {};
-      return fmt::format("the kernel gave {} of {} {} pages{}", count - (reservation.target - reservation.after), count,
-                         formatBytes(pageSize), reservation.advice.empty() ? "" : " (" + reservation.advice + ")");
+      if (!reservation.complete() && count != 0)
+        why = fmt::format("the kernel gave {} of {} {} pages{}", count - (reservation.target - reservation.after), count,
+                          formatBytes(pageSize), reservation.advice.empty() ? "" : " (" + reservation.advice + ")");
     } catch (const Error& error) {
-      return error.what();
+      if (count != 0) why = error.what();  // none needed: not root, or no such size, leaves the machine as it is
     }
-  };
-  std::string why = oneGbPages != 0 ? makeFree(kOneGbPageSize, oneGbPages) : "";
-  if (why.empty()) why = makeFree(kHugePageSize, twoMbPages);
+    if (!why.empty()) break;
+  }
   if (!why.empty())
     why = "needs " + (oneGbPages != 0 ? std::to_string(oneGbPages) + " x 1 GiB + " : std::string()) +
           std::to_string(twoMbPages) + " x 2 MiB pages free: " + why;
@@ -247,7 +237,10 @@ std::vector<Source> sources(bool light, unsigned threads) {
   all.push_back({"glibc hugetlb=1 (THP)", {"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"}, {}, 0, 0, {}});
   all.push_back({"glibc hugetlb=2 (reserved)", {"GLIBC_TUNABLES=glibc.malloc.hugetlb=2"}, {}, dataset + cache + scratchpads + 8, 0, {}});
   const std::string mimalloc = findLibrary("libmimalloc.so.2");
-  all.push_back({"mimalloc, large OS pages", {"LD_PRELOAD=" + mimalloc, "MIMALLOC_LARGE_OS_PAGES=1"}, {}, 0, 0,
+  // mimalloc 2.0 maps big blocks with MAP_HUGETLB when pages are free and otherwise leaves them on
+  // 4 KiB pages (no MADV_HUGEPAGE): its large OS pages mean reserved ones.
+  all.push_back({"mimalloc, 2 MiB pages reserved", {"LD_PRELOAD=" + mimalloc, "MIMALLOC_LARGE_OS_PAGES=1"}, {},
+                 dataset + cache + scratchpads + 8, 0,
                  mimalloc.empty() ? "libmimalloc.so.2 not installed (Debian package libmimalloc2.0)" : ""});
   // mimalloc's own way to huge pages for big blocks: 1 GiB pages reserved at start-up (its arena).
   const std::uint64_t mimallocGigabytes = (dataset + cache + scratchpads) * kHugePageSize / kOneGbPageSize + 1;
@@ -474,14 +467,14 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   const MemoryProfile* profile = findProfileOrSay(options.profile, "bench", err);
   if (profile == nullptr) return 2;
   const unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
-  const unsigned rounds = options.rounds != 0 ? options.rounds : options.quick ? 1 : 3;
+  const unsigned rounds = options.rounds != 0 ? options.rounds : options.quick ? 1 : 5;
   const unsigned randomxRounds = options.randomxRounds != 0 ? options.randomxRounds : options.quick ? 3 : 12;
   const double hashSeconds = options.hashSeconds > 0 ? options.hashSeconds : options.quick ? 0.6 : 3.0;
   const std::size_t size = options.buffer != 0          ? alignUp(options.buffer, kHugePageSize)
                            : profile->datasetSize != 0 ? profile->datasetSize
                            : profile->cacheSize != 0   ? profile->cacheSize
                                                        : 256 * MiB;
-  const Work work = options.quick ? Work{2'000'000, 4'000'000, 200'000} : Work{20'000'000, 100'000'000, 6'000'000};
+  const Work work = options.quick ? Work{2'000'000, 4'000'000, 200'000} : Work{12'000'000, 60'000'000, 4'000'000};
   auto info = SystemInfo::refresh();
   auto say = [&](const std::string& line) { fmt::print(err, "... {}\n", line); };
   interrupted = false;
@@ -663,7 +656,7 @@ void addBenchCommand(CLI::App& app) {
   command->add_flag("--quick", options->quick, "Finish in about a minute: fewer reads, one round, RandomX in light mode");
   auto* buffer = command->add_option("--buffer", "Size of the synthetic buffer, e.g. 512M (default: the profile's dataset)");
   command->add_option("-t,--threads", options->threads, "Threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
-  command->add_option("--rounds", options->rounds, "Rounds of the synthetic part (default: 1 quick, 3 full)")->check(CLI::Range(1U, 100U));
+  command->add_option("--rounds", options->rounds, "Rounds of the synthetic part (default: 1 quick, 5 full)")->check(CLI::Range(1U, 100U));
   command->add_option("--randomx-rounds", options->randomxRounds,
                       "Rounds in which every librandomx source hashes in turn (default: 3 quick, 12 full)")
       ->check(CLI::Range(1U, 100U));

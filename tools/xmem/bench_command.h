@@ -17,7 +17,7 @@ struct BenchOptions {
   bool quick = false;          ///< under a minute: fewer reads, one round, RandomX in light mode
   std::size_t buffer = 0;      ///< bytes of the synthetic buffer; 0: the profile's dataset (or cache)
   unsigned threads = 0;        ///< 0: one per CPU
-  unsigned rounds = 0;         ///< synthetic rounds; 0: 1 quick, 3 full
+  unsigned rounds = 0;         ///< synthetic rounds; 0: 1 quick, 5 full
   unsigned randomxRounds = 0;  ///< rounds in which every librandomx source hashes in turn; 0: 3 quick, 12 full
   double hashSeconds = 0;      ///< each source's hashing per round; 0: 0.6 quick, 3 full
   bool synthetic = true;
