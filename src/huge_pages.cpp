@@ -180,22 +180,29 @@ Reservation ScopedFreeHugePages::makeFree(std::size_t pageSize, std::uint64_t co
   request.pageSize = pageSize;
   request.node = node;
   request.total = inUse + count;
+  const Found found{counts.total, readState().contains(os.hugePageCountPath(pageSize, node))};
   auto reservation = reserveHugePages(request);
-  original_.emplace(std::pair{pageSize, node}, counts.total);
+  original_.emplace(std::pair{pageSize, node}, found);
   return reservation;
 }
 
 void ScopedFreeHugePages::restore() noexcept {
-  for (const auto& [where, total] : original_) {
+  for (const auto& [where, found] : original_) {
     try {
       ReservationRequest request;
       request.pageSize = where.first;
       request.node = where.second;
-      request.total = total;
+      request.total = found.total;
       request.compact = false;
-      reserveHugePages(request);
+      const auto back = reserveHugePages(request);
+      // Back where it was: nothing left for `xmem release`, unless an earlier reservation is.
+      if (back.after == found.total && !found.recordedBefore) {
+        auto state = readState();
+        state.erase(back.path);
+        writeState(state);
+      }
     } catch (...) {
-      // Recorded for releaseHugePages (`xmem release`), which can still put it back.
+      // Still recorded for releaseHugePages (`xmem release`), which can put it back.
     }
   }
   original_.clear();

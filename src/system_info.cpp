@@ -10,12 +10,6 @@ namespace {
 std::mutex cacheMutex;
 std::shared_ptr<const SystemInfo> cache;
 
-std::string reserveCommand(std::size_t pageSize, std::optional<std::uint32_t> node) {
-  std::string dir = node ? "/sys/devices/system/node/node" + std::to_string(*node) + "/hugepages"
-                         : std::string("/sys/kernel/mm/hugepages");
-  return "echo N > " + dir + "/hugepages-" + std::to_string(pageSize / KiB) + "kB/nr_hugepages";
-}
-
 }  // namespace
 
 // Called when the platform changes (tests); the next get() probes the new one.
@@ -94,7 +88,7 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     result.reason = (counts.total == 0 ? "no " + size + " pages are reserved" + where
                                        : "all " + std::to_string(counts.total) + " reserved " + size + " pages" +
                                              where + " are in use") +
-                    "; reserve some as root: " + reserveCommand(pageSize, node);
+                    "; reserve some as root: echo N > " + platform::current().hugePageCountPath(pageSize, node);
     return result;
   }
   result.available = true;

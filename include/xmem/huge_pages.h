@@ -55,9 +55,9 @@ struct RestoredCount {
 std::vector<RestoredCount> releaseHugePages(bool dryRun = false);
 
 /// A number of pages of one size free, for as long as it lives: pages in use stay in use, and
-/// every count it changed goes back to what it found (also recorded for releaseHugePages, should
-/// the process be killed first). For benchmarks and tools that need pages free and must leave
-/// the machine as they found it.
+/// every count it changed goes back to what it found. Its changes are recorded for
+/// releaseHugePages, should the process be killed first, and forgotten once put back. For
+/// benchmarks and tools that need pages free and must leave the machine as they found it.
 class ScopedFreeHugePages {
  public:
   ScopedFreeHugePages() = default;
@@ -73,7 +73,11 @@ class ScopedFreeHugePages {
   void restore() noexcept;
 
  private:
-  std::map<std::pair<std::size_t, std::optional<std::uint32_t>>, std::uint64_t> original_;
+  struct Found {
+    std::uint64_t total = 0;    ///< the count before the first change
+    bool recordedBefore = false;  ///< a reservation of someone else's already recorded it
+  };
+  std::map<std::pair<std::size_t, std::optional<std::uint32_t>>, Found> original_;
 };
 
 /// Where xmem records what it changed: $XMEM_STATE_DIR/reservations, else /run/xmem/reservations

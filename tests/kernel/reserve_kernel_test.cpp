@@ -68,6 +68,7 @@ TEST(ReserveKernel, ScopedFreePagesKeepsPagesInUseAndPutsTheCountBack) {
     }
   }
   EXPECT_EQ(readCount(dir + "nr_hugepages"), before) << "the count found before the first change";
+  EXPECT_FALSE(std::filesystem::exists(reservationStatePath())) << "put back: nothing left for xmem release";
   std::filesystem::remove_all(state);
   ::unsetenv("XMEM_STATE_DIR");
 }

@@ -126,9 +126,20 @@ TEST_F(Reserve, ScopedFreePagesSetsFreeCountsAndPutsEachBack) {
     EXPECT_THAT(none.advice, HasSubstr("found room for 0 of 2"));
   }
   EXPECT_EQ(total(1U), 3U) << "the count found before the first change";
+  EXPECT_FALSE(std::filesystem::exists(reservationStatePath())) << "put back: nothing left for xmem release";
   HugePageCounts gigabyte;
   fake.hugePageCounts(kOneGbPageSize, 0U, gigabyte);
   EXPECT_EQ(gigabyte.total, 0U);
+
+  reserveHugePages({.pageSize = kHugePageSize, .node = 1U, .count = 2});  // the operator's, 3 -> 5
+  {
+    ScopedFreeHugePages pages;
+    pages.makeFree(kHugePageSize, 9, 1U);
+  }
+  EXPECT_EQ(total(1U), 5U);
+  auto restored = releaseHugePages();
+  ASSERT_EQ(restored.size(), 1U) << "the operator's reservation stays recorded";
+  EXPECT_EQ(restored[0].original, 3U);
 
   fake.switches.countsWritable = false;
   ScopedFreeHugePages refused;
