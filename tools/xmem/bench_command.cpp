@@ -137,8 +137,7 @@ struct StrategyResult {
     auto pick = [&](double Figures::*field) {
       std::vector<double> values;
       for (const auto& round : rounds) values.push_back(round.*field);
-      std::sort(values.begin(), values.end());
-      return values.empty() ? 0.0 : values[values.size() / 2];
+      return medianWithInterval(std::move(values)).median;
     };
     for (auto field : {&Figures::touchGBs, &Figures::prefaultTouchGBs, &Figures::retouchGBs, &Figures::prefaultGBs, &Figures::memsetGBs, &Figures::latencyNs,
                        &Figures::readsM, &Figures::rxKit, &Figures::rxPrefetchKit})
