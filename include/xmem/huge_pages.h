@@ -66,16 +66,16 @@ class ScopedFreeHugePages {
   ScopedFreeHugePages& operator=(const ScopedFreeHugePages&) = delete;
 
   /// Exactly `count` pages of `pageSize` free (on `node`, or in the system-wide pool). When the
-  /// kernel gives fewer, the result is not complete() and its advice says why; `after - target`
-  /// short of `count`. Throws Error as reserveHugePages does (no such size or node, not root).
+  /// kernel gives fewer, the result is not complete(), `target - after` pages short of `count`,
+  /// and its advice says why. Throws Error as reserveHugePages does (no such size or node, not root).
   Reservation makeFree(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node = std::nullopt);
   /// Every count changed back to what was found before the first change; never throws.
   void restore() noexcept;
 
  private:
   struct Found {
-    std::uint64_t total = 0;    ///< the count before the first change
-    bool recordedBefore = false;  ///< a reservation of someone else's already recorded it
+    std::uint64_t total = 0;      ///< the count before the first change
+    bool recordedBefore = false;  ///< an earlier reservation (someone else's) was already recorded
   };
   std::map<std::pair<std::size_t, std::optional<std::uint32_t>>, Found> original_;
 };
