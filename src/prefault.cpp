@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <thread>
 
 namespace xmem {
@@ -28,8 +29,10 @@ std::vector<Chunk> splitIntoChunks(const std::vector<PrefaultRange>& ranges) {
 
 }  // namespace
 
+void startStdThread(std::vector<std::thread>& helpers, const std::function<void()>& work) { helpers.emplace_back(work); }
+
 PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
-                        const PrefaultProgress& progress) {
+                        const PrefaultProgress& progress, const HelperStarter& start) {
   auto started = std::chrono::steady_clock::now();
   auto chunks = splitIntoChunks(ranges);
   PrefaultResult result;
@@ -60,8 +63,15 @@ PrefaultResult prefault(platform::Platform& platform, const std::vector<Prefault
     }
   };
   std::vector<std::thread> helpers;
-  helpers.reserve(result.threads - 1);
-  for (unsigned i = 1; i < result.threads; ++i) helpers.emplace_back(work);
+  try {
+    helpers.reserve(result.threads - 1);
+    const std::function<void()> task = work;
+    while (helpers.size() + 1 < result.threads) start(helpers, task);
+  } catch (...) {
+    // std::system_error (EAGAIN: out of threads, or of memory for a stack) or std::bad_alloc: the
+    // threads started so far and this one share the work. Never std::terminate from a joinable thread.
+  }
+  result.threads = static_cast<unsigned>(helpers.size() + 1);
   work();
   for (auto& helper : helpers) helper.join();
   result.time = std::chrono::steady_clock::now() - started;

@@ -5,8 +5,9 @@
 #include "platform/platform.h"
 
 #include <chrono>
-#include <functional>
 #include <cstddef>
+#include <functional>
+#include <thread>
 #include <vector>
 
 namespace xmem {
@@ -26,9 +27,16 @@ struct PrefaultResult {
 /// Told (done, total) bytes after each chunk, one call at a time.
 using PrefaultProgress = std::function<void(std::size_t done, std::size_t total)>;
 
+/// Appends one helper thread running `work` to `helpers`, or throws as std::thread does when the
+/// system will not start one (then the threads that did start share the work). Tests inject
+/// starters that fail.
+using HelperStarter = std::function<void(std::vector<std::thread>& helpers, const std::function<void()>& work)>;
+void startStdThread(std::vector<std::thread>& helpers, const std::function<void()>& work);
+
 /// Populate all ranges with up to `threads` threads (0 or 1: the calling thread only). Stops at
-/// the first error.
+/// the first error. A helper that cannot be started means fewer threads, never an exception:
+/// this runs inside malloc() under the preload library.
 PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
-                        const PrefaultProgress& progress = {});
+                        const PrefaultProgress& progress = {}, const HelperStarter& start = startStdThread);
 
 }  // namespace xmem

@@ -111,7 +111,7 @@ for entry in "${distances[@]}"; do
 done
 args+=(-m "${total}M" -kernel "$kernel" -initrd "$work/initrd.gz"
        -serial "file:$work/console.log" -serial "file:$work/output.log"
-       -append "console=ttyS0 panic=-1 loglevel=4 nokaslr transparent_hugepage=madvise $cmdline_pages")
+       -append "console=ttyS0 panic=-1 loglevel=4 nokaslr transparent_hugepage=madvise $cmdline_pages ${XMEM_GUEST_APPEND:-}")
 
 # nokaslr: a kernel placed at random can split one of node 0's 1 GiB ranges, and the boot-time
 # 1 GiB page then lands on the other node.

@@ -1,6 +1,7 @@
 #include "kernel_facts.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/mempolicy.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -52,6 +53,43 @@ SmapsFields smapsAt(const void* address) {
     if (first == "Private_Hugetlb:") fields.privateHugetlb = kib * 1024;
   }
   return fields;
+}
+
+std::optional<std::size_t> thpBytesFromPageFlags(const void* address, std::size_t length) {
+  constexpr std::uint64_t kPresent = 1ULL << 63;
+  constexpr std::uint64_t kFrameMask = (1ULL << 55) - 1;
+  constexpr std::uint64_t kThp = 1ULL << 22;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<std::uintptr_t>(address) / page;
+  const std::size_t pages = (length + page - 1) / page;
+  std::vector<std::uint64_t> entries(pages);
+  const int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  const int flags = ::open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+  std::optional<std::size_t> bytes;
+  const auto wanted = static_cast<ssize_t>(pages * sizeof(std::uint64_t));
+  if (pagemap >= 0 && flags >= 0 &&
+      ::pread(pagemap, entries.data(), pages * sizeof(std::uint64_t), static_cast<off_t>(first * sizeof(std::uint64_t))) == wanted) {
+    bytes = 0;
+    for (const auto entry : entries) {
+      if ((entry & kPresent) == 0) continue;
+      const std::uint64_t frame = entry & kFrameMask;
+      std::uint64_t pageFlags = 0;
+      if (frame == 0 || ::pread(flags, &pageFlags, sizeof pageFlags, static_cast<off_t>(frame * sizeof pageFlags)) !=
+                            static_cast<ssize_t>(sizeof pageFlags)) {
+        bytes.reset();  // frame numbers hidden (not root) or flags unreadable
+        break;
+      }
+      if ((pageFlags & kThp) != 0) *bytes += page;
+    }
+  }
+  if (pagemap >= 0) ::close(pagemap);
+  if (flags >= 0) ::close(flags);
+  return bytes;
+}
+
+std::size_t kernelThpBytes(const void* address, std::size_t length) {
+  if (auto located = thpBytesFromPageFlags(address, length)) return *located;
+  return smapsAt(address).anonHugePages;
 }
 
 std::size_t residentBytes(const void* address, std::size_t length) {

@@ -27,6 +27,14 @@ struct SmapsFields {
 };
 SmapsFields smapsAt(const void* address);
 
+/// Bytes of [address, address + length) on transparent huge pages now, counted 4 KiB page by
+/// page from /proc/self/pagemap and /proc/kpageflags (KPF_THP): root only, else nullopt. Unlike
+/// smaps' AnonHugePages, it also sees THPs that NUMA balancing has marked for a hinting fault.
+std::optional<std::size_t> thpBytesFromPageFlags(const void* address, std::size_t length);
+/// The truest THP figure this process can read: the page flags as root, else smaps' AnonHugePages
+/// of the area at `address` (which a multi-node kernel may understate).
+std::size_t kernelThpBytes(const void* address, std::size_t length);
+
 /// Bytes of [address, address + length) that are in memory now (mincore, page by page).
 std::size_t residentBytes(const void* address, std::size_t length);
 
