@@ -10,7 +10,8 @@
 # busybox-static; no network, no disk image. Exit 77 (a CTest skip) when one of them is missing.
 #
 # Environment: XMEM_GUEST_KERNEL (default: the newest /boot/vmlinuz-*), XMEM_GUEST_TIMEOUT
-# (seconds, default 600), XMEM_GUEST_KEEP=1 keeps WORK_DIR/root for a look.
+# (seconds, default 600), XMEM_GUEST_KEEP=1 keeps WORK_DIR/root for a look, XMEM_GUEST_APPEND adds
+# to the kernel command line (numa_balancing=disable, say, to tell its effects apart).
 set -euo pipefail
 
 skip() { echo "SKIPPED: $*"; exit 77; }
