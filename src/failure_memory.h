@@ -31,6 +31,10 @@ class FailureMemory {
   void setClock(Now now);
   void reset();
 
+  /// Held across fork() (see fork_safety.h).
+  void lockForFork() noexcept { mutex_.lock(); }
+  void unlockAfterFork() noexcept { mutex_.unlock(); }
+
  private:
   using Key = std::pair<std::size_t, std::int64_t>;
   static Key key(std::size_t pageSize, std::optional<std::uint32_t> node) {

@@ -1,5 +1,6 @@
 #include <xmem/system_info.h>
 
+#include "fork_safety.h"
 #include "platform/platform.h"
 
 #include <mutex>
@@ -11,6 +12,9 @@ std::mutex cacheMutex;
 std::shared_ptr<const SystemInfo> cache;
 
 }  // namespace
+
+void lockSystemInfoCache() noexcept { cacheMutex.lock(); }
+void unlockSystemInfoCache() noexcept { cacheMutex.unlock(); }
 
 // Called when the platform changes (tests); the next get() probes the new one.
 void resetSystemInfoCache() noexcept {

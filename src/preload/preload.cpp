@@ -7,16 +7,26 @@
 // lock-free table keyed by address; every pointer it hands out is 2 MiB aligned, so most frees of
 // glibc memory never look there.
 //
+// Programs that never make a large request must not notice us: each entry point's first test is
+// one relaxed load and a compare (the request is below `serveFrom`, or the pointer is not 2 MiB
+// aligned), then a tail call into glibc. Everything else lives out of line.
+//
 // Safe before main() (initialised on first use) and after it: an atexit handler stops serving new
 // requests, frees keep working (they need only munmap), and nothing here has a static destructor.
 // While xmem's own code runs, a thread-local guard sends its allocations to glibc: never recursive.
+// Across fork(), every lock the serving path can take is held by the forking thread (pthread_atfork),
+// so the child finds them free; the child leaves the pool alone. The report signal's handler takes
+// no lock and allocates nothing.
 // This file is Linux and glibc by nature (ELF symbol interposition).
 #include <xmem/numa_memory_pool.h>
 #include <xmem/placement.h>
 #include <xmem/preload_policy.h>
 #include <xmem/virtual_memory.h>
 
+#include "failure_memory.h"
+#include "fork_safety.h"
 #include "platform/platform.h"
+#include "preload/served_table.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -46,11 +56,9 @@ namespace {
 
 constexpr std::size_t kAlignment = 2 * MiB;  // of every pointer served: THP-ready, and the free() filter
 constexpr std::size_t kSlots = 1 << 16;
-constexpr std::uintptr_t kEmpty = 0;
-constexpr std::uintptr_t kTombstone = 1;
-constexpr std::uintptr_t kClaimed = 2;
 constexpr std::size_t kLineLength = 200;
 constexpr std::size_t kFreedKept = 256;
+constexpr std::size_t kNodesKnown = 1024;
 
 /// One allocation served: plain data, readable from a signal handler.
 struct Record {
@@ -58,21 +66,25 @@ struct Record {
   std::size_t size;
   std::size_t mapped;  ///< the mapping's size, or the pool chunk's class size
   bool pooled;
-  char line[kLineLength];  ///< what it got when allocated, e.g. "2080 MiB: 2 GiB on 1 GiB pages + ..."
+  bool hugePool;       ///< pooled: its pool is on hugetlb pages
+  std::uint32_t node;  ///< pooled: the node whose pool served it
+  char line[kLineLength];  ///< mappings: what it got, e.g. "2080 MiB: 2 GiB on 1 GiB pages + ..."
 };
 
-struct Slot {
-  std::atomic<std::uintptr_t> key{kEmpty};
-  Record record;
-};
-
-Slot table[kSlots];
+using Table = ServedTable<Record, kSlots>;
+using Slot = Table::Slot;
+Table table;
 std::atomic<std::size_t> liveCount{0};
 
-// Recently freed, for the report (ring, under a spin lock that fork handlers take).
-Record freedRing[kFreedKept];
-std::size_t freedNext = 0;
-std::atomic_flag freedLock = ATOMIC_FLAG_INIT;
+// Recently freed, for the report only. Each entry has its own sequence number, odd while it is
+// written: the signal handler skips an entry being written instead of waiting for the thread it
+// may have interrupted, and a fork() in the middle leaves nothing locked.
+struct FreedEntry {
+  std::atomic<std::uint32_t> sequence{0};
+  Record record;
+};
+FreedEntry freedRing[kFreedKept];
+std::atomic<std::size_t> freedNext{0};
 
 std::atomic<std::uint32_t> nextId{1};
 std::atomic<std::uint64_t> servedCount{0};
@@ -83,6 +95,9 @@ std::atomic<std::uint64_t> declined{0};  // xmem could not serve: glibc did
 
 enum State : int { kNew, kInitializing, kReady, kExiting };
 std::atomic<int> state{kNew};
+// Requests from this size on take the slow path: 0 until set-up ran (so the first request of any
+// size runs it), the policy's threshold while serving, SIZE_MAX once exiting or unable to serve.
+std::atomic<std::size_t> serveFrom{0};
 alignas(PreloadPolicy) unsigned char policyStorage[sizeof(PreloadPolicy)];
 const PreloadPolicy* policy = nullptr;  // constructed in place, never destroyed
 using UsableSize = std::size_t (*)(void*);
@@ -93,6 +108,8 @@ UsableSize glibcUsableSize = nullptr;
 std::atomic<NumaMemoryPool*> pool{nullptr};
 std::atomic_flag poolMaking = ATOMIC_FLAG_INIT;
 std::atomic<bool> poolAbandoned{false};
+// Per node: -1 not known yet, else whether its pool is on hugetlb pages (asked once per node).
+std::atomic<std::int8_t> poolHugeByNode[kNodesKnown];
 
 __attribute__((tls_model("initial-exec"))) thread_local bool insideXmem = false;
 
@@ -165,43 +182,35 @@ void copyLine(char (&to)[kLineLength], const std::string& from) noexcept {
 
 // ---- the table of served allocations ----
 
-std::size_t slotOf(std::uintptr_t address) noexcept {
-  return static_cast<std::size_t>(((address >> 21) * 0x9E3779B97F4A7C15ULL) >> 48) & (kSlots - 1);
-}
-
-Slot* find(const void* pointer) noexcept {
-  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
-  for (std::size_t probe = 0, i = slotOf(address); probe < kSlots; ++probe, i = (i + 1) & (kSlots - 1)) {
-    const auto key = table[i].key.load(std::memory_order_acquire);
-    if (key == address) return &table[i];
-    if (key == kEmpty) return nullptr;
-  }
-  return nullptr;
-}
-
-Slot* claim(std::uintptr_t address) noexcept {
-  for (std::size_t probe = 0, i = slotOf(address); probe < kSlots; ++probe, i = (i + 1) & (kSlots - 1)) {
-    auto key = table[i].key.load(std::memory_order_relaxed);
-    if ((key == kEmpty || key == kTombstone) &&
-        table[i].key.compare_exchange_strong(key, kClaimed, std::memory_order_acquire))
-      return &table[i];
-  }
-  return nullptr;
-}
-
 /// The slot of a pointer this library served, or nullptr (most glibc pointers fail the first test).
 Slot* servedSlot(const void* pointer) noexcept {
   if (pointer == nullptr || (reinterpret_cast<std::uintptr_t>(pointer) & (kAlignment - 1)) != 0 ||
       liveCount.load(std::memory_order_relaxed) == 0)
     return nullptr;
-  return find(pointer);
+  return table.find(reinterpret_cast<std::uintptr_t>(pointer));
 }
 
-void lockFreed() noexcept {
-  while (freedLock.test_and_set(std::memory_order_acquire)) {
-  }
+bool reporting() noexcept { return policy->reportAtExit || policy->reportOnSignal; }
+
+void rememberFreed(const Record& record) noexcept {
+  auto& entry = freedRing[freedNext.fetch_add(1, std::memory_order_relaxed) % kFreedKept];
+  auto sequence = entry.sequence.load(std::memory_order_relaxed);
+  // Another thread writing this very entry (the ring wrapped meanwhile): let it.
+  if ((sequence & 1) != 0 || !entry.sequence.compare_exchange_strong(sequence, sequence + 1, std::memory_order_acquire))
+    return;
+  std::atomic_thread_fence(std::memory_order_release);
+  entry.record = record;
+  entry.sequence.store(sequence + 2, std::memory_order_release);
 }
-void unlockFreed() noexcept { freedLock.clear(std::memory_order_release); }
+
+/// A consistent copy of a freed entry, or false when it is empty or being written.
+bool readFreed(const FreedEntry& entry, Record& out) noexcept {
+  const auto before = entry.sequence.load(std::memory_order_acquire);
+  if (before == 0 || (before & 1) != 0) return false;
+  std::memcpy(static_cast<void*>(&out), &entry.record, sizeof out);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return entry.sequence.load(std::memory_order_relaxed) == before;
+}
 
 // ---- the report ----
 
@@ -209,6 +218,16 @@ int reportFd() noexcept {
   if (policy == nullptr || policy->reportFile.empty()) return STDERR_FILENO;
   const int fd = ::open(policy->reportFile.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   return fd >= 0 ? fd : STDERR_FILENO;
+}
+
+/// What a block got when it was served: a mapping's summary, or its pool chunk, said without allocating.
+void describe(LineWriter& out, const Record& record) noexcept {
+  if (!record.pooled || record.line[0] != '\0') {
+    out.text(record.line);
+    return;
+  }
+  out.bytes(record.size).text(": a ").bytes(record.mapped).text(" chunk of node ").number(record.node)
+      .text(record.hugePool ? "'s pool (huge pages)" : "'s pool (THP or 4 KiB)");
 }
 
 // `detailed`: ask the page tables where each live allocation is now (allocates: not in a signal).
@@ -220,25 +239,27 @@ void writeReport(bool detailed) noexcept {
         .bytes(servedBytes.load()).text("), ").number(liveCount.load()).text(" live (")
         .bytes(currentBytes.load()).text("), peak ").bytes(peakBytes.load()).text(", ")
         .number(declined.load()).text(" left to the system allocator\n");
-    for (auto& slot : table) {
-      const auto key = slot.key.load(std::memory_order_acquire);
-      if (key <= kClaimed) continue;
-      out.text("  #").number(slot.record.id).text(" live  ").text(slot.record.line).text("\n");
-      if (!detailed) continue;
+    table.forEach([&](std::uintptr_t address, const Record& record) {
+      out.text("  #").number(record.id).text(" live  ");
+      describe(out, record);
+      out.text("\n");
+      if (!detailed) return;
       Guard guard;
       try {
-        const auto now = where(reinterpret_cast<void*>(key), slot.record.size).summary();
+        const auto now = where(reinterpret_cast<void*>(address), record.size).summary();
         out.text("        now: ").text(now.c_str()).text("\n");
       } catch (...) {
         out.text("        now: the page tables could not be read\n");
       }
-    }
-    lockFreed();
+    });
+    const auto next = freedNext.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < kFreedKept; ++i) {
-      const auto& record = freedRing[(freedNext + i) % kFreedKept];
-      if (record.id != 0) out.text("  #").number(record.id).text(" freed ").text(record.line).text("\n");
+      Record record;
+      if (!readFreed(freedRing[(next + i) % kFreedKept], record)) continue;
+      out.text("  #").number(record.id).text(" freed ");
+      describe(out, record);
+      out.text("\n");
     }
-    unlockFreed();
   }
   if (fd != STDERR_FILENO) ::close(fd);
 }
@@ -246,7 +267,8 @@ void writeReport(bool detailed) noexcept {
 void onReportSignal(int) { writeReport(false); }
 
 void atExit() {
-  state.store(kExiting, std::memory_order_release);  // from here on, large requests go to glibc
+  serveFrom.store(SIZE_MAX, std::memory_order_relaxed);  // from here on, large requests go to glibc
+  state.store(kExiting, std::memory_order_release);
   if (policy->reportAtExit) writeReport(true);
 }
 
@@ -261,8 +283,12 @@ void initialize() {
     out.text("xmem-preload: ").text(error.c_str()).text("; using the default\n");
   }
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
-  ::pthread_atfork(lockFreed, unlockFreed, [] {
-    unlockFreed();
+  for (auto& huge : poolHugeByNode) huge.store(-1, std::memory_order_relaxed);
+  FailureMemory::instance();  // made now: a first use racing a fork() would hold its guard
+  // The serving path's locks, held across fork() so the child finds them free; the pool's locks
+  // are not among them (the child leaves the pool alone).
+  ::pthread_atfork(lockForFork, unlockAfterFork, [] {
+    unlockAfterFork();
     poolAbandoned.store(true, std::memory_order_relaxed);
   });
   std::atexit(atExit);
@@ -284,9 +310,11 @@ bool ready() noexcept {
   try {
     initialize();
   } catch (...) {
+    serveFrom.store(SIZE_MAX, std::memory_order_relaxed);
     state.store(kExiting);  // could not read its policy: serve nothing, stay out of the way
     return false;
   }
+  serveFrom.store(policy->threshold, std::memory_order_relaxed);
   state.store(kReady, std::memory_order_release);
   return !insideXmem;
 }
@@ -318,16 +346,21 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
   return options;
 }
 
-/// Publishes a served block in the table; false when the table is full.
-bool remember(void* data, std::size_t size, std::size_t capacity, bool pooled, const std::string& line) noexcept {
-  Slot* slot = claim(reinterpret_cast<std::uintptr_t>(data));
+/// Publishes a served block in the table; false when the table is full. `line` describes a
+/// mapping; a pool chunk's record is described from its fields when a report asks.
+bool remember(void* data, std::size_t size, std::size_t capacity, const std::string* line, std::uint32_t node = 0,
+              bool hugePool = false) noexcept {
+  Slot* slot = table.claim(reinterpret_cast<std::uintptr_t>(data));
   if (slot == nullptr) return false;
   slot->record.id = nextId.fetch_add(1, std::memory_order_relaxed);
   slot->record.size = size;
   slot->record.mapped = capacity;
-  slot->record.pooled = pooled;
-  copyLine(slot->record.line, line);
-  slot->key.store(reinterpret_cast<std::uintptr_t>(data), std::memory_order_release);
+  slot->record.pooled = line == nullptr;
+  slot->record.node = node;
+  slot->record.hugePool = hugePool;
+  if (line != nullptr) copyLine(slot->record.line, *line);
+  else slot->record.line[0] = '\0';
+  table.publish(slot, reinterpret_cast<std::uintptr_t>(data));
   liveCount.fetch_add(1, std::memory_order_relaxed);
   servedCount.fetch_add(1, std::memory_order_relaxed);
   servedBytes.fetch_add(size, std::memory_order_relaxed);
@@ -370,12 +403,19 @@ void* servePooled(std::size_t size) {
   auto chunk = from->tryAllocate(size, node);
   if (!chunk.ok()) return nullptr;
   auto* data = chunk.value().address;
+  const std::uint32_t servedBy = chunk.value().node;
+  bool huge = false;
+  if (servedBy < kNodesKnown) {
+    auto known = poolHugeByNode[servedBy].load(std::memory_order_relaxed);
+    if (known < 0) {
+      known = from->isHugePages(servedBy) ? 1 : 0;
+      poolHugeByNode[servedBy].store(known, std::memory_order_relaxed);
+    }
+    huge = known == 1;
+  }
   // Bound means bound; and every pointer served must pass free()'s 2 MiB test.
-  if ((fixed && chunk.value().node != node) || reinterpret_cast<std::uintptr_t>(data) % kAlignment != 0 ||
-      !remember(data, size, MemoryPool::classSize(size), true,
-                formatBytes(size) + ": a " + formatBytes(MemoryPool::classSize(size)) + " chunk of node " +
-                    std::to_string(chunk.value().node) + "'s pool" +
-                    (from->isHugePages(chunk.value().node) ? " (huge pages)" : " (THP or 4 KiB)"))) {
+  if ((fixed && servedBy != node) || reinterpret_cast<std::uintptr_t>(data) % kAlignment != 0 ||
+      !remember(data, size, MemoryPool::classSize(size), nullptr, servedBy, huge)) {
     from->deallocate(data, size);
     return nullptr;
   }
@@ -396,7 +436,8 @@ void* serve(std::size_t size, std::size_t alignment, bool* reused = nullptr) noe
     auto allocated = VirtualMemory::tryAllocate(optionsFor(size, alignment));
     if (allocated.ok()) {
       auto& memory = allocated.value();
-      if (remember(memory.data(), size, memory.mappedSize(), false, memory.report().summary())) return memory.detach();
+      const auto summary = memory.report().summary();
+      if (remember(memory.data(), size, memory.mappedSize(), &summary)) return memory.detach();
     }
   } catch (...) {
   }
@@ -406,66 +447,46 @@ void* serve(std::size_t size, std::size_t alignment, bool* reused = nullptr) noe
 
 void release(Slot* slot) noexcept {
   const auto address = slot->key.load(std::memory_order_acquire);
-  Record record = slot->record;
-  if (policy->reportAtExit || policy->reportOnSignal) {
+  const std::size_t size = slot->record.size;
+  const std::size_t mapped = slot->record.mapped;
+  const bool pooled = slot->record.pooled;
+  if (reporting()) {
     // For the report: what it was on when it was given back (the line said what it got at first).
+    Record record = slot->record;
     Guard guard;
     try {
-      copyLine(record.line, "last seen " + where(reinterpret_cast<void*>(address), record.size).summary());
+      copyLine(record.line, "last seen " + where(reinterpret_cast<void*>(address), size).summary());
     } catch (...) {
     }
+    rememberFreed(record);
   }
-  slot->key.store(kTombstone, std::memory_order_release);  // before unmapping: the address may come back at once
+  table.release(slot);  // before unmapping: the address may come back at once
   liveCount.fetch_sub(1, std::memory_order_relaxed);
-  currentBytes.fetch_sub(record.size, std::memory_order_relaxed);
-  if (!record.pooled) {
-    VirtualMemory::unmapDetached(reinterpret_cast<void*>(address), record.mapped);
+  currentBytes.fetch_sub(size, std::memory_order_relaxed);
+  if (!pooled) {
+    VirtualMemory::unmapDetached(reinterpret_cast<void*>(address), mapped);
   } else if (!poolAbandoned.load(std::memory_order_relaxed)) {
     Guard guard;
-    pool.load(std::memory_order_acquire)->deallocate(reinterpret_cast<void*>(address), record.size);
+    pool.load(std::memory_order_acquire)->deallocate(reinterpret_cast<void*>(address), size);
   }
-  lockFreed();
-  freedRing[freedNext] = record;
-  freedNext = (freedNext + 1) % kFreedKept;
-  unlockFreed();
 }
 
 bool wantsXmem(std::size_t size) noexcept { return ready() && size >= policy->threshold; }
 
-void* allocate(std::size_t size, std::size_t alignment) noexcept {
+// The slow paths, out of line so that the entry points stay a compare and a tail call.
+
+__attribute__((noinline)) void* allocateSlow(std::size_t size, std::size_t alignment) noexcept {
   if (wantsXmem(size))
     if (void* served = serve(size, alignment)) return served;
   return alignment <= alignof(std::max_align_t) ? __libc_malloc(size) : __libc_memalign(alignment, size);
 }
 
-bool validAlignment(std::size_t alignment) noexcept {
-  return alignment != 0 && (alignment & (alignment - 1)) == 0;
-}
-
-}  // namespace
-}  // namespace xmem::preload
-
-using namespace xmem::preload;
-
-#define XMEM_EXPORT extern "C" __attribute__((visibility("default")))
-
-XMEM_EXPORT void* malloc(std::size_t size) {
-  void* pointer = allocate(size, alignof(std::max_align_t));
-  if (pointer == nullptr) errno = ENOMEM;
-  return pointer;
-}
-
-XMEM_EXPORT void free(void* pointer) {
+__attribute__((noinline)) void freeSlow(void* pointer) noexcept {
   if (Slot* slot = servedSlot(pointer)) release(slot);
-  else if (pointer != nullptr) __libc_free(pointer);
+  else __libc_free(pointer);
 }
 
-XMEM_EXPORT void* calloc(std::size_t count, std::size_t size) {
-  std::size_t total = 0;
-  if (__builtin_mul_overflow(count, size, &total)) {
-    errno = ENOMEM;
-    return nullptr;
-  }
+__attribute__((noinline)) void* callocSlow(std::size_t count, std::size_t size, std::size_t total) noexcept {
   if (wantsXmem(total)) {
     bool reused = false;
     if (void* served = serve(total, alignof(std::max_align_t), &reused)) {
@@ -476,7 +497,58 @@ XMEM_EXPORT void* calloc(std::size_t count, std::size_t size) {
   return __libc_calloc(count, size);
 }
 
+bool below(std::size_t size) noexcept { return size < serveFrom.load(std::memory_order_relaxed); }
+bool notServed(const void* pointer) noexcept { return (reinterpret_cast<std::uintptr_t>(pointer) & (kAlignment - 1)) != 0; }
+
+void* allocate(std::size_t size, std::size_t alignment) noexcept {
+  if (below(size)) return alignment <= alignof(std::max_align_t) ? __libc_malloc(size) : __libc_memalign(alignment, size);
+  return allocateSlow(size, alignment);
+}
+
+bool validAlignment(std::size_t alignment) noexcept {
+  return alignment != 0 && (alignment & (alignment - 1)) == 0;
+}
+
+void* reallocSlow(void* pointer, std::size_t size) noexcept;
+
+}  // namespace
+}  // namespace xmem::preload
+
+using namespace xmem::preload;
+
+#define XMEM_EXPORT extern "C" __attribute__((visibility("default")))
+
+XMEM_EXPORT void* malloc(std::size_t size) {
+  if (below(size)) return __libc_malloc(size);  // sets errno itself
+  void* pointer = allocateSlow(size, alignof(std::max_align_t));
+  if (pointer == nullptr) errno = ENOMEM;
+  return pointer;
+}
+
+XMEM_EXPORT void free(void* pointer) {
+  if (notServed(pointer)) return __libc_free(pointer);
+  if (pointer != nullptr) freeSlow(pointer);
+}
+
+XMEM_EXPORT void* calloc(std::size_t count, std::size_t size) {
+  std::size_t total = 0;
+  if (__builtin_mul_overflow(count, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (below(total)) return __libc_calloc(count, size);
+  return callocSlow(count, size, total);
+}
+
 XMEM_EXPORT void* realloc(void* pointer, std::size_t size) {
+  if (notServed(pointer) && below(size)) return __libc_realloc(pointer, size);
+  return reallocSlow(pointer, size);
+}
+
+namespace xmem::preload {
+namespace {
+
+void* reallocSlow(void* pointer, std::size_t size) noexcept {
   if (pointer == nullptr) return malloc(size);
   Slot* slot = servedSlot(pointer);
   if (slot == nullptr) {
@@ -506,6 +578,9 @@ XMEM_EXPORT void* realloc(void* pointer, std::size_t size) {
   release(slot);
   return moved;
 }
+
+}  // namespace
+}  // namespace xmem::preload
 
 XMEM_EXPORT void* reallocarray(void* pointer, std::size_t count, std::size_t size) {
   std::size_t total = 0;
