@@ -74,7 +74,6 @@ struct Record {
 using Table = ServedTable<Record, kSlots>;
 using Slot = Table::Slot;
 Table table;
-std::atomic<std::size_t> liveCount{0};
 
 // Recently freed, for the report only. Each entry has its own sequence number, odd while it is
 // written: the signal handler skips an entry being written instead of waiting for the thread it
@@ -86,6 +85,8 @@ struct FreedEntry {
 FreedEntry freedRing[kFreedKept];
 std::atomic<std::size_t> freedNext{0};
 
+// For the report only, so counted only when a report is asked for: each is a locked instruction
+// on the serving path.
 std::atomic<std::uint32_t> nextId{1};
 std::atomic<std::uint64_t> servedCount{0};
 std::atomic<std::uint64_t> servedBytes{0};
@@ -184,9 +185,7 @@ void copyLine(char (&to)[kLineLength], const std::string& from) noexcept {
 
 /// The slot of a pointer this library served, or nullptr (most glibc pointers fail the first test).
 Slot* servedSlot(const void* pointer) noexcept {
-  if (pointer == nullptr || (reinterpret_cast<std::uintptr_t>(pointer) & (kAlignment - 1)) != 0 ||
-      liveCount.load(std::memory_order_relaxed) == 0)
-    return nullptr;
+  if (pointer == nullptr || (reinterpret_cast<std::uintptr_t>(pointer) & (kAlignment - 1)) != 0) return nullptr;
   return table.find(reinterpret_cast<std::uintptr_t>(pointer));
 }
 
@@ -236,7 +235,7 @@ void writeReport(bool detailed) noexcept {
   {
     LineWriter out(fd);
     out.text("xmem-preload: ").number(servedCount.load()).text(" large allocation(s) served (")
-        .bytes(servedBytes.load()).text("), ").number(liveCount.load()).text(" live (")
+        .bytes(servedBytes.load()).text("), ").number(table.count()).text(" live (")
         .bytes(currentBytes.load()).text("), peak ").bytes(peakBytes.load()).text(", ")
         .number(declined.load()).text(" left to the system allocator\n");
     table.forEach([&](std::uintptr_t address, const Record& record) {
@@ -352,7 +351,7 @@ bool remember(void* data, std::size_t size, std::size_t capacity, const std::str
               bool hugePool = false) noexcept {
   Slot* slot = table.claim(reinterpret_cast<std::uintptr_t>(data));
   if (slot == nullptr) return false;
-  slot->record.id = nextId.fetch_add(1, std::memory_order_relaxed);
+  slot->record.id = reporting() ? nextId.fetch_add(1, std::memory_order_relaxed) : 0;
   slot->record.size = size;
   slot->record.mapped = capacity;
   slot->record.pooled = line == nullptr;
@@ -361,7 +360,7 @@ bool remember(void* data, std::size_t size, std::size_t capacity, const std::str
   if (line != nullptr) copyLine(slot->record.line, *line);
   else slot->record.line[0] = '\0';
   table.publish(slot, reinterpret_cast<std::uintptr_t>(data));
-  liveCount.fetch_add(1, std::memory_order_relaxed);
+  if (!reporting()) return true;
   servedCount.fetch_add(1, std::memory_order_relaxed);
   servedBytes.fetch_add(size, std::memory_order_relaxed);
   const auto now = currentBytes.fetch_add(size, std::memory_order_relaxed) + size;
@@ -441,7 +440,7 @@ void* serve(std::size_t size, std::size_t alignment, bool* reused = nullptr) noe
     }
   } catch (...) {
   }
-  declined.fetch_add(1, std::memory_order_relaxed);
+  if (reporting()) declined.fetch_add(1, std::memory_order_relaxed);
   return nullptr;
 }
 
@@ -461,8 +460,7 @@ void release(Slot* slot) noexcept {
     rememberFreed(record);
   }
   table.release(slot);  // before unmapping: the address may come back at once
-  liveCount.fetch_sub(1, std::memory_order_relaxed);
-  currentBytes.fetch_sub(size, std::memory_order_relaxed);
+  if (reporting()) currentBytes.fetch_sub(size, std::memory_order_relaxed);
   if (!pooled) {
     VirtualMemory::unmapDetached(reinterpret_cast<void*>(address), mapped);
   } else if (!poolAbandoned.load(std::memory_order_relaxed)) {
@@ -567,8 +565,10 @@ void* reallocSlow(void* pointer, std::size_t size) noexcept {
   }
   const bool sameCapacity = !slot->record.pooled || xmem::MemoryPool::classSize(size) == slot->record.mapped;
   if (size <= slot->record.mapped && size >= slot->record.size / 2 && sameCapacity) {
-    currentBytes.fetch_add(size, std::memory_order_relaxed);  // modulo arithmetic: shrinking works too
-    currentBytes.fetch_sub(slot->record.size, std::memory_order_relaxed);
+    if (reporting()) {
+      currentBytes.fetch_add(size, std::memory_order_relaxed);  // modulo arithmetic: shrinking works too
+      currentBytes.fetch_sub(slot->record.size, std::memory_order_relaxed);
+    }
     slot->record.size = size;  // fits, and not worth moving
     return pointer;
   }

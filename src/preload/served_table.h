@@ -82,6 +82,13 @@ class ServedTable {
 
   std::size_t farthest() const noexcept { return farthest_.load(std::memory_order_relaxed); }
 
+  /// Published slots now (walks the table: for reports).
+  std::size_t count() const noexcept {
+    std::size_t live = 0;
+    forEach([&](std::uintptr_t, const Record&) { ++live; });
+    return live;
+  }
+
  private:
   static std::size_t home(std::uintptr_t address) noexcept {
     // Served blocks are 2 MiB aligned: hash the bits above.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstdio>
 #include <cerrno>
@@ -336,6 +337,10 @@ std::vector<NumaNodeInfo> probeNodes() {
 
 class LinuxPlatform final : public Platform {
  public:
+  LinuxPlatform() noexcept {
+    for (auto& node : nodeOfCpu_) node.store(-1, std::memory_order_relaxed);
+  }
+
   Capabilities capabilities() const noexcept override {
     return {.hugePagesInReservation = true, .transparentHugePages = true};
   }
@@ -610,14 +615,25 @@ class LinuxPlatform final : public Platform {
     return count < 1 ? 1 : static_cast<std::uint32_t>(count);
   }
 
-  // glibc's getcpu() reads the vDSO: the raw system call cost the preload's pool path one
-  // kernel entry per request.
+  // The CPU from rseq (a load), its node from a table filled from getcpu() (the vDSO) the first
+  // time each CPU is seen: the raw system call cost the preload's pool path a kernel entry per
+  // request. CPUs do not change node while they are online.
   std::uint32_t currentNode() noexcept override {
-    unsigned cpu = 0;
+    const int cpu = ::sched_getcpu();
+    if (cpu >= 0 && static_cast<std::size_t>(cpu) < kCpusCached) {
+      const int node = nodeOfCpu_[cpu].load(std::memory_order_relaxed);
+      if (node >= 0) return static_cast<std::uint32_t>(node);
+    }
+    unsigned seenCpu = 0;
     unsigned node = 0;
-    if (::getcpu(&cpu, &node) != 0) return 0;
+    if (::getcpu(&seenCpu, &node) != 0) return 0;
+    if (seenCpu < kCpusCached) nodeOfCpu_[seenCpu].store(static_cast<int>(node), std::memory_order_relaxed);
     return node;
   }
+
+ private:
+  static constexpr std::size_t kCpusCached = 4096;
+  std::atomic<int> nodeOfCpu_[kCpusCached];  // -1: not seen yet
 };
 
 }  // namespace
