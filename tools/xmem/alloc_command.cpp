@@ -22,7 +22,7 @@ int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream
   allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
   allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
   allocation.transparentHugePages = options.transparentHugePages;
-  allocation.jitHugePages = options.jitHugePages;
+  allocation.plan.jitHugePages = options.jitHugePages;
   allocation.poolCapacity = options.poolPages * kHugePageSize;
   auto layout = ProfileAllocation::allocate(*profile, allocation, Topology::fromSystem(), [&](std::string_view step) {
     if (!options.json) fmt::print(err, "... {}\n", step);
