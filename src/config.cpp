@@ -1,12 +1,13 @@
 #include <xmem/config.h>
 #include <xmem/error.h>
 #include <xmem/profiles.h>
+#include <xmem/types.h>
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
-#include <functional>
 #include <sstream>
 
 namespace xmem {
@@ -14,82 +15,131 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void bad(std::string_view origin, std::string_view key, const std::string& value, std::string_view expected) {
-  throw Error(ErrorCode::InvalidArgument, std::string(origin) + ": \"" + std::string(key) + "\" is " + value +
+// Where a value came from, for messages: the file or variable, and the key as the user wrote it
+// ("huge-pages" in xmem's file, "cpu.huge-pages" in XMRig's).
+struct Where {
+  std::string_view origin;
+  std::string_view key;
+};
+
+[[noreturn]] void bad(const Where& where, const std::string& value, std::string_view expected) {
+  throw Error(ErrorCode::InvalidArgument, std::string(where.origin) + ": \"" + std::string(where.key) + "\" is " + value +
                                               ": expected " + std::string(expected));
 }
 
-bool toBool(const json& value, std::string_view origin, std::string_view key) {
-  if (!value.is_boolean()) bad(origin, key, value.dump(), "true or false");
+bool toBool(const json& value, const Where& where) {
+  if (!value.is_boolean()) bad(where, value.dump(), "true or false");
   return value.get<bool>();
 }
 
-std::uint64_t toCount(const json& value, std::string_view origin, std::string_view key, std::uint64_t max) {
+std::uint64_t toCount(const json& value, const Where& where, std::uint64_t max, std::string_view expected = {}) {
   if (!value.is_number_unsigned() || value.get<std::uint64_t>() > max)
-    bad(origin, key, value.dump(), "a whole number from 0 to " + std::to_string(max));
+    bad(where, value.dump(), expected.empty() ? "a whole number from 0 to " + std::to_string(max) : std::string(expected));
   return value.get<std::uint64_t>();
 }
 
-struct Entry {
-  ConfigKey names;
-  std::function<void(MemoryConfig&, const json&, std::string_view origin)> apply;
+// How the text of an environment variable becomes the JSON value its key's parser reads: by what
+// the key takes, so "1" is one thread for XMEM_THREADS and true for XMEM_LOCK.
+enum class TextKind {
+  Switch,           // 1, 0, true, false, yes, no, on, off
+  SwitchOrNumber,   // as Switch, and other digits are a number (huge-pages: a page size in KB)
+  WordOrNumber,     // true, false, yes, no, on, off are booleans; digits are a number, "1" too
+  WordOrNodes,      // the words are booleans; "0" or "0,2" are node numbers
+  Number,           // digits
+  Text,             // as it is
 };
 
-// The one table: config keys, environment variables, parsing.
+struct Entry {
+  ConfigKey names;
+  TextKind text;
+  std::function<void(MemoryConfig&, const json&, const Where&)> apply;
+};
+
+void applyHugePages(MemoryConfig& c, const json& v, const Where& w) {
+  // XMRig takes a page size in KB here as well. xmem's explicit pages here are 2 MiB (2048 KB);
+  // 1 GiB pages have their own option, so any other size would be a promise xmem does not keep.
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() == kHugePageSize / KiB) {
+    c.hugePages = true;
+    return;
+  }
+  if (!v.is_boolean()) bad(w, v.dump(), "true, false or a page size in KB (2048; 1 GiB pages are \"1gb-pages\")");
+  c.hugePages = v.get<bool>();
+}
+
+void applyMemoryPool(MemoryConfig& c, const json& v, const Where& w) {
+  if (v.is_boolean()) {
+    c.memoryPool = v.get<bool>();
+    c.memoryPoolPages = 0;
+    return;
+  }
+  c.memoryPoolPages = toCount(v, w, 1'000'000);
+  c.memoryPool = c.memoryPoolPages != 0;
+}
+
+void applyNuma(MemoryConfig& c, const json& v, const Where& w) {
+  if (v.is_boolean()) {
+    c.numa = v.get<bool>();
+    c.numaNodes.clear();
+    return;
+  }
+  if (!v.is_array() || v.empty()) bad(w, v.dump(), "true, false, or a non-empty list of node numbers");
+  c.numa = true;
+  c.numaNodes.clear();
+  for (const auto& node : v) c.numaNodes.push_back(static_cast<std::uint32_t>(toCount(node, w, 1023)));
+}
+
+void applyPrefault(MemoryConfig& c, const json& v, const Where& w) {
+  if (v.is_boolean()) {
+    c.prefault = v.get<bool>();
+    c.prefaultThreads = 0;
+    return;
+  }
+  c.prefaultThreads = static_cast<unsigned>(toCount(v, w, 4096));
+  c.prefault = c.prefaultThreads != 0;
+}
+
+void applyRandomXMode(MemoryConfig& c, const json& v, const Where& w) {
+  const std::string mode = v.is_string() ? v.get<std::string>() : "";
+  if (mode == "auto") c.randomxMode = RandomXMode::Auto;
+  else if (mode == "fast") c.randomxMode = RandomXMode::Fast;
+  else if (mode == "light") c.randomxMode = RandomXMode::Light;
+  else bad(w, v.dump(), "auto, fast or light");
+}
+
+// The one table: xmem's key, its variable, XMRig's dotted key, what it takes, how its text reads
+// and how its value is checked and applied.
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries = {
-      {{"huge-pages", "XMEM_HUGE_PAGES", "true or false"},
-       [](MemoryConfig& c, const json& v, std::string_view o) { c.hugePages = toBool(v, o, "huge-pages"); }},
-      {{"huge-pages-jit", "XMEM_HUGE_PAGES_JIT", "true or false"},
-       [](MemoryConfig& c, const json& v, std::string_view o) { c.hugePagesJit = toBool(v, o, "huge-pages-jit"); }},
-      {{"1gb-pages", "XMEM_1GB_PAGES", "true or false"},
-       [](MemoryConfig& c, const json& v, std::string_view o) { c.oneGbPages = toBool(v, o, "1gb-pages"); }},
-      {{"memory-pool", "XMEM_MEMORY_POOL", "true, false, or a number of 2 MiB pages"},
-       [](MemoryConfig& c, const json& v, std::string_view o) {
-         if (v.is_boolean()) {
-           c.memoryPool = v.get<bool>();
-           c.memoryPoolPages = 0;
-           return;
-         }
-         c.memoryPoolPages = toCount(v, o, "memory-pool", 1'000'000);
-         c.memoryPool = c.memoryPoolPages != 0;
-       }},
-      {{"numa", "XMEM_NUMA", "true, false, or a list of node numbers"},
-       [](MemoryConfig& c, const json& v, std::string_view o) {
-         if (v.is_boolean()) {
-           c.numa = v.get<bool>();
-           c.numaNodes.clear();
-           return;
-         }
-         if (!v.is_array() || v.empty()) bad(o, "numa", v.dump(), "true, false, or a non-empty list of node numbers");
-         c.numa = true;
-         c.numaNodes.clear();
-         for (const auto& node : v) c.numaNodes.push_back(static_cast<std::uint32_t>(toCount(node, o, "numa", 1023)));
-       }},
-      {{"thp", "XMEM_THP", "true or false"},
-       [](MemoryConfig& c, const json& v, std::string_view o) { c.transparentHugePages = toBool(v, o, "thp"); }},
-      {{"lock", "XMEM_LOCK", "true or false"},
-       [](MemoryConfig& c, const json& v, std::string_view o) { c.lock = toBool(v, o, "lock"); }},
-      {{"prefault", "XMEM_PREFAULT", "true, false, or a number of threads"},
-       [](MemoryConfig& c, const json& v, std::string_view o) {
-         if (v.is_boolean()) {
-           c.prefault = v.get<bool>();
-           c.prefaultThreads = 0;
-           return;
-         }
-         c.prefaultThreads = static_cast<unsigned>(toCount(v, o, "prefault", 4096));
-         c.prefault = c.prefaultThreads != 0;
-       }},
-      {{"profile", "XMEM_PROFILE", "a profile name such as rx/0"},
-       [](MemoryConfig& c, const json& v, std::string_view o) {
-         if (!v.is_string() || findProfile(v.get<std::string>()) == nullptr)
-           bad(o, "profile", v.dump(), "one of " + profileNames());
+      {{"huge-pages", "XMEM_HUGE_PAGES", "cpu.huge-pages", "true, false or a page size in KB (2048)"},
+       TextKind::SwitchOrNumber, applyHugePages},
+      {{"huge-pages-jit", "XMEM_HUGE_PAGES_JIT", "cpu.huge-pages-jit", "true or false"}, TextKind::Switch,
+       [](MemoryConfig& c, const json& v, const Where& w) { c.hugePagesJit = toBool(v, w); }},
+      {{"1gb-pages", "XMEM_1GB_PAGES", "randomx.1gb-pages", "true or false"}, TextKind::Switch,
+       [](MemoryConfig& c, const json& v, const Where& w) { c.oneGbPages = toBool(v, w); }},
+      {{"memory-pool", "XMEM_MEMORY_POOL", "cpu.memory-pool", "true, false, or a number of 2 MiB pages"},
+       TextKind::WordOrNumber, applyMemoryPool},
+      {{"numa", "XMEM_NUMA", "randomx.numa", "true, false, or a list of node numbers"}, TextKind::WordOrNodes, applyNuma},
+      {{"thp", "XMEM_THP", "", "true or false"}, TextKind::Switch,
+       [](MemoryConfig& c, const json& v, const Where& w) { c.transparentHugePages = toBool(v, w); }},
+      {{"lock", "XMEM_LOCK", "", "true or false"}, TextKind::Switch,
+       [](MemoryConfig& c, const json& v, const Where& w) { c.lock = toBool(v, w); }},
+      {{"prefault", "XMEM_PREFAULT", "", "true, false, or a number of threads"}, TextKind::WordOrNumber, applyPrefault},
+      {{"profile", "XMEM_PROFILE", "", "a profile name such as rx/0"}, TextKind::Text,
+       [](MemoryConfig& c, const json& v, const Where& w) {
+         if (!v.is_string() || findProfile(v.get<std::string>()) == nullptr) bad(w, v.dump(), "one of " + profileNames());
          c.profile = v.get<std::string>();
        }},
-      {{"threads", "XMEM_THREADS", "a number of threads, 1 or more"},
-       [](MemoryConfig& c, const json& v, std::string_view o) {
-         c.threads = static_cast<unsigned>(toCount(v, o, "threads", 4096));
-         if (c.threads == 0) bad(o, "threads", "0", "a number of threads from 1 to 4096");
+      {{"threads", "XMEM_THREADS", "", "a number of threads from 1 to 4096"}, TextKind::Number,
+       [](MemoryConfig& c, const json& v, const Where& w) {
+         c.threads = static_cast<unsigned>(toCount(v, w, 4096, "a number of threads from 1 to 4096"));
+         if (c.threads == 0) bad(w, "0", "a number of threads from 1 to 4096");
+       }},
+      {{"randomx-mode", "XMEM_RANDOMX_MODE", "randomx.mode", "auto, fast or light"}, TextKind::Text, applyRandomXMode},
+      {{"scratchpad-prefetch-mode", "XMEM_SCRATCHPAD_PREFETCH_MODE", "randomx.scratchpad_prefetch_mode",
+        "0 (off), 1 (prefetcht0), 2 (prefetchnta) or 3 (mov)"},
+       TextKind::Number,
+       [](MemoryConfig& c, const json& v, const Where& w) {
+         c.scratchpadPrefetchMode = static_cast<unsigned>(toCount(v, w, 3, "0 (off), 1 (prefetcht0), 2 (prefetchnta) or 3 (mov)"));
        }},
   };
   return entries;
@@ -101,13 +151,128 @@ const Entry* entryFor(std::string_view key) {
   return nullptr;
 }
 
+const Entry* entryForXmrigKey(std::string_view dottedKey) {
+  for (const auto& entry : table())
+    if (!entry.names.xmrigKey.empty() && entry.names.xmrigKey == dottedKey) return &entry;
+  return nullptr;
+}
+
 std::string knownKeys() {
   std::string keys;
   for (const auto& entry : table()) keys += (keys.empty() ? "" : ", ") + std::string(entry.names.key);
   return keys;
 }
 
+bool isDigits(std::string_view text) { return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos; }
+
+// Digits that fit 64 bits; nullopt for anything else (a sign, a space, too many digits).
+std::optional<std::uint64_t> wholeNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (!isDigits(text) || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> booleanWord(std::string_view text, bool oneAndZeroToo) {
+  if (text == "true" || text == "yes" || text == "on" || (oneAndZeroToo && text == "1")) return true;
+  if (text == "false" || text == "no" || text == "off" || (oneAndZeroToo && text == "0")) return false;
+  return std::nullopt;
+}
+
+json fromText(const Entry& entry, const std::string& text, const Where& where) {
+  const auto refuse = [&]() -> json { bad(where, isDigits(text) ? text : json(text).dump(), entry.names.takes); };
+  const bool switchKind = entry.text == TextKind::Switch || entry.text == TextKind::SwitchOrNumber;
+  if (entry.text != TextKind::Number && entry.text != TextKind::Text)
+    if (auto word = booleanWord(text, switchKind)) return *word;
+  switch (entry.text) {
+    case TextKind::Switch:
+      return refuse();
+    case TextKind::SwitchOrNumber:
+    case TextKind::WordOrNumber:
+    case TextKind::Number:
+      if (auto number = wholeNumber(text)) return *number;
+      return refuse();
+    case TextKind::WordOrNodes: {
+      json nodes = json::array();
+      std::string_view rest = text;
+      while (true) {
+        const auto comma = rest.find(',');
+        auto node = wholeNumber(rest.substr(0, comma));
+        if (!node) return refuse();
+        nodes.push_back(*node);
+        if (comma == std::string_view::npos) return nodes;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+    case TextKind::Text:
+      return text;
+  }
+  return refuse();
+}
+
+// One profile of XMRig's "cpu" section. Its threads come as a list of CPU numbers (-1: any),
+// a list of [intensity, CPU] pairs, or {"intensity", "threads", "affinity"}; a string names the
+// profile it borrows from and false disables the algorithm. Other values are XMRig's own options
+// ("asm": true, "priority": null, ...); a profile only matters when an algorithm's name finds it,
+// so those are skipped rather than told apart by name.
+void readCpuProfile(MemoryConfig& config, const std::string& name, const json& value, const Where& where) {
+  constexpr std::string_view kThreadList = "a list of CPU numbers (-1: any), a list of [intensity, CPU] pairs, or "
+                                           "{\"intensity\": N, \"threads\": N, \"affinity\": N}";
+  if (value.is_array()) {
+    for (const auto& thread : value) {
+      const bool cpu = thread.is_number_integer();
+      const bool pair = thread.is_array() && thread.size() >= 2 && thread[0].is_number_integer() && thread[1].is_number_integer();
+      if (!cpu && !pair) bad(where, value.dump(), kThreadList);
+    }
+    if (value.size() > 4096) bad(where, "a list of " + std::to_string(value.size()), "at most 4096 threads");
+    config.cpuProfiles[name] = {static_cast<unsigned>(value.size()), ""};
+  } else if (value.is_object()) {
+    const auto threads = value.find("threads");
+    if (threads == value.end() || !threads->is_number_unsigned() || threads->get<std::uint64_t>() > 4096)
+      bad(where, value.dump(), kThreadList);
+    config.cpuProfiles[name] = {static_cast<unsigned>(threads->get<std::uint64_t>()), ""};
+  } else if (value.is_string()) {
+    config.cpuProfiles[name] = {0, value.get<std::string>()};
+  } else if (value.is_boolean() && !value.get<bool>()) {
+    config.cpuProfiles[name] = {0, ""};
+  }
+}
+
+// XMRig's config.json: nested "cpu" and "randomx" objects, and sections of its own besides.
+bool hasXmrigShape(const json& document) {
+  const auto cpu = document.find("cpu");
+  const auto randomx = document.find("randomx");
+  return (cpu != document.end() && cpu->is_object()) || (randomx != document.end() && randomx->is_object());
+}
+
+void readXmrig(const json& document, MemoryConfig& config, std::string_view origin) {
+  // xmem's own keys beside XMRig's sections are read as strictly as in xmem's file.
+  for (const auto& [key, value] : document.items())
+    if (const Entry* entry = entryFor(key)) entry->apply(config, value, {origin, key});
+  for (const std::string section : {"cpu", "randomx"}) {
+    const auto found = document.find(section);
+    if (found == document.end() || !found->is_object()) continue;  // "cpu": true only turns XMRig's backend on
+    for (const auto& [key, value] : found->items()) {
+      const std::string dotted = section + "." + key;
+      if (const Entry* entry = entryForXmrigKey(dotted)) entry->apply(config, value, {origin, dotted});
+      else if (section == "cpu") readCpuProfile(config, key, value, {origin, dotted});
+    }
+  }
+}
+
 }  // namespace
+
+unsigned MemoryConfig::threadsFor(std::string_view name) const {
+  const std::string_view family = name.substr(0, name.find('/'));
+  for (const std::string_view candidate : {name, family, std::string_view("*")}) {
+    auto found = cpuProfiles.find(candidate);
+    // Aliases may chain; a loop of them ends here rather than spinning.
+    for (int hops = 0; found != cpuProfiles.end() && !found->second.sameAs.empty() && hops < 16; ++hops)
+      found = cpuProfiles.find(found->second.sameAs);
+    if (found != cpuProfiles.end() && found->second.sameAs.empty()) return found->second.threads;
+  }
+  return 0;
+}
 
 const std::vector<ConfigKey>& memoryConfigKeys() {
   static const std::vector<ConfigKey> keys = [] {
@@ -128,11 +293,15 @@ MemoryConfig parseMemoryConfig(std::string_view text, std::string_view origin) {
   if (!document.is_object())
     throw Error(ErrorCode::InvalidArgument, std::string(origin) + ": expected a JSON object of options");
   MemoryConfig config;
+  if (hasXmrigShape(document)) {
+    readXmrig(document, config, origin);
+    return config;
+  }
   for (const auto& [key, value] : document.items()) {
     const Entry* entry = entryFor(key);
     if (entry == nullptr)
       throw Error(ErrorCode::InvalidArgument, std::string(origin) + ": unknown key \"" + key + "\": expected one of " + knownKeys());
-    entry->apply(config, value, origin);
+    entry->apply(config, value, {origin, key});
   }
   return config;
 }
@@ -149,21 +318,8 @@ void applyEnvironment(MemoryConfig& config) {
   for (const auto& entry : table()) {
     const char* raw = std::getenv(std::string(entry.names.environment).c_str());
     if (raw == nullptr) continue;
-    const std::string text = raw;
-    // Environment values are text: 0/1/true/false, numbers, lists as "0,1", names as they are.
-    json value;
-    if (text == "1" || text == "true" || text == "yes" || text == "on") value = true;
-    else if (text == "0" || text == "false" || text == "no" || text == "off") value = false;
-    else if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) value = std::stoull(text);
-    else if (!text.empty() && text.find_first_not_of("0123456789,") == std::string::npos) {
-      value = json::array();
-      std::stringstream items(text);
-      for (std::string item; std::getline(items, item, ',');)
-        if (!item.empty()) value.push_back(std::stoull(item));
-    } else {
-      value = text;
-    }
-    entry.apply(config, value, entry.names.environment);
+    const Where where{entry.names.environment, entry.names.key};
+    entry.apply(config, fromText(entry, raw, where), where);
   }
 }
 

@@ -50,6 +50,8 @@ std::string reserveCommand(std::uint32_t node, std::size_t pageSize, std::uint64
 
 }  // namespace
 
+bool jitOnHugePages(const PlanOptions& options) noexcept { return options.hugePages && options.jitHugePages; }
+
 std::size_t MemoryPlan::total() const noexcept {
   std::size_t bytes = 0;
   for (const auto& node : nodes) bytes += node.total();
@@ -75,7 +77,15 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
   plan.profile = &profile;
   plan.options = options;
 
-  bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && profile.datasetSize >= kOneGbPageSize;
+  // Light mode hashes from the cache alone, so no node gets a dataset.
+  const bool light = options.randomxLight && profile.family == "randomx";
+  const std::size_t datasetSize = light ? 0 : profile.datasetSize;
+  if (light)
+    plan.notes.push_back("RandomX light mode: no dataset, only the " + formatBytes(profile.cacheSize) +
+                         " cache on each node (hashing is several times slower than fast mode)");
+  else if (options.randomxLight)
+    plan.notes.push_back("RandomX light mode does not apply to " + profile.name + ": planned as it is");
+  bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && datasetSize >= kOneGbPageSize;
   if (oneGb && (!machine.cpuHasOneGbPages || machine.hugePages(kOneGbPageSize) == nullptr)) {
     oneGb = false;
     plan.notes.push_back(!machine.cpuHasOneGbPages ? "this CPU has no 1 GiB pages: the dataset is planned on 2 MiB pages"
@@ -105,17 +115,18 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
     node.threads = shares[i];
     node.cpus = topology.nodes()[i].cpus;
     for (auto other : topology.nearestNodes(node.node)) node.fallback.push_back({other, topology.distance(node.node, other)});
-    node.dataset = profile.datasetSize;
+    node.dataset = datasetSize;
     node.cache = profile.cacheSize;
     node.scratchpads = std::size_t{shares[i]} * profile.scratchpadSize;
     node.jit = std::size_t{shares[i]} * profile.jitSize;
+    // One JIT mapping per thread, as ProfileAllocation makes them: a huge page each, or none.
+    const std::uint64_t jitPages = jitOnHugePages(options) ? shares[i] * pagesFor(profile.jitSize, kHugePageSize) : 0;
     if (options.hugePages) {
       const std::size_t onGigabytePages = oneGb ? alignDown(node.dataset, kOneGbPageSize) : 0;
       node.need.oneGbPages = onGigabytePages / kOneGbPageSize;
       // Each part is its own mapping (or pool), so each rounds up to whole pages by itself.
       node.need.twoMbPages = pagesFor(node.dataset - onGigabytePages, kHugePageSize) +
-                             pagesFor(node.cache, kHugePageSize) + pagesFor(node.scratchpads, kHugePageSize) +
-                             pagesFor(node.jit, kHugePageSize);
+                             pagesFor(node.cache, kHugePageSize) + pagesFor(node.scratchpads, kHugePageSize) + jitPages;
     }
     node.free1G = countsOn(machine, kOneGbPageSize, node.node);
     node.free2M = countsOn(machine, kHugePageSize, node.node);

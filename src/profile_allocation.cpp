@@ -117,9 +117,10 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
       VirtualMemoryOptions jit;
       jit.size = profile.jitSize;
       jit.executable = true;
-      // 64 KiB of code: a huge page each costs 2 MiB per thread, so only when asked.
-      jit.hugePages = options.jitHugePages && options.plan.hugePages;
-      jit.transparentHugePages = options.jitHugePages && options.transparentHugePages;
+      // 64 KiB of code: a huge page each costs 2 MiB per thread, so only when asked (the plan
+      // counts the pages by the same rule).
+      jit.hugePages = jitOnHugePages(options.plan);
+      jit.transparentHugePages = options.plan.jitHugePages && options.transparentHugePages;
       if (options.plan.numa) jit.node = need.node;
       layout.jit.emplace_back(jit);
     }

@@ -19,7 +19,14 @@ struct PlanOptions {
   bool oneGbPages = true;  ///< put the dataset on 1 GiB pages when the profile does
   bool numa = true;        ///< one layout per node with workers; false: one layout, on the first node's terms
   std::vector<std::uint32_t> nodes = {};  ///< only these nodes get workers (empty: all)
+  bool jitHugePages = false;  ///< JIT code on 2 MiB pages, one per thread (XMRig's huge-pages-jit)
+  bool randomxLight = false;  ///< RandomX light mode: each node gets the cache alone, no dataset (randomx.mode light)
 };
+
+/// Whether each thread's JIT buffer is its own 2 MiB page: only with huge-pages-jit (and huge pages
+/// on), since 64 KiB of code on a huge page costs 2 MiB a thread. Otherwise it is on 4 KiB pages
+/// and needs no reservation. The planner counts, and ProfileAllocation maps, by this one rule.
+bool jitOnHugePages(const PlanOptions& options) noexcept;
 
 /// The page counts one node needs for its share.
 struct PageNeed {
@@ -41,7 +48,7 @@ struct NodeRequirement {
   std::size_t dataset = 0;
   std::size_t cache = 0;
   std::size_t scratchpads = 0;  ///< threads x scratchpad
-  std::size_t jit = 0;          ///< threads x JIT buffer
+  std::size_t jit = 0;          ///< threads x JIT buffer, one mapping each
   PageNeed need;                ///< with the options' page sizes
   HugePageCounts free1G;        ///< on this node now
   HugePageCounts free2M;

@@ -17,11 +17,10 @@
 namespace xmem {
 
 struct ProfileAllocationOptions {
-  PlanOptions plan;                  ///< threads, huge pages, 1 GiB pages
+  PlanOptions plan;                  ///< threads, huge pages, 1 GiB pages, JIT on huge pages, light mode
   unsigned prefaultThreads = VirtualMemory::kAllCores;  ///< fault the dataset and cache in now
   LockPolicy lock = LockPolicy::None;
   bool transparentHugePages = true;  ///< THP for what explicit huge pages do not cover
-  bool jitHugePages = false;         ///< JIT code on huge pages (XMRig's huge-pages-jit)
   std::size_t poolCapacity = 0;      ///< scratchpad pool per node at least this large (XMRig's memory-pool)
 };
 

@@ -45,13 +45,14 @@ TEST(Planner, SpecExampleSixteenThreadsOneSocket) {
   EXPECT_EQ(node.scratchpads, 32 * MiB);
   EXPECT_EQ(node.jit, 1 * MiB);
   EXPECT_EQ(node.total(), 2369 * MiB);
-  // 2 x 1 GiB + (16 dataset + 128 cache + 16 scratchpad + 1 JIT) x 2 MiB.
+  // 2 x 1 GiB + (16 dataset + 128 cache + 16 scratchpad) x 2 MiB; JIT code is on 4 KiB pages
+  // without huge-pages-jit.
   EXPECT_EQ(node.need.oneGbPages, 2U);
-  EXPECT_EQ(node.need.twoMbPages, 161U);
-  EXPECT_EQ(node.missing.twoMbPages, 161U);
+  EXPECT_EQ(node.need.twoMbPages, 160U);
+  EXPECT_EQ(node.missing.twoMbPages, 160U);
   ASSERT_EQ(plan.commands.size(), 2U);
   EXPECT_THAT(plan.commands[0], HasSubstr("xmem reserve --node 0 --page-size 1G --count 2"));
-  EXPECT_THAT(plan.commands[1], HasSubstr("echo 161 > /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"));
+  EXPECT_THAT(plan.commands[1], HasSubstr("echo 160 > /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"));
 }
 
 TEST(Planner, SpecExampleThirtyTwoThreadsTwoSockets) {
@@ -68,10 +69,32 @@ TEST(Planner, TwoMegabytePagesOnlyAndWhatIsFree) {
                          machine(1, 1200, 0));
   const auto& node = plan.nodes[0];
   EXPECT_EQ(node.need.oneGbPages, 0U);
-  EXPECT_EQ(node.need.twoMbPages, 1040U + 128U + 2U + 1U);
+  EXPECT_EQ(node.need.twoMbPages, 1040U + 128U + 2U);
   EXPECT_EQ(node.missing.twoMbPages, 0U) << "1200 are free";
   EXPECT_TRUE(plan.satisfied());
   EXPECT_TRUE(plan.commands.empty());
+}
+
+TEST(Planner, JitCodeTakesAHugePageAThreadOnlyWithHugePagesJit) {
+  const auto& rx = *findProfile("rx/0");
+  auto plain = planMemory(rx, {.threads = 16, .oneGbPages = false}, nodesWithCpus(1, 16), machine(1, 0, 0));
+  auto jit = planMemory(rx, {.threads = 16, .oneGbPages = false, .jitHugePages = true}, nodesWithCpus(1, 16), machine(1, 0, 0));
+  EXPECT_EQ(plain.nodes[0].jit, 1 * MiB) << "16 x 64 KiB of code either way";
+  EXPECT_EQ(jit.nodes[0].need.twoMbPages, plain.nodes[0].need.twoMbPages + 16) << "one 2 MiB page per thread, not ceil(1 MiB / 2 MiB)";
+  auto noHuge = planMemory(rx, {.threads = 16, .hugePages = false, .jitHugePages = true}, nodesWithCpus(1, 16), machine(1, 0, 0));
+  EXPECT_EQ(noHuge.nodes[0].need.twoMbPages, 0U) << "huge pages off: huge-pages-jit has nothing to use";
+}
+
+TEST(Planner, RandomXLightModePlansTheCacheAlone) {
+  auto light = planMemory(*findProfile("rx/0"), {.threads = 2, .randomxLight = true}, nodesWithCpus(1, 2), machine(1, 0, 0));
+  EXPECT_EQ(light.nodes[0].dataset, 0U);
+  EXPECT_EQ(light.nodes[0].cache, 256 * MiB);
+  EXPECT_EQ(light.nodes[0].need.oneGbPages, 0U) << "no dataset, no 1 GiB pages";
+  EXPECT_EQ(light.nodes[0].need.twoMbPages, 128U + 2U);
+  EXPECT_THAT(light.notes.front(), HasSubstr("RandomX light mode: no dataset"));
+  auto cn = planMemory(*findProfile("cn/0"), {.threads = 2, .randomxLight = true}, nodesWithCpus(1, 2), machine(1, 0, 0));
+  EXPECT_EQ(cn.nodes[0].scratchpads, 4 * MiB);
+  EXPECT_THAT(cn.notes.front(), HasSubstr("does not apply to cn/0"));
 }
 
 TEST(Planner, ThreadsFollowCpusAndEmptyNodesGetNothing) {
@@ -111,7 +134,7 @@ TEST(Planner, WithoutOneGigabyteSupportTheDatasetGoesOnTwoMegabytePages) {
   info.cpuHasOneGbPages = false;
   auto plan = planMemory(*findProfile("rx/0"), {.threads = 1}, nodesWithCpus(1, 1), info);
   EXPECT_EQ(plan.nodes[0].need.oneGbPages, 0U);
-  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 1040U + 128U + 1U + 1U);
+  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 1040U + 128U + 1U);
   EXPECT_THAT(plan.notes.front(), HasSubstr("no 1 GiB pages"));
 }
 

@@ -22,7 +22,6 @@ int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream
   allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
   allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
   allocation.transparentHugePages = options.transparentHugePages;
-  allocation.jitHugePages = options.jitHugePages;
   allocation.poolCapacity = options.poolPages * kHugePageSize;
   auto layout = ProfileAllocation::allocate(*profile, allocation, Topology::fromSystem(), [&](std::string_view step) {
     if (!options.json) fmt::print(err, "... {}\n", step);
@@ -69,14 +68,11 @@ void addAllocCommand(CLI::App& app) {
   command->add_flag("--lock", options->lock, "Lock the memory (mlock), reporting why when it cannot");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   command->callback([options, command] {
-    applyConfigDefaults(*command, options->workload);
-    if (auto config = givenConfig()) {
-      if (command->count("--no-prefault") == 0) options->noPrefault = !config->prefault;
-      if (command->count("--lock") == 0) options->lock = config->lock;
-      options->transparentHugePages = config->transparentHugePages;
-      options->jitHugePages = config->hugePagesJit;
-      options->poolPages = config->memoryPoolPages;
-    }
+    const MemoryConfig config = applyConfigDefaults(*command, options->workload);
+    if (command->count("--no-prefault") == 0) options->noPrefault = !config.prefault;
+    if (command->count("--lock") == 0) options->lock = config.lock;
+    options->transparentHugePages = config.transparentHugePages;
+    options->poolPages = config.memoryPoolPages;
     std::exit(runAlloc(*options, std::cout, std::cerr));
   });
 }

@@ -16,9 +16,8 @@ struct AllocCommandOptions {
   bool noPrefault = false;
   bool lock = false;
   bool json = false;
-  // From --config only:
+  // From --config or XMEM_* only:
   bool transparentHugePages = true;
-  bool jitHugePages = false;
   std::uint64_t poolPages = 0;
 };
 

@@ -13,13 +13,29 @@ std::string& configPath() {
 void addConfigOption(CLI::App& app) {
   std::string keys;
   for (const auto& key : memoryConfigKeys()) keys += (keys.empty() ? "" : ", ") + std::string(key.key);
-  app.add_option("--config", configPath(), "JSON file of memory options, as in XMRig's config: " + keys)
+  app.add_option("--config", configPath(),
+                 "JSON file of memory options: XMRig's config.json, or xmem's own keys (" + keys +
+                     "). XMEM_* variables apply on top; flags win over both")
       ->check(CLI::ExistingFile);
+  // Subcommands made after this inherit it: an option they do not know goes to the app, so
+  // `xmem plan --config FILE` reads the file as `xmem --config FILE plan` does.
+  app.fallthrough();
 }
 
-std::optional<MemoryConfig> givenConfig() {
-  if (configPath().empty()) return std::nullopt;
-  MemoryConfig config = loadMemoryConfig(configPath());
+int configOptionWords(std::string_view word) {
+  if (word == "--config") return 2;
+  return word.substr(0, 9) == "--config=" ? 1 : 0;
+}
+
+MemoryConfig effectiveConfig() {
+  MemoryConfig config;
+  if (!configPath().empty()) {
+    config = loadMemoryConfig(configPath());
+  } else {
+    // MemoryConfig's defaults are XMRig's (1gb-pages off); the commands plan 1 GiB pages unless
+    // told not to, and without a file only XMEM_* variables may change that.
+    config.oneGbPages = true;
+  }
   applyEnvironment(config);
   return config;
 }

@@ -153,6 +153,8 @@ nlohmann::json toJson(const MemoryPlan& plan) {
           {"threads", plan.options.threads},
           {"huge_pages", plan.options.hugePages},
           {"1g_pages", plan.options.oneGbPages},
+          {"jit_huge_pages", jitOnHugePages(plan.options)},
+          {"randomx_light", plan.options.randomxLight},
           {"nodes", nodes},
           {"total", plan.total()},
           {"shared", plan.shared()},

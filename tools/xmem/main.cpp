@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   xmem::cli::addBenchCommand(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
   int first = 1;
-  while (first < argc && std::string(argv[first]) == "--config") first += 2;  // the one global option takes a value
+  while (first < argc && xmem::cli::configOptionWords(argv[first]) != 0) first += xmem::cli::configOptionWords(argv[first]);
   if (first < argc && argv[first][0] != '-') {
     std::string known;
     bool found = false;

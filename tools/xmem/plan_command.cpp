@@ -21,8 +21,11 @@ std::string pages(std::uint64_t count, std::size_t pageSize) {
 
 void printText(const MemoryPlan& plan, std::ostream& out) {
   const auto& profile = *plan.profile;
-  fmt::print(out, "Plan for {} ({}), {} worker thread(s) on {} node(s)\n", profile.name, profile.description,
-             plan.options.threads, plan.nodes.size());
+  // Light mode changes what a RandomX profile needs, so the header says which mode this is.
+  const bool light = plan.options.randomxLight && profile.family == "randomx";
+  fmt::print(out, "Plan for {} ({}), {} worker thread(s) on {} node(s)\n", profile.name,
+             light ? "RandomX light mode: the cache only, no dataset" : profile.description, plan.options.threads,
+             plan.nodes.size());
   for (const auto& node : plan.nodes) {
     fmt::print(out, "\nnode {}: {} thread(s)", node.node, node.threads);
     if (!node.cpus.empty()) fmt::print(out, " on cpus {}", compactList(node.cpus));
@@ -45,7 +48,9 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
     row("cache", node.cache, huge ? pages((node.cache + kHugePageSize - 1) / kHugePageSize, kHugePageSize) : "");
     row("scratchpads", node.scratchpads,
         fmt::format("{} x {} from the pool", node.threads, formatBytes(profile.scratchpadSize)));
-    row("JIT code", node.jit, fmt::format("{} x {}, executable", node.threads, formatBytes(profile.jitSize)));
+    row("JIT code", node.jit,
+        fmt::format("{} x {}, executable, on {} pages", node.threads, formatBytes(profile.jitSize),
+                    jitOnHugePages(plan.options) ? "2 MiB" : "4 KiB"));
     fmt::print(out, "  {:<12} {:>10}", "total", formatBytes(node.total()));
     if (node.shared() != 0) fmt::print(out, "   (dataset + cache {})", formatBytes(node.shared()));
     fmt::print(out, "\n");

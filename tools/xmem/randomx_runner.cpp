@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -73,7 +74,11 @@ std::vector<Area> readSmaps() {
     words >> first;
     const auto dash = first.find('-');
     if (dash != std::string::npos && first.back() != ':') {
-      areas.push_back({std::stoull(first.substr(0, dash), nullptr, 16), std::stoull(first.substr(dash + 1), nullptr, 16), 0, 0});
+      Area area;
+      const char* text = first.data();
+      if (std::from_chars(text, text + dash, area.start, 16).ec == std::errc() &&
+          std::from_chars(text + dash + 1, text + first.size(), area.end, 16).ec == std::errc())
+        areas.push_back(area);
       continue;
     }
     std::size_t kib = 0;
@@ -96,13 +101,22 @@ struct Options {
   bool serve = false;
 };
 
+// The whole word as a number, or false: a bad value is a usage error, not an exception.
+template <typename Number>
+bool parseNumber(std::string_view word, Number& out) {
+  const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), out);
+  return error == std::errc() && end == word.data() + word.size();
+}
+
 bool parse(int argc, char** argv, Options& options) {
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     const bool hasValue = i + 1 < argc;
-    if (word == "--threads" && hasValue) options.threads = static_cast<unsigned>(std::stoul(argv[++i]));
-    else if (word == "--seconds" && hasValue) options.seconds = std::stod(argv[++i]);
-    else if (word == "--light") options.light = true;
+    if (word == "--threads" && hasValue) {
+      if (!parseNumber(argv[++i], options.threads) || options.threads > 4096) return false;
+    } else if (word == "--seconds" && hasValue) {
+      if (!parseNumber(argv[++i], options.seconds) || !(options.seconds >= 0)) return false;
+    } else if (word == "--light") options.light = true;
     else if (word == "--large-pages") options.largePages = true;
     else if (word == "--expect-huge") options.expectHuge = true;
     else if (word == "--json") options.json = true;

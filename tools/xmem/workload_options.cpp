@@ -19,15 +19,22 @@ void addWorkloadOptions(CLI::App& command, WorkloadOptions& options) {
   command.add_flag("--no-huge-pages", options.noHugePages, "Do not use explicit huge pages");
 }
 
-void applyConfigDefaults(const CLI::App& command, WorkloadOptions& options) {
-  auto config = givenConfig();
-  if (!config) return;
-  if (command.count("--profile") == 0) options.profile = config->profile;
-  if (command.count("--threads") == 0) options.threads = config->threads;
-  if (command.count("--no-1gb-pages") == 0) options.noOneGbPages = !config->oneGbPages;
-  if (command.count("--no-huge-pages") == 0) options.noHugePages = !config->hugePages;
-  options.numa = config->numa;
-  options.numaNodes = config->numaNodes;
+MemoryConfig applyConfigDefaults(const CLI::App& command, WorkloadOptions& options) {
+  MemoryConfig config = effectiveConfig();
+  if (command.count("--profile") == 0) options.profile = config.profile;
+  if (command.count("--threads") == 0) {
+    options.threads = config.threads;
+    // XMRig's config lays threads out per algorithm: the profile this run is for decides.
+    const MemoryProfile* profile = findProfile(options.profile);
+    if (options.threads == 0 && profile != nullptr) options.threads = config.threadsFor(profile->name);
+  }
+  if (command.count("--no-1gb-pages") == 0) options.noOneGbPages = !config.oneGbPages;
+  if (command.count("--no-huge-pages") == 0) options.noHugePages = !config.hugePages;
+  options.numa = config.numa;
+  options.numaNodes = config.numaNodes;
+  options.jitHugePages = config.hugePagesJit;
+  options.randomxLight = config.randomxMode == RandomXMode::Light;
+  return config;
 }
 
 const MemoryProfile* findProfileOrSay(const std::string& name, std::string_view command, std::ostream& err) {
@@ -43,6 +50,8 @@ PlanOptions planOptions(const WorkloadOptions& options) {
   plan.oneGbPages = !options.noOneGbPages;
   plan.numa = options.numa;
   plan.nodes = options.numaNodes;
+  plan.jitHugePages = options.jitHugePages;
+  plan.randomxLight = options.randomxLight;
   return plan;
 }
 
