@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -326,6 +327,41 @@ TEST(Preload, TheReportComesOnItsSignal) {
   const std::string entry = text.substr(line, text.find('\n', line) - line);
   EXPECT_TRUE(entry.ends_with("(huge pages)") || entry.ends_with("(THP or 4 KiB)")) << text;
   std::free(held);
+}
+
+// The handler runs on whatever thread the signal lands on, maybe inside free(): it must take no
+// lock that free() holds (it used to spin on the freed ring's lock, and then spun forever).
+TEST(Preload, TheReportSignalNeverWaitsForTheThreadItInterrupts) {
+  const char* report = std::getenv("XMEM_PRELOAD_REPORT");
+  if (report == nullptr || std::string(report).find("signal") == std::string::npos)
+    GTEST_SKIP() << "run with XMEM_PRELOAD_REPORT=signal (CTest's cli.run_report_on_signal does)";
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> freed{0};
+  std::thread freer([&] {
+    while (!stop.load()) {
+      void* block = std::malloc(4 * kMiB);
+      static_cast<volatile char*>(block)[0] = 1;
+      std::free(block);
+      freed.fetch_add(1);
+    }
+  });
+  int signals = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < until) {
+    const auto before = freed.load();
+    pthread_kill(freer.native_handle(), SIGUSR2);
+    ++signals;
+    // The freer must keep going: a handler stuck on a lock its own thread holds stops it for good.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (freed.load() == before && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    if (freed.load() == before) {
+      ADD_FAILURE() << "the freeing thread stopped inside the report's signal handler, after " << signals << " signal(s)";
+      std::_Exit(1);  // it cannot be joined
+    }
+  }
+  stop = true;
+  freer.join();
+  std::cout << "[ NOTE     ] " << signals << " report signals landed on a thread that allocates and frees\n";
 }
 
 TEST(Preload, ExitFreesAndAllocatesSafely) {
