@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -270,6 +271,17 @@ bool probeNamedMappings() noexcept {
   return supported;
 }
 
+// madvise checks that it knows the advice before anything else and returns 0 for an empty range
+// right after, without looking at any mapping: so EINVAL for an empty range means "no such
+// advice", and nothing else can. (Kernels before 6.1, or built without THP, lack MADV_COLLAPSE.)
+bool probeCollapseOnRequest() noexcept {
+  static const bool supported = [] {
+    auto* anyPageAligned = reinterpret_cast<void*>(static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE)));
+    return ::madvise(anyPageAligned, 0, MADV_COLLAPSE) == 0;
+  }();
+  return supported;
+}
+
 std::vector<NumaNodeInfo> probeNodes() {
   std::vector<NumaNodeInfo> nodes;
   auto online = readFile(std::string(kNodesDir) + "/online");
@@ -301,7 +313,60 @@ std::vector<NumaNodeInfo> probeNodes() {
 class LinuxPlatform final : public Platform {
  public:
   Capabilities capabilities() const noexcept override {
-    return {.hugePagesInReservation = true, .transparentHugePages = true};
+    return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = probeCollapseOnRequest()};
+  }
+
+  Status lockFile(const char* path, int& handle) noexcept override {
+    int fd = ::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return lastError();
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      Status failed = lastError();
+      ::close(fd);
+      return failed;
+    }
+    handle = fd;
+    return {};
+  }
+
+  Status unlockFile(int handle) noexcept override {
+    return ::close(handle) == 0 ? Status{} : lastError();  // closing the last descriptor drops the flock
+  }
+
+  Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override {
+    char temporary[4096];
+    if (std::snprintf(temporary, sizeof temporary, "%s.%d.tmp", path, static_cast<int>(::getpid())) >=
+        static_cast<int>(sizeof temporary))
+      return Status{ENAMETOOLONG};
+    int fd = ::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return lastError();
+    Status status;
+    for (std::size_t done = 0; done < length && status.ok();) {
+      ssize_t written = ::write(fd, data + done, length - done);
+      if (written < 0 && errno == EINTR) continue;
+      if (written < 0) status = lastError();
+      else done += static_cast<std::size_t>(written);
+    }
+    // Without the fsync a crash after the rename can leave the new name on empty contents.
+    if (status.ok() && ::fsync(fd) != 0) status = lastError();
+    if (::close(fd) != 0 && status.ok()) status = lastError();
+    if (status.ok() && ::rename(temporary, path) != 0) status = lastError();
+    if (!status.ok()) {
+      ::unlink(temporary);
+      return status;
+    }
+    // The rename itself is durable once the directory is flushed.
+    char directory[4096];
+    std::snprintf(directory, sizeof directory, "%s", path);
+    char* slash = std::strrchr(directory, '/');
+    if (slash == nullptr) std::snprintf(directory, sizeof directory, ".");
+    else if (slash == directory) slash[1] = '\0';
+    else *slash = '\0';
+    if (int dir = ::open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+    return {};
   }
 
   SystemInfo probe() override {
