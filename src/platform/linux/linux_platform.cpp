@@ -142,40 +142,57 @@ bool scanHugeRegions(std::uintptr_t begin, std::uintptr_t end, std::vector<std::
   return known;
 }
 
-// Older kernels: each 2 MiB block's first page through /proc/self/pagemap (its frame number,
-// root only) and /proc/kpageflags (KPF_THP). Blocks are whole THPs when PMD-mapped.
-bool hugeRegionsFromPageFlags(PageSurvey& survey, std::size_t basePage) {
+// Older kernels: each 2 MiB block's pagemap entries (frame numbers need root) and the
+// kpageflags of those frames, judged by text::isPmdMappedThp. Those cannot tell a whole folio
+// that was just split into PTE mappings from a PMD mapping, but smaps' AnonHugePages counts PMD
+// mappings only: where the blocks judged huge over a whole area are more than that, which ones
+// are is not known, and the survey says so rather than over-report.
+bool hugeRegionsFromPageFlags(const std::vector<text::SmapsArea>& areas, std::uintptr_t begin, std::uintptr_t end,
+                              std::size_t basePage, PageSurvey& survey) {
   constexpr std::size_t kPmd = 2 * 1024 * 1024;
-  constexpr std::uint64_t kPresent = 1ULL << 63;
-  constexpr std::uint64_t kFrameMask = (1ULL << 55) - 1;
-  constexpr std::uint64_t kThp = 1ULL << 22;
+  const std::size_t pages = kPmd / basePage;
+  std::vector<std::uint64_t> entries(pages);
+  std::vector<std::uint64_t> frameFlags(pages + 1);
+  std::vector<std::uintptr_t> hugeBlocks;
   int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   int flags = ::open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
   bool known = pagemap >= 0 && flags >= 0;
-  for (const auto& area : survey.areas) {
+  for (const auto& area : areas) {
     if (!known) break;
-    if (area.hugeTlbPageSize != 0 || area.anonHugeBytes == 0) continue;  // nothing to locate
+    if (area.end <= begin || area.start >= end || area.kernelPageSize > basePage || area.anonHugePages == 0) continue;
+    hugeBlocks.clear();
     for (std::uintptr_t block = (area.start + kPmd - 1) & ~(kPmd - 1); block + kPmd <= area.end; block += kPmd) {
-      std::uint64_t entry = 0;
-      if (::pread(pagemap, &entry, sizeof entry, static_cast<off_t>(block / basePage * sizeof entry)) != sizeof entry) {
+      const auto entryBytes = static_cast<ssize_t>(pages * sizeof(std::uint64_t));
+      if (::pread(pagemap, entries.data(), static_cast<std::size_t>(entryBytes),
+                  static_cast<off_t>(block / basePage * sizeof(std::uint64_t))) != entryBytes) {
         known = false;
         break;
       }
-      if ((entry & kPresent) == 0) continue;
-      const std::uint64_t frame = entry & kFrameMask;
+      if ((entries[0] & text::page_bits::kPresent) == 0) continue;
+      const std::uint64_t frame = entries[0] & text::page_bits::kFrameMask;
       if (frame == 0) {  // frame numbers hidden: not root
         known = false;
         break;
       }
-      std::uint64_t pageFlags = 0;
-      if (::pread(flags, &pageFlags, sizeof pageFlags, static_cast<off_t>(frame * sizeof pageFlags)) != sizeof pageFlags) {
+      // The frame after the block may be past the end of memory: a short read is fine.
+      const ssize_t got = ::pread(flags, frameFlags.data(), frameFlags.size() * sizeof(std::uint64_t),
+                                  static_cast<off_t>(frame * sizeof(std::uint64_t)));
+      if (got < static_cast<ssize_t>(sizeof(std::uint64_t))) {
         known = false;
         break;
       }
-      if ((pageFlags & kThp) == 0) continue;
+      const auto words = std::min(frameFlags.size(), static_cast<std::size_t>(got) / sizeof(std::uint64_t));
+      if (text::isPmdMappedThp(entries, std::span<const std::uint64_t>(frameFlags.data(), words)))
+        hugeBlocks.push_back(block);
+    }
+    if (known && hugeBlocks.size() * kPmd != area.anonHugePages) known = false;  // see above
+    for (auto block : hugeBlocks) {
+      if (!known || block + kPmd <= begin || block >= end) continue;
+      const auto from = std::max(block, begin);
+      const auto to = std::min(block + kPmd, end);
       auto& runs = survey.hugeRegions;
-      if (!runs.empty() && runs.back().second == block) runs.back().second = block + kPmd;
-      else runs.emplace_back(block, block + kPmd);
+      if (!runs.empty() && runs.back().second == from) runs.back().second = to;
+      else runs.emplace_back(from, to);
     }
   }
   if (pagemap >= 0) ::close(pagemap);
@@ -584,7 +601,8 @@ class LinuxPlatform final : public Platform {
       const auto end = begin + length;
       const auto basePage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
       out = PageSurvey{};
-      for (const auto& area : text::parseSmaps(*smaps)) {
+      const auto areas = text::parseSmaps(*smaps);
+      for (const auto& area : areas) {
         if (area.end <= begin || area.start >= end) continue;
         const auto start = std::max(area.start, begin);
         const auto stop = std::min(area.end, end);
@@ -593,7 +611,8 @@ class LinuxPlatform final : public Platform {
         out.areas.push_back({start, stop, area.kernelPageSize > basePage ? area.kernelPageSize : 0,
                              static_cast<std::size_t>(static_cast<double>(area.anonHugePages) * inside)});
       }
-      out.hugeKnown = scanHugeRegions(begin, end, out.hugeRegions) || hugeRegionsFromPageFlags(out, basePage);
+      out.hugeKnown = scanHugeRegions(begin, end, out.hugeRegions) ||
+                      hugeRegionsFromPageFlags(areas, begin, end, basePage, out);
       return {};
     } catch (...) {
       return Status{ENOMEM};
