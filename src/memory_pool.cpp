@@ -29,6 +29,7 @@
 #include <bit>
 #include <condition_variable>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -93,6 +94,7 @@ struct Arena {
   std::optional<VirtualMemory> memory;
   std::size_t carved = 0;               // bytes cut from the start (the bump)
   std::vector<bool> reclaimed;          // per block below `carved`: free again for any class
+  std::vector<bool> freeNow;            // per block: scratch of reclaimFreeBlocks, which must not allocate
   std::size_t reclaimedBlocks = 0;
   // Read on release without the carve lock (see the file comment for who writes them when).
   std::unique_ptr<BlockBits[]> blocks;
@@ -143,7 +145,7 @@ struct Arena {
     for (std::size_t block = 0; block < blockCount(); ++block) blocks[block].live.store(0, std::memory_order_relaxed);
     for (std::size_t granule = 0; granule < granules; ++granule) setClass(granule, kNoClass);
     carved = 0;
-    reclaimed.assign(blockCount(), false);
+    std::fill(reclaimed.begin(), reclaimed.end(), false);  // sized when made: no allocation
     reclaimedBlocks = 0;
   }
 };
@@ -194,7 +196,18 @@ class MemoryPool::Impl {
     }
   }
 
+  // Non-throwing: an error is a Result, and one that cannot be made for lack of memory is the
+  // prepared Error::outOfMemory.
   Result<std::uint8_t*> allocate(std::size_t size) noexcept {
+    try {
+      return allocateOrThrowBadAlloc(size);
+    } catch (const std::bad_alloc&) {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+      return Error::outOfMemory({.size = size, .node = options_.node});
+    }
+  }
+
+  Result<std::uint8_t*> allocateOrThrowBadAlloc(std::size_t size) {
     const int index = classIndex(size);
     if (index < 0) {
       failed_.fetch_add(1, std::memory_order_relaxed);
@@ -450,7 +463,8 @@ class MemoryPool::Impl {
 
   // Cuts a new chunk from free space: the uncarved end of a mapping, then (when allowed) blocks
   // reclaimed from the free lists, then a new mapping.
-  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why, bool reclaimOrGrow) noexcept {
+  // Throws std::bad_alloc only (from growing); the carve lock is released on the way out.
+  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why, bool reclaimOrGrow) {
     const std::size_t classBytes = kPoolSizeClasses[cls];
     const std::size_t need = std::max(classBytes, kBlock);
     std::lock_guard lock(carveMutex_);
@@ -463,12 +477,7 @@ class MemoryPool::Impl {
         reclaimedOnce = true;
         if (reclaimFreeBlocks() != 0) continue;
       }
-      try {
-        if (!grow(need, why)) return nullptr;  // on success the new mapping has room: look again
-      } catch (...) {
-        why = "out of memory while growing the pool";
-        return nullptr;
-      }
+      if (!grow(need, why)) return nullptr;  // on success the new mapping has room: look again
     }
     const std::size_t first = arena->granuleOf(start);
     const std::size_t pieces = need / classBytes;
@@ -530,10 +539,11 @@ class MemoryPool::Impl {
     for (std::size_t slot = 0; slot < count; ++slot) {
       Arena& arena = arenas_[slot];
       if (!arena.memory) continue;
-      std::vector<bool> free(arena.carved / kBlock);
-      for (std::size_t block = 0; block < free.size(); ++block) free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
+      auto& free = arena.freeNow;  // sized when the mapping was made: no allocation here
+      const std::size_t carvedBlocks = arena.carved / kBlock;
+      for (std::size_t block = 0; block < carvedBlocks; ++block) free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
       std::size_t found = 0;
-      for (std::size_t block = 0; block < free.size(); ++block) {
+      for (std::size_t block = 0; block < carvedBlocks; ++block) {
         if (!free[block]) continue;
         arena.reclaimed[block] = true;
         for (std::size_t granule = 0; granule < kGranulesPerBlock; ++granule)
@@ -607,10 +617,18 @@ class MemoryPool::Impl {
             memory.value().report().summary() + ", smaller pages than its first mapping (growthMayDegrade is off)";
       return false;
     }
+    // Everything that allocates first, so that a std::bad_alloc leaves the slot as it was.
+    const std::size_t granules = size / kGranule;
+    auto blocks = std::make_unique<BlockBits[]>(granules / kGranulesPerBlock);
+    auto classOf = std::make_unique<std::atomic<std::uint8_t>[]>(granules);
+    std::vector<bool> reclaimed(granules / kGranulesPerBlock);
+    std::vector<bool> freeNow(granules / kGranulesPerBlock);
     Arena& arena = arenas_[slot];
-    arena.granules = size / kGranule;
-    arena.blocks = std::make_unique<BlockBits[]>(arena.blockCount());
-    arena.classOf = std::make_unique<std::atomic<std::uint8_t>[]>(arena.granules);
+    arena.granules = granules;
+    arena.blocks = std::move(blocks);
+    arena.classOf = std::move(classOf);
+    arena.reclaimed = std::move(reclaimed);
+    arena.freeNow = std::move(freeNow);
     arena.memory.emplace(std::move(memory).value());
     arena.clearChunks();
     arena.length.store(size, std::memory_order_release);

@@ -1,6 +1,7 @@
 #include <xmem/numa_memory_pool.h>
 
 #include <algorithm>
+#include <new>
 
 namespace xmem {
 
@@ -34,7 +35,7 @@ NumaMemoryPool::Slot* NumaMemoryPool::slotOf(std::uint32_t node) const noexcept 
   return nullptr;
 }
 
-MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) noexcept {
+MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) {
   Slot* slot = slotOf(node);
   if (MemoryPool* pool = slot->pool.load(std::memory_order_acquire)) return pool;
   std::lock_guard lock(createMutex_);
@@ -50,6 +51,8 @@ MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) no
     owned_.push_back(std::make_unique<MemoryPool>(options));
     slot->pool.store(owned_.back().get(), std::memory_order_release);
     return owned_.back().get();
+  } catch (const std::bad_alloc&) {
+    throw;  // short of memory now, not for good: do not remember it as this node's failure
   } catch (const std::exception& error) {
     slot->creationError = "node " + std::to_string(node) + "'s pool could not be made: " + error.what();
     why = slot->creationError;
@@ -58,6 +61,14 @@ MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) no
 }
 
 Result<NodeChunk> NumaMemoryPool::tryAllocate(std::size_t size, std::uint32_t node) noexcept {
+  try {
+    return allocateOrThrowBadAlloc(size, node);
+  } catch (const std::bad_alloc&) {
+    return Error::outOfMemory({.size = size, .node = node});
+  }
+}
+
+Result<NodeChunk> NumaMemoryPool::allocateOrThrowBadAlloc(std::size_t size, std::uint32_t node) {
   Slot* home = slotOf(node);
   if (home == nullptr) {
     std::string known;

@@ -506,8 +506,14 @@ Result<VirtualMemory> VirtualMemory::tryAllocate(const Options& options) noexcep
   } catch (const Error& error) {
     return error;
   } catch (const std::bad_alloc&) {
-    return Error(ErrorCode::OutOfMemory, "out of memory while allocating " + std::to_string(options.size) + " bytes",
-                 {.size = options.size, .node = options.node});
+    // Not a new message: making one needs the memory that just ran out.
+    return Error::outOfMemory({.size = options.size, .node = options.node});
+  } catch (const std::exception& error) {  // e.g. std::system_error from a pre-fault thread
+    try {
+      return Error(ErrorCode::SystemError, error.what(), {.size = options.size, .node = options.node});
+    } catch (const std::bad_alloc&) {
+      return Error::outOfMemory({.size = options.size, .node = options.node});
+    }
   }
 }
 

@@ -70,7 +70,9 @@ class NumaMemoryPool final : public IMemoryPool {
   std::atomic<std::uint64_t>& handedOut(std::size_t requested, std::size_t served) const noexcept {
     return handedOut_[requested * ids_.size() + served];
   }
-  MemoryPool* getOrCreate(std::uint32_t node, std::string& why) noexcept;
+  /// Throws std::bad_alloc only.
+  MemoryPool* getOrCreate(std::uint32_t node, std::string& why);
+  Result<NodeChunk> allocateOrThrowBadAlloc(std::size_t size, std::uint32_t node);
 
   MemoryPoolOptions nodeOptions_;
   Topology topology_;
