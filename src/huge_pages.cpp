@@ -16,6 +16,8 @@ namespace {
 
 std::string sizeFlag(std::size_t pageSize) { return pageSize >= GiB ? std::to_string(pageSize / GiB) + "G" : std::to_string(pageSize / MiB) + "M"; }
 
+// The state file is replaced whole (written beside it, then renamed), so a reader never sees a
+// half-written one and needs no lock.
 std::map<std::string, std::uint64_t> readState() {
   std::map<std::string, std::uint64_t> state;
   std::ifstream file(reservationStatePath());
@@ -25,17 +27,49 @@ std::map<std::string, std::uint64_t> readState() {
   return state;
 }
 
-void writeState(const std::map<std::string, std::uint64_t>& state) {
+// Changes to the state file (read, change, write) are one at a time across processes: two
+// `xmem reserve` at once would otherwise each write what they read, and one record would be lost.
+class StateLock {
+ public:
+  /// `create`: make the state directory first (a reservation); otherwise a missing directory
+  /// means nothing is recorded, and the lock is not needed (a release as a user, a dry run).
+  StateLock(platform::Platform& os, bool create) : os_(os) {
+    const std::filesystem::path path = reservationStatePath();
+    std::error_code ignored;
+    if (create) std::filesystem::create_directories(path.parent_path(), ignored);
+    if (!std::filesystem::exists(path.parent_path(), ignored)) return;
+    const std::string lockPath = path.string() + ".lock";
+    if (auto status = os_.lockFile(lockPath.c_str(), handle_); !status)
+      throw Error(ErrorCode::SystemError, "cannot lock " + lockPath + ": " + platform::describeOsError(status.code),
+                  {.osError = status.code});
+    held_ = true;
+  }
+  ~StateLock() {
+    if (held_) os_.unlockFile(handle_);
+  }
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  platform::Platform& os_;
+  int handle_ = -1;
+  bool held_ = false;
+};
+
+// Call with a StateLock held.
+void writeState(platform::Platform& os, const std::map<std::string, std::uint64_t>& state) {
   const std::filesystem::path path = reservationStatePath();
   std::error_code ignored;
   if (state.empty()) {
     std::filesystem::remove(path, ignored);
     return;
   }
-  std::filesystem::create_directories(path.parent_path(), ignored);
-  std::ofstream file(path, std::ios::trunc);
-  for (const auto& [count, original] : state) file << count << ' ' << original << '\n';
-  if (!file) throw Error(ErrorCode::SystemError, "cannot record the reservation in " + path.string());
+  std::string contents;
+  for (const auto& [count, original] : state) contents += count + ' ' + std::to_string(original) + '\n';
+  if (auto status = os.replaceFile(path.c_str(), contents.data(), contents.size()); !status)
+    throw Error(ErrorCode::SystemError, "cannot record the reservation in " + path.string() + ": " +
+                                            platform::describeOsError(status.code),
+                {.osError = status.code});
 }
 
 std::uint64_t currentTotal(platform::Platform& os, std::size_t pageSize, std::optional<std::uint32_t> node) {
@@ -78,7 +112,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   result.path = os.hugePageCountPath(request.pageSize, request.node);
   result.before = currentTotal(os, request.pageSize, request.node);
   result.target = request.total.value_or(result.before + request.count);
-  const std::string write = "echo " + std::to_string(result.target) + " > " + result.path;
+  std::string write = "echo " + std::to_string(result.target) + " > " + result.path;
   result.commands.push_back(write);
   if (request.dryRun) {
     result.after = result.before;
@@ -93,10 +127,18 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
                     result.path + ")",
                 {.node = request.node, .pageSize = request.pageSize, .osError = status.code});
 
+  // One reservation at a time across processes, from reading the count to writing it: another
+  // one in between would record a count this one already changed, or lose this one's record.
+  StateLock locked(os, /*create=*/true);
+  result.before = currentTotal(os, request.pageSize, request.node);
+  result.target = request.total.value_or(result.before + request.count);
+  write = "echo " + std::to_string(result.target) + " > " + result.path;
+  result.commands.back() = write;
+
   // Record the original first, so a release can always put it back.
   auto state = readState();
   state.emplace(result.path, result.before);
-  writeState(state);
+  writeState(os, state);
 
   auto apply = [&] {
     // The kernel keeps what it can; ENOMEM only says it could not reach the target.
@@ -128,6 +170,8 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
 
 std::vector<RestoredCount> releaseHugePages(bool dryRun) {
   auto& os = platform::current();
+  std::optional<StateLock> locked;
+  if (!dryRun) locked.emplace(os, /*create=*/false);
   auto state = readState();
   std::vector<RestoredCount> restored;
   for (auto it = state.begin(); it != state.end();) {
@@ -156,7 +200,7 @@ std::vector<RestoredCount> releaseHugePages(bool dryRun) {
     restored.push_back(count);
     it = dryRun || count.now == original ? state.erase(it) : std::next(it);
   }
-  if (!dryRun) writeState(state);  // counts still above their original (pages in use) stay recorded
+  if (!dryRun) writeState(os, state);  // counts still above their original (pages in use) stay recorded
   return restored;
 }
 
@@ -197,9 +241,10 @@ void ScopedFreeHugePages::restore() noexcept {
       const auto back = reserveHugePages(request);
       // Back where it was: nothing left for `xmem release`, unless an earlier reservation is.
       if (back.after == found.total && !found.recordedBefore) {
+        StateLock locked(platform::current(), /*create=*/false);
         auto state = readState();
         state.erase(back.path);
-        writeState(state);
+        writeState(platform::current(), state);
       }
     } catch (...) {
       // Still recorded for releaseHugePages (`xmem release`), which can put it back.

@@ -11,6 +11,10 @@
 //   cut), so under all locks every carved chunk is either live or listed.
 // - Carving (cutting chunks from a mapping), reclaiming, growth, reset and trim take
 //   `carveMutex_`; reclaiming, reset and trim also take every shard lock (always carve first).
+// - A release looks its chunk's mapping up and reads its bits under its shard's lock. Trim
+//   unpublishes a mapping (base null, then unmapped) only with every shard lock held, and a slot
+//   is filled again only behind a null base, published last: so a release never reads a mapping
+//   that is going or half made, and a pointer into one that is gone is simply refused.
 // - Free lists never merge by themselves and nothing is reset when the last chunk comes back
 //   (that would cost every get+release pair of a lone worker a full reset): when a request finds
 //   no room, every 2 MiB block without a live chunk is taken back from the lists ("reclaimed")
@@ -25,6 +29,7 @@
 #include <bit>
 #include <condition_variable>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -89,16 +94,24 @@ struct Arena {
   std::optional<VirtualMemory> memory;
   std::size_t carved = 0;               // bytes cut from the start (the bump)
   std::vector<bool> reclaimed;          // per block below `carved`: free again for any class
+  std::vector<bool> freeNow;            // per block: scratch of reclaimFreeBlocks, which must not allocate
   std::size_t reclaimedBlocks = 0;
   // Read on release without the carve lock (see the file comment for who writes them when).
   std::unique_ptr<BlockBits[]> blocks;
   std::unique_ptr<std::atomic<std::uint8_t>[]> classOf;
   std::size_t granules = 0;
 
-  bool contains(const void* address) const noexcept {
+  // Whether `address` is inside, and its offset from the base (one load of it: trim may null it).
+  bool contains(const void* address, std::size_t& offset) const noexcept {
     auto* start = base.load(std::memory_order_acquire);
     auto* byte = static_cast<const std::uint8_t*>(address);
-    return start != nullptr && byte >= start && byte < start + length.load(std::memory_order_acquire);
+    if (start == nullptr || byte < start || byte >= start + length.load(std::memory_order_acquire)) return false;
+    offset = static_cast<std::size_t>(byte - start);
+    return true;
+  }
+  bool contains(const void* address) const noexcept {
+    std::size_t offset = 0;
+    return contains(address, offset);
   }
   std::size_t granuleOf(const void* chunk) const noexcept {
     return static_cast<std::size_t>(static_cast<const std::uint8_t*>(chunk) - base.load(std::memory_order_relaxed)) /
@@ -132,7 +145,7 @@ struct Arena {
     for (std::size_t block = 0; block < blockCount(); ++block) blocks[block].live.store(0, std::memory_order_relaxed);
     for (std::size_t granule = 0; granule < granules; ++granule) setClass(granule, kNoClass);
     carved = 0;
-    reclaimed.assign(blockCount(), false);
+    std::fill(reclaimed.begin(), reclaimed.end(), false);  // sized when made: no allocation
     reclaimedBlocks = 0;
   }
 };
@@ -183,7 +196,18 @@ class MemoryPool::Impl {
     }
   }
 
+  // Non-throwing: an error is a Result, and one that cannot be made for lack of memory is the
+  // prepared Error::outOfMemory.
   Result<std::uint8_t*> allocate(std::size_t size) noexcept {
+    try {
+      return allocateOrThrowBadAlloc(size);
+    } catch (const std::bad_alloc&) {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+      return Error::outOfMemory({.size = size, .node = options_.node});
+    }
+  }
+
+  Result<std::uint8_t*> allocateOrThrowBadAlloc(std::size_t size) {
     const int index = classIndex(size);
     if (index < 0) {
       failed_.fetch_add(1, std::memory_order_relaxed);
@@ -216,18 +240,18 @@ class MemoryPool::Impl {
   bool deallocate(void* pointer, std::size_t size) noexcept {
     const int index = classIndex(size);
     auto* chunk = static_cast<std::uint8_t*>(pointer);
-    Arena* arena = index < 0 || chunk == nullptr ? nullptr : find(chunk);
-    if (arena == nullptr) return refuse();
+    if (index < 0 || chunk == nullptr) return refuse();
     const auto cls = static_cast<std::size_t>(index);
     const std::size_t classBytes = kPoolSizeClasses[cls];
-    const std::size_t granule = arena->granuleOf(chunk);
-    if (static_cast<std::size_t>(chunk - arena->base.load(std::memory_order_relaxed)) % std::min(classBytes, kBlock) != 0 ||
-        arena->classOf[granule].load(std::memory_order_relaxed) != index)
-      return refuse();
     Shard& here = shardHere();
     {
+      // Under the shard lock: trim cannot take the mapping away while its bits are read.
       std::lock_guard lock(here.lock);
-      if (!arena->clearLive(granule)) return refuse();
+      std::size_t offset = 0;
+      Arena* arena = find(chunk, offset);
+      if (arena == nullptr || offset % std::min(classBytes, kBlock) != 0) return refuse();
+      const std::size_t granule = offset / kGranule;
+      if (arena->classOf[granule].load(std::memory_order_relaxed) != index || !arena->clearLive(granule)) return refuse();
       try {
         here.free[cls].push_back(chunk);
       } catch (...) {
@@ -246,22 +270,26 @@ class MemoryPool::Impl {
   // the reset when no reference is left.
   void forgetOne() noexcept {
     {
-      Shard& here = shardHere();
-      std::lock_guard lock(here.lock);
+      // With every shard lock held the count of live chunks is exact: a snapshot taken while
+      // other CPUs get and release can read 0 with chunks out, and refuse a rightful release.
+      AllShardsLocked locked(*this);
       if (liveChunks() <= 0) {
         refuse();
         return;
       }
-      bump(here.releases, std::uint64_t{1});
+      bump(shardHere().releases, std::uint64_t{1});
     }
     forgotten_.fetch_add(1, std::memory_order_acq_rel);
     resetIfOnlyForgottenLeft();
   }
 
-  bool owns(const void* address) const noexcept { return find(address) != nullptr; }
+  bool owns(const void* address) const noexcept {
+    std::size_t offset = 0;
+    return find(address, offset) != nullptr;
+  }
 
   std::size_t trim() {
-    auto locks = lockEverything();
+    EverythingLocked locked(*this);
     std::size_t given = 0;
     const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
     for (std::size_t slot = 1; slot < count; ++slot) {
@@ -326,26 +354,30 @@ class MemoryPool::Impl {
   const AllocationReport& firstReport() const noexcept { return firstReport_; }
 
  private:
-  using ShardLocks = std::vector<std::unique_lock<SpinLock>>;
+  // Every shard lock, in shard order, for as long as it lives. Allocates nothing: releases and
+  // resets take it, and they must work when memory is short.
+  class AllShardsLocked {
+   public:
+    explicit AllShardsLocked(const Impl& pool) noexcept : pool_(pool) {
+      for (std::size_t shard = 0; shard < pool_.shardCount_; ++shard) pool_.shards_[shard].lock.lock();
+    }
+    ~AllShardsLocked() {
+      for (std::size_t shard = pool_.shardCount_; shard-- > 0;) pool_.shards_[shard].lock.unlock();
+    }
+    AllShardsLocked(const AllShardsLocked&) = delete;
+    AllShardsLocked& operator=(const AllShardsLocked&) = delete;
+
+   private:
+    const Impl& pool_;
+  };
+  // The carve lock first, then every shard lock.
   struct EverythingLocked {
-    std::unique_lock<std::mutex> carve;
-    ShardLocks shards;
+    explicit EverythingLocked(const Impl& pool) noexcept : carve(pool.carveMutex_), shards(pool) {}
+    std::lock_guard<std::mutex> carve;
+    AllShardsLocked shards;
   };
 
   Shard& shardHere() const noexcept { return shards_[os_.currentCpu() & (shardCount_ - 1)]; }
-
-  ShardLocks lockShards() const {
-    ShardLocks locks;
-    locks.reserve(shardCount_);
-    for (std::size_t shard = 0; shard < shardCount_; ++shard) locks.emplace_back(shards_[shard].lock);
-    return locks;
-  }
-
-  EverythingLocked lockEverything() const {
-    EverythingLocked locks{std::unique_lock(carveMutex_), {}};
-    locks.shards = lockShards();
-    return locks;
-  }
 
   // Exact with every shard lock held; a snapshot otherwise.
   std::int64_t liveChunks() const noexcept {
@@ -373,10 +405,11 @@ class MemoryPool::Impl {
     }
   }
 
-  Arena* find(const void* address) const noexcept {
+  // The mapping that holds `address` and the offset there, from one reading of its base.
+  Arena* find(const void* address, std::size_t& offset) const noexcept {
     const std::size_t count = arenaCount_.load(std::memory_order_acquire);
     for (std::size_t slot = 0; slot < count; ++slot)
-      if (arenas_[slot].contains(address)) return const_cast<Arena*>(&arenas_[slot]);
+      if (arenas_[slot].contains(address, offset)) return const_cast<Arena*>(&arenas_[slot]);
     return nullptr;
   }
 
@@ -399,8 +432,8 @@ class MemoryPool::Impl {
 
   // A chunk becomes live: its bit and its shard's counters. Called with `shard`'s lock held.
   void countGet(Shard& shard, std::uint8_t* chunk, std::size_t cls, std::size_t size) const noexcept {
-    Arena* arena = find(chunk);
-    arena->setLive(arena->granuleOf(chunk));
+    std::size_t offset = 0;
+    find(chunk, offset)->setLive(offset / kGranule);
     bump(shard.allocations, std::uint64_t{1});
     bump(shard.requested, static_cast<std::int64_t>(size));
     bump(shard.granules, static_cast<std::int64_t>(kPoolSizeClasses[cls] / kGranule));
@@ -430,7 +463,8 @@ class MemoryPool::Impl {
 
   // Cuts a new chunk from free space: the uncarved end of a mapping, then (when allowed) blocks
   // reclaimed from the free lists, then a new mapping.
-  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why, bool reclaimOrGrow) noexcept {
+  // Throws std::bad_alloc only (from growing); the carve lock is released on the way out.
+  std::uint8_t* carve(std::size_t cls, std::size_t size, Shard& here, std::string& why, bool reclaimOrGrow) {
     const std::size_t classBytes = kPoolSizeClasses[cls];
     const std::size_t need = std::max(classBytes, kBlock);
     std::lock_guard lock(carveMutex_);
@@ -443,12 +477,7 @@ class MemoryPool::Impl {
         reclaimedOnce = true;
         if (reclaimFreeBlocks() != 0) continue;
       }
-      try {
-        if (!grow(need, why)) return nullptr;  // on success the new mapping has room: look again
-      } catch (...) {
-        why = "out of memory while growing the pool";
-        return nullptr;
-      }
+      if (!grow(need, why)) return nullptr;  // on success the new mapping has room: look again
     }
     const std::size_t first = arena->granuleOf(start);
     const std::size_t pieces = need / classBytes;
@@ -504,16 +533,17 @@ class MemoryPool::Impl {
   // Takes back every carved 2 MiB block without a live chunk: its chunks leave the free lists and
   // the block can be carved again for any class. Carve lock held. Returns the blocks reclaimed.
   std::size_t reclaimFreeBlocks() noexcept {
-    ShardLocks shards = lockShards();
+    AllShardsLocked shards(*this);
     std::size_t total = 0;
     const std::size_t count = arenaCount_.load(std::memory_order_relaxed);
     for (std::size_t slot = 0; slot < count; ++slot) {
       Arena& arena = arenas_[slot];
       if (!arena.memory) continue;
-      std::vector<bool> free(arena.carved / kBlock);
-      for (std::size_t block = 0; block < free.size(); ++block) free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
+      auto& free = arena.freeNow;  // sized when the mapping was made: no allocation here
+      const std::size_t carvedBlocks = arena.carved / kBlock;
+      for (std::size_t block = 0; block < carvedBlocks; ++block) free[block] = !arena.reclaimed[block] && !arena.blockLive(block);
       std::size_t found = 0;
-      for (std::size_t block = 0; block < free.size(); ++block) {
+      for (std::size_t block = 0; block < carvedBlocks; ++block) {
         if (!free[block]) continue;
         arena.reclaimed[block] = true;
         for (std::size_t granule = 0; granule < kGranulesPerBlock; ++granule)
@@ -587,10 +617,18 @@ class MemoryPool::Impl {
             memory.value().report().summary() + ", smaller pages than its first mapping (growthMayDegrade is off)";
       return false;
     }
+    // Everything that allocates first, so that a std::bad_alloc leaves the slot as it was.
+    const std::size_t granules = size / kGranule;
+    auto blocks = std::make_unique<BlockBits[]>(granules / kGranulesPerBlock);
+    auto classOf = std::make_unique<std::atomic<std::uint8_t>[]>(granules);
+    std::vector<bool> reclaimed(granules / kGranulesPerBlock);
+    std::vector<bool> freeNow(granules / kGranulesPerBlock);
     Arena& arena = arenas_[slot];
-    arena.granules = size / kGranule;
-    arena.blocks = std::make_unique<BlockBits[]>(arena.blockCount());
-    arena.classOf = std::make_unique<std::atomic<std::uint8_t>[]>(arena.granules);
+    arena.granules = granules;
+    arena.blocks = std::move(blocks);
+    arena.classOf = std::move(classOf);
+    arena.reclaimed = std::move(reclaimed);
+    arena.freeNow = std::move(freeNow);
     arena.memory.emplace(std::move(memory).value());
     arena.clearChunks();
     arena.length.store(size, std::memory_order_release);
@@ -605,7 +643,7 @@ class MemoryPool::Impl {
 
   // Nothing is live but chunks given up by release(node): everything is free again.
   void reset() noexcept {
-    auto locks = lockEverything();
+    EverythingLocked locked(*this);
     if (liveChunks() != 0 || forgotten_.load(std::memory_order_relaxed) == 0) return;  // changed meanwhile
     std::int64_t requested = 0;
     std::int64_t granules = 0;

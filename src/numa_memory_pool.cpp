@@ -1,6 +1,7 @@
 #include <xmem/numa_memory_pool.h>
 
 #include <algorithm>
+#include <new>
 
 namespace xmem {
 
@@ -12,6 +13,7 @@ NumaMemoryPool::NumaMemoryPool(const MemoryPoolOptions& perNode, Topology topolo
   nodeOptions_.numaPolicy = NumaPolicy::Bind;
   for (const auto& node : topology_.nodes()) ids_.push_back(node.id);
   slots_ = std::make_unique<Slot[]>(ids_.size());
+  handedOut_ = std::make_unique<std::atomic<std::uint64_t>[]>(ids_.size() * ids_.size());
 }
 
 NumaMemoryPool::NumaMemoryPool(std::size_t size, bool hugePages)
@@ -33,7 +35,7 @@ NumaMemoryPool::Slot* NumaMemoryPool::slotOf(std::uint32_t node) const noexcept 
   return nullptr;
 }
 
-MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) noexcept {
+MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) {
   Slot* slot = slotOf(node);
   if (MemoryPool* pool = slot->pool.load(std::memory_order_acquire)) return pool;
   std::lock_guard lock(createMutex_);
@@ -49,6 +51,8 @@ MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) no
     owned_.push_back(std::make_unique<MemoryPool>(options));
     slot->pool.store(owned_.back().get(), std::memory_order_release);
     return owned_.back().get();
+  } catch (const std::bad_alloc&) {
+    throw;  // short of memory now, not for good: do not remember it as this node's failure
   } catch (const std::exception& error) {
     slot->creationError = "node " + std::to_string(node) + "'s pool could not be made: " + error.what();
     why = slot->creationError;
@@ -57,6 +61,14 @@ MemoryPool* NumaMemoryPool::getOrCreate(std::uint32_t node, std::string& why) no
 }
 
 Result<NodeChunk> NumaMemoryPool::tryAllocate(std::size_t size, std::uint32_t node) noexcept {
+  try {
+    return allocateOrThrowBadAlloc(size, node);
+  } catch (const std::bad_alloc&) {
+    return Error::outOfMemory({.size = size, .node = node});
+  }
+}
+
+Result<NodeChunk> NumaMemoryPool::allocateOrThrowBadAlloc(std::size_t size, std::uint32_t node) {
   Slot* home = slotOf(node);
   if (home == nullptr) {
     std::string known;
@@ -86,11 +98,17 @@ Result<NodeChunk> NumaMemoryPool::tryAllocate(std::size_t size, std::uint32_t no
                {.size = size, .node = node});
 }
 
-bool NumaMemoryPool::deallocate(void* chunk, std::size_t size) noexcept {
+std::size_t NumaMemoryPool::ownerOf(const void* chunk) const noexcept {
   for (std::size_t i = 0; i < ids_.size(); ++i) {
     MemoryPool* pool = slots_[i].pool.load(std::memory_order_acquire);
-    if (pool != nullptr && pool->owns(chunk)) return pool->deallocate(chunk, size);
+    if (pool != nullptr && pool->owns(chunk)) return i;
   }
+  return static_cast<std::size_t>(-1);
+}
+
+bool NumaMemoryPool::deallocate(void* chunk, std::size_t size) noexcept {
+  if (const std::size_t owner = ownerOf(chunk); owner < ids_.size())
+    return slots_[owner].pool.load(std::memory_order_acquire)->deallocate(chunk, size);
   // Not ours: count it against the first pool that exists, for the statistics.
   for (std::size_t i = 0; i < ids_.size(); ++i)
     if (MemoryPool* pool = slots_[i].pool.load(std::memory_order_acquire)) return pool->deallocate(chunk, size);
@@ -126,20 +144,55 @@ std::size_t NumaMemoryPool::trim() {
 }
 
 bool NumaMemoryPool::isHugePages(std::uint32_t node) const {
-  std::string why;
-  MemoryPool* pool = slotOf(node) == nullptr ? nullptr : const_cast<NumaMemoryPool*>(this)->getOrCreate(node, why);
+  MemoryPool* pool = poolOf(node);
   return pool != nullptr && pool->isHugePages(node);
 }
 
+namespace {
+// One less, unless it is 0 already.
+bool takeOne(std::atomic<std::uint64_t>& count) noexcept {
+  std::uint64_t seen = count.load(std::memory_order_relaxed);
+  while (seen != 0 && !count.compare_exchange_weak(seen, seen - 1, std::memory_order_relaxed)) {
+  }
+  return seen != 0;
+}
+}  // namespace
+
 std::uint8_t* NumaMemoryPool::get(std::size_t size, std::uint32_t node) {
   auto chunk = tryAllocate(size, node);
-  return chunk.ok() ? chunk.value().address : nullptr;
+  if (!chunk.ok()) return nullptr;
+  const auto requested = static_cast<std::size_t>(slotOf(node) - slots_.get());
+  const auto served = static_cast<std::size_t>(slotOf(chunk.value().node) - slots_.get());
+  handedOut(requested, served).fetch_add(1, std::memory_order_relaxed);
+  return chunk.value().address;
 }
 
 void NumaMemoryPool::release(std::uint32_t node) {
+  Slot* home = slotOf(node);
+  if (home == nullptr) return;
+  const auto requested = static_cast<std::size_t>(home - slots_.get());
+  // The node's own pool first, then the fallbacks in the order they serve: one of the chunks
+  // get() handed out for this node.
+  auto giveUpOn = [&](std::uint32_t served) {
+    const auto index = static_cast<std::size_t>(slotOf(served) - slots_.get());
+    if (!takeOne(handedOut(requested, index))) return false;
+    slots_[index].pool.load(std::memory_order_acquire)->release(served);
+    return true;
+  };
+  if (giveUpOn(node)) return;
+  for (auto other : topology_.nearestNodes(node))
+    if (giveUpOn(other)) return;
+  // None recorded (the chunk came from tryAllocate): the node's own pool, which refuses when it
+  // has nothing live.
   if (MemoryPool* pool = poolOf(node)) pool->release(node);
 }
 
-bool NumaMemoryPool::release(void* chunk, std::size_t size, std::uint32_t) noexcept { return deallocate(chunk, size); }
+bool NumaMemoryPool::release(void* chunk, std::size_t size, std::uint32_t node) noexcept {
+  const std::size_t owner = ownerOf(chunk);
+  if (!deallocate(chunk, size)) return false;
+  if (Slot* home = slotOf(node); home != nullptr && owner < ids_.size())
+    takeOne(handedOut(static_cast<std::size_t>(home - slots_.get()), owner));
+  return true;
+}
 
 }  // namespace xmem

@@ -212,6 +212,9 @@ PromoteResult promote(void* address, std::size_t length) {
   result.hugeBefore = hugeNow();
 
   std::string problems;
+  // Whether the kernel has MADV_COLLAPSE is probed once by the platform; an error from it here
+  // is about the area it was asked for (EINVAL: pages it cannot collapse), not about the kernel.
+  result.deferred = !os.capabilities().collapseOnRequest;
   for (const auto& area : survey.areas) {
     if (area.hugeTlbPageSize != 0) continue;  // explicit huge pages already
     const auto blockStart = alignUp(area.start, kPmdSize);
@@ -231,14 +234,10 @@ PromoteResult promote(void* address, std::size_t length) {
       ++result.retries;  // pages briefly locked or under writeback: the kernel asks for another try
       std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
     }
-    if (collapsed) {
-      result.collapsed = true;
-    } else if (collapsed.code == EINVAL || collapsed.code == platform::kUnsupported) {
-      result.deferred = true;
-    } else {
-      problems += "; MADV_COLLAPSE: " + platform::describeOsError(collapsed.code);
-      result.collapsed = true;  // it ran, part may have failed
-    }
+    if (!collapsed)
+      problems += "; MADV_COLLAPSE: " + platform::describeOsError(collapsed.code) + " for " + formatBytes(blockBytes) +
+                  " at offset " + formatBytes(blockStart - begin);
+    result.collapsed = true;  // it ran; part may have failed
   }
   result.hugeAfter = hugeNow();
   result.message = formatBytes(result.hugeAfter) + " of " + formatBytes(result.eligibleBytes) +

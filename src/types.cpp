@@ -82,6 +82,20 @@ std::vector<std::uint32_t> NodeSet::nodes() const {
 Error::Error(ErrorCode code, std::string message, ErrorContext context)
     : std::runtime_error(std::move(message)), code_(code), context_(context) {}
 
+Error::Error(const Error& prepared, ErrorContext context) noexcept
+    : std::runtime_error(prepared), code_(prepared.code_), context_(context) {}
+
+namespace {
+const Error& preparedOutOfMemory() {
+  static const Error error(ErrorCode::OutOfMemory, "out of memory (too little even for this error's own message)");
+  return error;
+}
+// Made while the library loads, not when memory is already short.
+[[maybe_unused]] const Error& outOfMemoryAtLoad = preparedOutOfMemory();
+}  // namespace
+
+Error Error::outOfMemory(ErrorContext context) noexcept { return Error(preparedOutOfMemory(), context); }
+
 std::optional<std::size_t> parseSize(std::string_view text) {
   std::size_t value = 0;
   auto [rest, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

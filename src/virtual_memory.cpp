@@ -155,6 +155,22 @@ class Allocation {
       report_.decisions.push_back("pool: its chunk is not aligned to " + formatBytes(options_.alignment));
       return false;
     }
+    if (options_.lock != LockPolicy::None) {
+      // The caller's part of the chunk, whole pages. It stays locked when it goes back: an
+      // munlock could undo the pool's own lock of those pages, and locking them again is free.
+      const std::size_t lockBytes = alignUp(options_.size, info_->basePageSize);
+      if (auto status = os_.lock(chunk, lockBytes); status) {
+        report_.locked = true;
+        out.flags_.set(VirtualMemory::FLAG_LOCK);
+      } else {
+        report_.lockError = lockFailureReason(os_, lockBytes, status.code);
+        if (options_.lock == LockPolicy::Required) {
+          pool->release(chunk, options_.size, node);
+          fail(codeFor(status.code) == ErrorCode::SystemError ? ErrorCode::PermissionDenied : codeFor(status.code),
+               "pool: " + report_.lockError, status.code);
+        }
+      }
+    }
     const bool huge = pool->isHugePages(node);
     const std::size_t chunkSize = MemoryPool::classSize(options_.size);
     out.data_ = chunk;
@@ -167,8 +183,7 @@ class Allocation {
     report_.decisions.push_back(std::string("pool: ") + formatBytes(options_.size) + " on node " +
                                 std::to_string(servedBy) + (servedBy != node ? " (node " + std::to_string(node) + " was full)" : "") +
                                 (huge ? " (huge pages)" : " (base pages)"));
-    if (options_.lock != LockPolicy::None || options_.prefaultThreads != 0)
-      report_.decisions.push_back("pool: locking and pre-faulting are the pool's own settings");
+    if (options_.prefaultThreads != 0) report_.decisions.push_back("pool: pre-faulting is the pool's own setting");
     out.flags_.set(VirtualMemory::FLAG_EXTERNAL);
     return true;
   }
@@ -491,8 +506,14 @@ Result<VirtualMemory> VirtualMemory::tryAllocate(const Options& options) noexcep
   } catch (const Error& error) {
     return error;
   } catch (const std::bad_alloc&) {
-    return Error(ErrorCode::OutOfMemory, "out of memory while allocating " + std::to_string(options.size) + " bytes",
-                 {.size = options.size, .node = options.node});
+    // Not a new message: making one needs the memory that just ran out.
+    return Error::outOfMemory({.size = options.size, .node = options.node});
+  } catch (const std::exception& error) {  // e.g. std::system_error from a pre-fault thread
+    try {
+      return Error(ErrorCode::SystemError, error.what(), {.size = options.size, .node = options.node});
+    } catch (const std::bad_alloc&) {
+      return Error::outOfMemory({.size = options.size, .node = options.node});
+    }
   }
 }
 

@@ -35,10 +35,17 @@ class Error : public std::runtime_error {
  public:
   Error(ErrorCode code, std::string message, ErrorContext context = {});
 
+  /// Out of memory, for when not even an error's message can be allocated: the message was made
+  /// before memory ran short, and copying an Error allocates nothing. Lets the non-throwing
+  /// try_ variants keep their promise when memory is short.
+  static Error outOfMemory(ErrorContext context = {}) noexcept;
+
   ErrorCode code() const noexcept { return code_; }
   const ErrorContext& context() const noexcept { return context_; }
 
  private:
+  Error(const Error& prepared, ErrorContext context) noexcept;
+
   ErrorCode code_;
   ErrorContext context_;
 };

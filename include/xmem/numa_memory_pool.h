@@ -49,7 +49,9 @@ class NumaMemoryPool final : public IMemoryPool {
   const Topology& topology() const noexcept { return topology_; }
   std::size_t nodeCapacity() const noexcept { return nodeOptions_.capacity; }
 
-  // IMemoryPool
+  // IMemoryPool. get() remembers which node served each request, so that release(node), which
+  // names no chunk, gives one up on the pool that holds it (the requested node's, or a fallback's).
+  /// False for a node whose pool has not been made yet: a query makes nothing.
   bool isHugePages(std::uint32_t node) const override;
   std::uint8_t* get(std::size_t size, std::uint32_t node) override;
   void release(std::uint32_t node) override;
@@ -63,12 +65,21 @@ class NumaMemoryPool final : public IMemoryPool {
     std::string creationError;  // guarded by createMutex_
   };
   Slot* slotOf(std::uint32_t node) const noexcept;
-  MemoryPool* getOrCreate(std::uint32_t node, std::string& why) noexcept;
+  /// Position of the slot whose pool owns `chunk`, or npos.
+  std::size_t ownerOf(const void* chunk) const noexcept;
+  std::atomic<std::uint64_t>& handedOut(std::size_t requested, std::size_t served) const noexcept {
+    return handedOut_[requested * ids_.size() + served];
+  }
+  /// Throws std::bad_alloc only.
+  MemoryPool* getOrCreate(std::uint32_t node, std::string& why);
+  Result<NodeChunk> allocateOrThrowBadAlloc(std::size_t size, std::uint32_t node);
 
   MemoryPoolOptions nodeOptions_;
   Topology topology_;
   std::vector<std::uint32_t> ids_;  // position of each slot's node
   std::unique_ptr<Slot[]> slots_;
+  /// Chunks get() handed out and not yet given back, per (requested node, serving node) slot.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> handedOut_;
   mutable std::mutex createMutex_;
   std::vector<std::unique_ptr<MemoryPool>> owned_;
 };

@@ -68,7 +68,8 @@ enum class Advice : std::uint8_t {
   NoHugePages,  ///< never (MADV_NOHUGEPAGE)
   DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED)
   Collapse,     ///< make transparent huge pages of the range now (MADV_COLLAPSE, Linux 6.1+);
-                ///< EAGAIN: try again; EINVAL: the kernel cannot (kUnsupported where it lacks it)
+                ///< EAGAIN: try again; EINVAL: this range cannot be collapsed. Whether the kernel
+                ///< has it at all is Capabilities::collapseOnRequest, not an error to interpret
 };
 
 /// What the page tables say about a range right now: the truth behind where().
@@ -88,6 +89,7 @@ struct PageSurvey {
 struct Capabilities {
   bool hugePagesInReservation = false;  ///< explicit huge pages can be mapped inside a reserve()d region
   bool transparentHugePages = false;
+  bool collapseOnRequest = false;  ///< Advice::Collapse exists (probed once, not guessed from errors)
 };
 
 class Platform {
@@ -111,6 +113,16 @@ class Platform {
   virtual Status compactMemory() noexcept = 0;
   /// The file that holds the count (for messages and dry runs).
   virtual std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const = 0;
+
+  /// Take an exclusive lock on the file `path` (created, mode 0600, if missing), waiting for
+  /// another process that holds it. `handle` identifies it for unlockFile(). The lock is the
+  /// kernel's (flock): it goes when the process dies, so a crash never leaves it held.
+  virtual Status lockFile(const char* path, int& handle) noexcept = 0;
+  virtual Status unlockFile(int handle) noexcept = 0;
+  /// Replace the file `path` with `length` bytes of `data` so that a reader (or a crash) sees the
+  /// old contents or the new ones, never a mix: written to a temporary file beside it, flushed to
+  /// the disk, then renamed over it.
+  virtual Status replaceFile(const char* path, const char* data, std::size_t length) noexcept = 0;
 
   /// The memlock limit as it is now (a process may change its own limit).
   virtual Status memlockLimit(MemlockLimit& out) noexcept = 0;

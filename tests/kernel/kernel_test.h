@@ -1,5 +1,10 @@
-// Shared set-up of the real-kernel tests: root (to reserve pages), a clean failure memory, and a
-// fresh probe of the machine.
+// Shared set-up of the real-kernel tests: a clean failure memory and a fresh probe of the machine.
+//
+// Most of these tests run as any user (protection changes, THP, where() over 4 KiB pages, plain
+// mappings, binding). Those that reserve huge pages or change kernel counts through sysfs need
+// root: they start with XMEM_REQUIRE_ROOT(why), which skips them with that reason, and a run
+// without root begins and ends with a banner listing what it did not run, so that a green run
+// that proved little never looks like one that proved everything.
 #pragma once
 
 #include "failure_memory.h"
@@ -14,10 +19,20 @@
 
 namespace xmem::testing {
 
+/// Records the running test as skipped for lack of root, with the reason (for the final banner).
+void noteSkippedWithoutRoot(const std::string& why);
+
+#define XMEM_REQUIRE_ROOT(why)                                  \
+  do {                                                          \
+    if (!::xmem::testing::isRoot()) {                           \
+      ::xmem::testing::noteSkippedWithoutRoot(why);             \
+      GTEST_SKIP() << "NOT RUN: needs root, because it " << why; \
+    }                                                           \
+  } while (false)
+
 class KernelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!isRoot()) GTEST_SKIP() << "needs root to reserve huge pages through sysfs";
     FailureMemory::instance().reset();
     SystemInfo::refresh();
   }

@@ -17,6 +17,7 @@ namespace {
 using LockKernel = KernelTest;
 
 TEST_F(LockKernel, LockedMemoryIsLockedInTheKernel) {
+  XMEM_REQUIRE_ROOT("locks 32 MiB, more than RLIMIT_MEMLOCK lets an unprivileged process lock");
   VirtualMemoryOptions o;
   o.size = 32 * MiB;
   o.hugePages = false;  // hugetlb pages are never swapped, and smaps counts them as 0 Locked

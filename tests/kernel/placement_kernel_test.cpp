@@ -67,6 +67,7 @@ TEST_F(PlacementKernel, WhereAgreesWithSmapsOnThpBasePagesAndHugetlb) {
   else EXPECT_EQ(after.thpBytesEstimate, smapsAt(range.data()).anonHugePages);
   EXPECT_EQ(after.bytesByNode().size(), 1U);
 
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages for its hugetlb half (the THP and 4 KiB half ran)");
   HugePageReservation pages(kHugePageSize, 4);
   ASSERT_EQ(pages.obtained(), 4U);
   VirtualMemoryOptions options;

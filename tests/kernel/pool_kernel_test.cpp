@@ -11,6 +11,7 @@ namespace {
 using PoolKernel = KernelTest;
 
 TEST_F(PoolKernel, ChunksOfAHugePagePoolAreOnTwoMegabytePages) {
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 8);
   ASSERT_EQ(pages.obtained(), 8U);
   MemoryPoolOptions options;
@@ -33,6 +34,7 @@ TEST_F(PoolKernel, ChunksOfAHugePagePoolAreOnTwoMegabytePages) {
 }
 
 TEST_F(PoolKernel, VirtualMemoryTakesItsScratchpadFromTheGlobalPool) {
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 8);
   ASSERT_EQ(pages.obtained(), 8U);
   VirtualMemory::init(16 * MiB, kHugePageSize);

@@ -63,6 +63,7 @@ TEST_F(Protection, WriteExecuteIsRefusedUnlessAsked) {
 
 TEST_F(Protection, JitCodeOnHugePages) {
 #if defined(__x86_64__)
+  XMEM_REQUIRE_ROOT("reserves a 2 MiB page");
   HugePageReservation pages(kHugePageSize, 1);
   ASSERT_EQ(pages.obtained(), 1U);
   auto jit = VirtualMemory::allocateExecutableMemory(2 * MiB, true);

@@ -14,7 +14,7 @@ namespace xmem::testing {
 namespace {
 
 TEST(ReserveKernel, ReserveOnNodeZeroThenReleaseRestoresTheCounts) {
-  if (!isRoot()) GTEST_SKIP() << "needs root to change huge page counts";
+  XMEM_REQUIRE_ROOT("changes huge page counts");
   const auto state = std::filesystem::temp_directory_path() / ("xmem-kernel-state-" + std::to_string(::getpid()));
   ::setenv("XMEM_STATE_DIR", state.c_str(), 1);
   const std::string nodeCount = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages";
@@ -38,7 +38,7 @@ TEST(ReserveKernel, ReserveOnNodeZeroThenReleaseRestoresTheCounts) {
 }
 
 TEST(ReserveKernel, ScopedFreePagesKeepsPagesInUseAndPutsTheCountBack) {
-  if (!isRoot()) GTEST_SKIP() << "needs root to change huge page counts";
+  XMEM_REQUIRE_ROOT("changes huge page counts");
   const auto state = std::filesystem::temp_directory_path() / ("xmem-kernel-state-" + std::to_string(::getpid()));
   ::setenv("XMEM_STATE_DIR", state.c_str(), 1);
   const std::string dir = "/sys/kernel/mm/hugepages/hugepages-2048kB/";

@@ -20,6 +20,7 @@ VirtualMemoryOptions options(std::size_t size) {
 using VirtualMemoryKernel = KernelTest;
 
 TEST_F(VirtualMemoryKernel, TwoMegabytePagesAreWhatSmapsShows) {
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 8);
   ASSERT_EQ(pages.obtained(), 8U) << "2 MiB pages could not be reserved on this machine";
   auto o = options(16 * MiB);
@@ -36,6 +37,7 @@ TEST_F(VirtualMemoryKernel, TwoMegabytePagesAreWhatSmapsShows) {
 }
 
 TEST_F(VirtualMemoryKernel, OvercommittedSurplusPagesAreUsedWithoutAReservation) {
+  XMEM_REQUIRE_ROOT("sets nr_hugepages and nr_overcommit_hugepages");
   HugePageReservation none(kHugePageSize, 0);  // free pages would be used before surplus ones
   ASSERT_EQ(none.obtained(), 0U);
   ScopedCount overcommit("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages", 8);
@@ -49,6 +51,7 @@ TEST_F(VirtualMemoryKernel, OvercommittedSurplusPagesAreUsedWithoutAReservation)
 }
 
 TEST_F(VirtualMemoryKernel, OneGigabytePagesThenTwoMegabytePagesInOneMapping) {
+  XMEM_REQUIRE_ROOT("reserves 1 GiB and 2 MiB pages");
   // 1 GiB pages first: they need contiguous physical memory, which 2 MiB reservations break up.
   HugePageReservation gigantic(kOneGbPageSize, 1);
   HugePageReservation huge(kHugePageSize, 16);
@@ -80,6 +83,7 @@ TEST_F(VirtualMemoryKernel, OneGigabytePagesThenTwoMegabytePagesInOneMapping) {
 }
 
 TEST_F(VirtualMemoryKernel, PartialMappingReportsTheSplitTheKernelShows) {
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 10);
   ASSERT_EQ(pages.obtained(), 10U);
   auto o = options(64 * MiB);
@@ -101,8 +105,8 @@ TEST_F(VirtualMemoryKernel, PartialMappingReportsTheSplitTheKernelShows) {
 
 TEST_F(VirtualMemoryKernel, WithoutReservedPagesTransparentHugePagesAreMeasured) {
   if (!SystemInfo::get()->thp.usable()) GTEST_SKIP() << "THP is off on this machine";
-  HugePageReservation none(kHugePageSize, 0);
   auto o = options(128 * MiB);
+  o.hugePages = false;  // THP for all of it, whatever 2 MiB pages others reserved: no root needed
   o.prefaultThreads = VirtualMemory::kAllCores;
   VirtualMemory memory(o);
   const auto& report = memory.report();
@@ -136,6 +140,7 @@ TEST_F(VirtualMemoryKernel, TransparentHugePagesAreMeasuredWhileTheyCannotBeAcce
 }
 
 TEST_F(VirtualMemoryKernel, BindingToANodePutsEveryHugePageThere) {
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages on node 0");
   HugePageReservation pages(kHugePageSize, 8, 0U);
   ASSERT_EQ(pages.obtained(), 8U);
   auto o = options(16 * MiB);
@@ -150,6 +155,7 @@ TEST_F(VirtualMemoryKernel, BindingToANodePutsEveryHugePageThere) {
 }
 
 TEST_F(VirtualMemoryKernel, BindingToANodeWithoutFreeHugePagesFallsBackInsteadOfSigbus) {
+  XMEM_REQUIRE_ROOT("empties node 0's 2 MiB pages");
   // No pages free on the node: a bound hugetlb mapping would map fine and die at first touch.
   HugePageReservation none(kHugePageSize, 0, 0U);
   auto o = options(16 * MiB);
@@ -187,6 +193,7 @@ TEST_F(VirtualMemoryKernel, NamedWhereTheKernelAllows) {
 TEST_F(VirtualMemoryKernel, ProbesSeeReservedPagesAsUsableNow) {
   EXPECT_EQ(isHugePagesAvailable(), readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") >
                                         readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages"));
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages (the first check ran)");
   HugePageReservation pages(kHugePageSize, 2);
   ASSERT_EQ(pages.obtained(), 2U);
   EXPECT_TRUE(isHugePagesAvailable());

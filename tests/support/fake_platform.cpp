@@ -1,5 +1,7 @@
 #include "fake_platform.h"
 
+#include "platform/linux/linux_platform.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -92,7 +94,7 @@ std::vector<std::string> FakePlatform::violations() const {
 }
 
 platform::Capabilities FakePlatform::capabilities() const noexcept {
-  return {.hugePagesInReservation = true, .transparentHugePages = true};
+  return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = switches.collapseOnRequest};
 }
 
 SystemInfo FakePlatform::probe() {
@@ -146,6 +148,16 @@ platform::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optio
     free -= std::min(free, total - count);
   }
   return {};
+}
+
+platform::Status FakePlatform::lockFile(const char* path, int& handle) noexcept {
+  return platform::linuxPlatform().lockFile(path, handle);
+}
+
+platform::Status FakePlatform::unlockFile(int handle) noexcept { return platform::linuxPlatform().unlockFile(handle); }
+
+platform::Status FakePlatform::replaceFile(const char* path, const char* data, std::size_t length) noexcept {
+  return platform::linuxPlatform().replaceFile(path, data, length);
 }
 
 platform::Status FakePlatform::memlockLimit(MemlockLimit& out) noexcept {

@@ -26,7 +26,8 @@ class FakePlatform final : public platform::Platform {
     std::set<std::size_t> failPopulateOfPageSize;  ///< populate of these hugetlb sizes fails EFAULT
     bool failAdvise = false;
     bool countsWritable = true;
-    int collapseErrno = 0;           ///< MADV_COLLAPSE fails so (EINVAL: a kernel without it) ...
+    bool collapseOnRequest = true;   ///< the fake kernel has MADV_COLLAPSE (Linux 6.1+)
+    int collapseErrno = 0;           ///< MADV_COLLAPSE fails so (EINVAL: that range cannot be) ...
     int collapseFailures = 1 << 30;  ///< ... this many times, then works
     int moveErrno = 0;               ///< movePages fails every other page with this (e.g. EBUSY)
   };
@@ -70,6 +71,11 @@ class FakePlatform final : public platform::Platform {
   SystemInfo probe() override;
   platform::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
                                   HugePageCounts& out) noexcept override;
+  /// Files are real files (the kernel's flock and rename): point XMEM_STATE_DIR at a
+  /// temporary directory.
+  platform::Status lockFile(const char* path, int& handle) noexcept override;
+  platform::Status unlockFile(int handle) noexcept override;
+  platform::Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override;
   platform::Status memlockLimit(MemlockLimit& out) noexcept override;
   platform::Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override;
   platform::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override {

@@ -27,6 +27,11 @@ class ForwardingPlatform : public platform::Platform {
   std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const override {
     return target_.hugePageCountPath(pageSize, node);
   }
+  platform::Status lockFile(const char* path, int& handle) noexcept override { return target_.lockFile(path, handle); }
+  platform::Status unlockFile(int handle) noexcept override { return target_.unlockFile(handle); }
+  platform::Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override {
+    return target_.replaceFile(path, data, length);
+  }
   platform::Status memlockLimit(MemlockLimit& out) noexcept override { return target_.memlockLimit(out); }
   platform::Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override {
     return target_.reserve(length, alignment, out);

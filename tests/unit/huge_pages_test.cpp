@@ -3,13 +3,18 @@
 
 #include <xmem/error.h>
 #include <xmem/huge_pages.h>
+#include <xmem/system_info.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace xmem {
 namespace {
@@ -145,6 +150,57 @@ TEST_F(Reserve, ScopedFreePagesSetsFreeCountsAndPutsEachBack) {
   ScopedFreeHugePages refused;
   EXPECT_TRUE(refused.makeFree(kHugePageSize, 3, 1U).complete()) << "already so: nothing to write";
   EXPECT_THROW(refused.makeFree(kHugePageSize, 5, 1U), Error);
+}
+
+// Two xmem processes reserving at once, each on its own nodes: every record reaches the state
+// file, so a release afterwards can put every count back.
+TEST_F(Reserve, TwoProcessesReservingAtOnceLoseNoRecord) {
+  constexpr std::uint32_t kNodes = 64;
+  fake.setNodes(kNodes);
+  for (std::uint32_t node = 0; node < kNodes; ++node) fake.setHugePages(kHugePageSize, node, node);
+  int start[2];
+  ASSERT_EQ(::pipe(start), 0);
+  std::vector<pid_t> children;
+  for (std::uint32_t first = 0; first < 2; ++first) {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(start[1]);
+      char go = 0;
+      (void)!::read(start[0], &go, 1);  // both begin when the parent closes the pipe
+      int status = 0;
+      try {
+        for (std::uint32_t node = first; node < kNodes; node += 2)
+          reserveHugePages({.pageSize = kHugePageSize, .node = node, .count = 1});
+      } catch (...) {
+        status = 1;
+      }
+      ::_exit(status);
+    }
+    children.push_back(child);
+  }
+  ::close(start[0]);
+  ::close(start[1]);
+  for (pid_t child : children) {
+    int status = -1;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a child failed to reserve";
+  }
+
+  std::ifstream file(reservationStatePath());
+  std::set<std::string> recorded;
+  std::string path;
+  std::uint64_t original = 0;
+  while (file >> path >> original) {
+    recorded.insert(path);
+    EXPECT_EQ(path, "/fake/2097152/" + std::to_string(original)) << "each node's count before it changed";
+  }
+  EXPECT_EQ(recorded.size(), kNodes) << "records lost to a concurrent write";
+  for (const auto& entry : std::filesystem::directory_iterator(state))
+    EXPECT_THAT(entry.path().filename().string(), ::testing::AnyOf("reservations", "reservations.lock"))
+        << "no temporary file left behind";
+  SystemInfo::refresh();  // this process has not probed the 64-node machine yet
+  EXPECT_EQ(releaseHugePages().size(), kNodes) << "every count can be put back";
 }
 
 TEST_F(Reserve, PersistentConfigurationFollowsTheCounts) {

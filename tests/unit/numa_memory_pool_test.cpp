@@ -145,11 +145,41 @@ TEST_F(NumaPool, SpecInterface) {
   fake.setHugePages(kHugePageSize, 0, 10);
   NumaMemoryPool pool(options(8 * MiB), twoNodes());
   IMemoryPool& spec = pool;
+  ASSERT_NE(spec.get(2 * MiB, 0), nullptr);
+  ASSERT_NE(spec.get(2 * MiB, 1), nullptr);
   EXPECT_TRUE(spec.isHugePages(0));
   EXPECT_FALSE(spec.isHugePages(1)) << "node 1 has no 2 MiB pages in the fake";
-  ASSERT_NE(spec.get(2 * MiB, 0), nullptr);
   spec.release(0);
   EXPECT_EQ(pool.poolOf(0)->stats().resets, 1U);
+}
+
+TEST_F(NumaPool, ReleaseByNodeGivesUpAChunkOnTheNodeThatServedIt) {
+  install(2);
+  NumaMemoryPool pool(options(8 * MiB), twoNodes());
+  IMemoryPool& spec = pool;
+  ASSERT_NE(spec.get(4 * MiB, 0), nullptr);
+  ASSERT_NE(spec.get(4 * MiB, 0), nullptr);  // node 0 is full: node 1 serves it
+  ASSERT_EQ(pool.stats()[0].fallbacksOut, 1U);
+  spec.release(0);
+  spec.release(0);
+  for (std::uint32_t node : {0U, 1U}) {
+    auto stats = pool.poolOf(node)->stats();
+    EXPECT_EQ(stats.liveChunks, 0U) << "node " << node;
+    EXPECT_EQ(stats.invalidReleases, 0U) << "node " << node;
+    EXPECT_EQ(stats.resets, 1U) << "node " << node << " is whole again";
+  }
+  spec.release(0);
+  EXPECT_EQ(pool.poolOf(0)->stats().invalidReleases + pool.poolOf(1)->stats().invalidReleases, 1U)
+      << "a third release for two chunks is refused";
+}
+
+TEST_F(NumaPool, AskingWhetherANodeIsOnHugePagesMakesNoPool) {
+  install(2);
+  fake.setHugePages(kHugePageSize, 0, 10);
+  const NumaMemoryPool pool(options(8 * MiB), twoNodes());
+  EXPECT_FALSE(pool.isHugePages(0)) << "no memory for node 0 yet, so none of it is huge";
+  EXPECT_EQ(pool.poolOf(0), nullptr);
+  EXPECT_EQ(fake.liveRegions(), 0U) << "a query maps nothing";
 }
 
 }  // namespace

@@ -131,12 +131,36 @@ TEST_F(Placement, PromoteRetriesWhileTheKernelSaysTryAgain) {
 }
 
 TEST_F(Placement, PromoteOnAKernelWithoutCollapseLeavesItToKhugepaged) {
-  fake.switches.collapseErrno = EINVAL;
+  fake.switches.collapseOnRequest = false;
   auto memory = basePages(4 * MiB, false);
   auto result = promote(memory.data(), memory.size());
   EXPECT_TRUE(result.deferred);
   EXPECT_FALSE(result.collapsed);
+  EXPECT_EQ(fake.collapseCalls, 0) << "known from the kernel, not tried";
   EXPECT_THAT(result.message, HasSubstr("khugepaged will collapse it in the background"));
+}
+
+// EINVAL from MADV_COLLAPSE on a kernel that has it is about that range (pages it cannot
+// collapse): the next area is still collapsed, and the report says what failed.
+TEST_F(Placement, PromoteTakesEinvalAsOneAreasFailureAndGoesOn) {
+  fake.switches.collapseErrno = EINVAL;
+  fake.switches.collapseFailures = 1;
+  void* region = nullptr;
+  ASSERT_TRUE(fake.reserve(8 * MiB, 2 * MiB, region));
+  for (std::size_t half = 0; half < 2; ++half) {
+    platform::MapRequest request;
+    request.length = 4 * MiB;
+    request.fixedAddress = static_cast<std::uint8_t*>(region) + half * 4 * MiB;
+    platform::MapResult mapped;
+    ASSERT_TRUE(fake.map(request, mapped));
+  }
+  auto result = promote(region, 8 * MiB);
+  EXPECT_FALSE(result.deferred);
+  EXPECT_EQ(fake.collapseCalls, 2) << "the second area is collapsed too";
+  EXPECT_EQ(result.hugeAfter, 4 * MiB);
+  EXPECT_THAT(result.message, HasSubstr("MADV_COLLAPSE: Invalid argument (EINVAL)"));
+  EXPECT_THAT(result.message, ::testing::Not(HasSubstr("khugepaged")));
+  fake.unmap(region, 8 * MiB);
 }
 
 TEST_F(Placement, PromoteOfLessThanOneBlockOrOfHugetlbDoesNothing) {

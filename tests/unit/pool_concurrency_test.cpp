@@ -84,6 +84,74 @@ TEST(PoolConcurrency, AMillionOperationsOnBothCores) {
   EXPECT_LE(stats.highWater, 2 * kHeldPerThread * 4 * MiB * std::max(2U, std::thread::hardware_concurrency()));
 }
 
+// One thread grows the pool and trims the growth away again, over and over; one gets chunks and
+// gives them up with the spec's release(node), which resets the pool whenever nothing else is
+// live; the others free pointers into the mappings that come and go. Those frees name no chunk
+// (64 KiB into a 4 MiB chunk), so each must be refused, whether its mapping is there, half gone
+// or mapped again: never an index computed from a mapping that trim took away meanwhile.
+TEST(PoolConcurrency, TrimAndReleaseByNodeRacingFrees) {
+  MemoryPoolOptions options;
+  options.capacity = 4 * MiB;
+  options.hugePages = false;
+  options.transparentHugePages = false;
+  MemoryPool pool(options);
+  constexpr int kCycles = 400;
+  constexpr std::size_t kChunk = 4 * MiB;
+  std::atomic<std::uint8_t*> published[2] = {nullptr, nullptr};
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> errors{0};
+  std::atomic<std::uint64_t> strayFrees{0};
+  std::atomic<std::uint64_t> strayAccepted{0};
+  std::atomic<std::uint64_t> trimmed{0};
+
+  std::thread grower([&] {
+    for (int cycle = 0; cycle < kCycles; ++cycle) {
+      std::uint8_t* first = pool.get(kChunk, 0);
+      std::uint8_t* second = pool.get(kChunk, 0);  // past the first mapping: the pool grows
+      if (first == nullptr || second == nullptr) ADD_FAILURE() << "no room: " << pool.stats().arenas << " mappings";
+      published[0].store(first);
+      published[1].store(second);
+      std::this_thread::yield();
+      if (first != nullptr && !pool.release(first, kChunk, 0)) ++errors;
+      if (second != nullptr && !pool.release(second, kChunk, 0)) ++errors;
+      trimmed += pool.trim();
+    }
+    done = true;
+  });
+  std::thread forgetter([&] {
+    while (!done) {
+      // One chunk given up at a time: it stays taken until the pool resets (nothing live).
+      const auto resets = pool.stats().resets;
+      if (pool.get(2 * MiB, 0) == nullptr) continue;
+      pool.release(0);
+      while (!done && pool.stats().resets == resets) std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> freers;
+  for (int t = 0; t < 2; ++t) {
+    freers.emplace_back([&, t] {
+      while (!done) {
+        std::uint8_t* chunk = published[t].load();
+        if (chunk == nullptr) continue;
+        if (pool.release(chunk + 64 * KiB, 64 * KiB, 0)) ++strayAccepted;  // no chunk starts there
+        ++strayFrees;
+      }
+    });
+  }
+  grower.join();
+  forgetter.join();
+  for (auto& freer : freers) freer.join();
+
+  EXPECT_EQ(errors.load(), 0U) << "releases of the grower's own chunks refused";
+  EXPECT_EQ(strayAccepted.load(), 0U) << "a free that names no chunk was taken";
+  EXPECT_GT(trimmed.load(), 0U) << "the grown mappings were given back";
+  auto stats = pool.stats();
+  EXPECT_EQ(stats.liveChunks, 0U);
+  EXPECT_EQ(stats.allocations, stats.releases);
+  EXPECT_EQ(stats.invalidReleases, strayFrees.load());
+  EXPECT_NE(pool.get(kChunk, 0), nullptr) << "still usable";
+}
+
 TEST(PoolConcurrency, NumaPoolWithFallbackUnderLoad) {
   MemoryPoolOptions options;
   // Room for the worst case without growth: 2 threads x 8 chunks x 4 MiB, even with every held

@@ -95,5 +95,70 @@ TEST(ProcParsers, RangeSummaryScalesPartlyCoveredAreas) {
   EXPECT_EQ(usage.bytesByNode[0], 1 * MiB);
 }
 
+// Synthetic pagemap and kpageflags words for one 2 MiB block of 4 KiB pages.
+struct Block {
+  static constexpr std::size_t kPages = 512;
+  static constexpr std::uint64_t kFirstFrame = 0x40000;  // 2 MiB-aligned: a multiple of 512
+  std::vector<std::uint64_t> entries;
+  std::vector<std::uint64_t> flags;  // frames kFirstFrame .. kFirstFrame + 512 (one past the block)
+
+  // A PMD-mapped THP: one 512-page folio, physically aligned, mapped in order.
+  Block() : entries(kPages), flags(kPages + 1) {
+    using namespace page_bits;
+    for (std::size_t page = 0; page < kPages; ++page) {
+      entries[page] = kPresent | (kFirstFrame + page);
+      flags[page] = kThp | (page == 0 ? kCompoundHead : kCompoundTail);
+    }
+    flags[kPages] = 0;  // the next frame is not part of the folio
+  }
+  bool judged() const { return isPmdMappedThp(entries, flags); }
+};
+
+TEST(ProcParsers, APmdMappedThpIsOneAlignedFolioMappedInOrder) {
+  EXPECT_TRUE(Block().judged());
+  Block lastFrameOfMemory;
+  lastFrameOfMemory.flags.pop_back();
+  EXPECT_TRUE(lastFrameOfMemory.judged()) << "no frame after the block to read";
+}
+
+TEST(ProcParsers, MultiSizeThpIsNotAPmdMappedThp) {
+  Block mthp;  // 64 KiB folios: 16 pages each, every one marked THP
+  for (std::size_t page = 0; page < Block::kPages; ++page)
+    mthp.flags[page] = page_bits::kThp | (page % 16 == 0 ? page_bits::kCompoundHead : page_bits::kCompoundTail);
+  EXPECT_FALSE(mthp.judged());
+}
+
+TEST(ProcParsers, APteMappedThpIsNotAPmdMappedThp) {
+  Block shifted;  // a 2 MiB folio mapped by PTEs one page off its alignment
+  for (std::size_t page = 0; page < Block::kPages; ++page) shifted.entries[page] += 1;
+  shifted.flags.assign(Block::kPages + 1, page_bits::kThp | page_bits::kCompoundTail);
+  shifted.flags[Block::kPages - 1] = 0;
+  EXPECT_FALSE(shifted.judged());
+
+  Block partly;  // half of the block unmapped (or swapped) after a split
+  for (std::size_t page = Block::kPages / 2; page < Block::kPages; ++page) partly.entries[page] = 0;
+  EXPECT_FALSE(partly.judged());
+
+  Block shuffled;  // the folio's pages, but not in order
+  std::swap(shuffled.entries[3], shuffled.entries[4]);
+  EXPECT_FALSE(shuffled.judged());
+
+  Block larger;  // the folio goes on past the block
+  larger.flags[Block::kPages] = page_bits::kThp | page_bits::kCompoundTail;
+  EXPECT_FALSE(larger.judged());
+}
+
+TEST(ProcParsers, BasePagesAndTheHugeZeroPageAreNotThp) {
+  Block base;
+  base.flags.assign(Block::kPages + 1, 0);
+  EXPECT_FALSE(base.judged());
+  Block zero;
+  for (auto& word : zero.flags) word |= page_bits::kZeroPage;
+  EXPECT_FALSE(zero.judged()) << "read faults of a THP area map the huge zero page, which smaps does not count";
+  Block absent;
+  absent.entries.assign(Block::kPages, 0);
+  EXPECT_FALSE(absent.judged());
+}
+
 }  // namespace
 }  // namespace xmem::platform::linux_text

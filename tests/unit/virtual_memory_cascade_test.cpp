@@ -365,6 +365,40 @@ TEST_F(Cascade, PoolIsAskedFirstAndGetsItsChunkBack) {
   setGlobalPool(previous);
 }
 
+TEST_F(Cascade, APoolChunkIsLockedWhenALockIsRequiredOrItIsAnError) {
+  install();
+  alignas(4096) static std::uint8_t storage[4096];
+  auto pool = std::make_shared<FakePool>();
+  pool->chunk = storage;
+  auto previous = setGlobalPool(pool);
+  auto o = options(4096);
+  o.usePool = true;
+  o.lock = LockPolicy::Required;
+  {
+    VirtualMemory memory(o);
+    EXPECT_EQ(memory.data(), storage);
+    EXPECT_TRUE(memory.isLocked());
+    EXPECT_TRUE(memory.report().locked);
+  }
+  fake.switches.failLock = true;
+  try {
+    VirtualMemory memory(o);
+    ADD_FAILURE() << "a required lock that fails is an error, from a pool too";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::OutOfMemory);
+    EXPECT_THAT(error.what(), HasSubstr("mlock of 4 KiB failed"));
+  }
+  EXPECT_EQ(pool->released.size(), 2U) << "the unlocked chunk went back to the pool";
+  o.lock = LockPolicy::BestEffort;
+  {
+    VirtualMemory memory(o);
+    EXPECT_EQ(memory.data(), storage);
+    EXPECT_FALSE(memory.isLocked());
+    EXPECT_THAT(memory.report().lockError, HasSubstr("mlock of 4 KiB failed"));
+  }
+  setGlobalPool(previous);
+}
+
 TEST_F(Cascade, ExecutableMemoryIsWriteXorExecuteUnlessAsked) {
   install();
   auto jit = VirtualMemory::allocateExecutableMemory(4096, false);

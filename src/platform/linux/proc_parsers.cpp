@@ -224,4 +224,27 @@ RangeUsage summarizeRange(const std::vector<SmapsArea>& smaps, const std::vector
   return usage;
 }
 
+// KPF_THP is set on every page of any large anonymous folio: a PMD-mapped THP, but also a THP
+// split into PTE mappings and multi-size THP (16 KiB .. 1 MiB folios). Neither pagemap nor
+// kpageflags says how a page is mapped, so the block must look exactly like a PMD mapping does:
+// its pages present and in frame order from a PMD-aligned frame, one folio with its head at the
+// block's start and no page of it past the block's end. (A whole aligned folio can still be
+// PTE-mapped for a moment after a split; khugepaged maps such a folio by a PMD again.)
+bool isPmdMappedThp(std::span<const std::uint64_t> entries, std::span<const std::uint64_t> frameFlags) noexcept {
+  using namespace page_bits;
+  const std::size_t pages = entries.size();
+  if (pages == 0 || frameFlags.size() < pages || (entries[0] & kPresent) == 0) return false;
+  const std::uint64_t first = entries[0] & kFrameMask;
+  if (first == 0 || first % pages != 0) return false;
+  for (std::size_t page = 0; page < pages; ++page) {
+    const std::uint64_t entry = entries[page];
+    if ((entry & kPresent) == 0 || (entry & kSwapped) != 0 || (entry & kFrameMask) != first + page) return false;
+    const std::uint64_t flags = frameFlags[page];
+    const std::uint64_t part = page == 0 ? kCompoundHead : kCompoundTail;
+    if ((flags & kThp) == 0 || (flags & part) == 0 || (flags & kZeroPage) != 0) return false;
+  }
+  // The folio ends with the block: the next frame is no tail of it (or memory ends there).
+  return frameFlags.size() == pages || (frameFlags[pages] & kCompoundTail) == 0;
+}
+
 }  // namespace xmem::platform::linux_text

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -53,5 +54,23 @@ std::vector<NumaMapsArea> parseNumaMaps(std::string_view text);
 /// inside (the kernel counts per area, not per address).
 RangeUsage summarizeRange(const std::vector<SmapsArea>& smaps, const std::vector<NumaMapsArea>& numaMaps,
                           std::uintptr_t begin, std::uintptr_t end, std::size_t basePageSize);
+
+/// Bits of the 64-bit words of /proc/PID/pagemap and /proc/kpageflags that xmem reads
+/// (Documentation/admin-guide/mm/pagemap.rst).
+namespace page_bits {
+inline constexpr std::uint64_t kPresent = 1ULL << 63;
+inline constexpr std::uint64_t kSwapped = 1ULL << 62;
+inline constexpr std::uint64_t kFrameMask = (1ULL << 55) - 1;  ///< 0 without CAP_SYS_ADMIN
+inline constexpr std::uint64_t kCompoundHead = 1ULL << 15;      ///< KPF_COMPOUND_HEAD
+inline constexpr std::uint64_t kCompoundTail = 1ULL << 16;      ///< KPF_COMPOUND_TAIL
+inline constexpr std::uint64_t kThp = 1ULL << 22;               ///< KPF_THP: any large anonymous folio
+inline constexpr std::uint64_t kZeroPage = 1ULL << 24;          ///< KPF_ZERO_PAGE (the huge zero page too)
+}  // namespace page_bits
+
+/// Whether one PMD-aligned block of virtual memory is a PMD-mapped transparent huge page.
+/// `entries`: the block's pagemap words, one per base page (512 for 2 MiB of 4 KiB pages).
+/// `frameFlags`: the kpageflags words of the frames from the first entry's frame on, one per
+/// entry and, where the machine has it, one more (the frame after the block).
+bool isPmdMappedThp(std::span<const std::uint64_t> entries, std::span<const std::uint64_t> frameFlags) noexcept;
 
 }  // namespace xmem::platform::linux_text

@@ -1,0 +1,110 @@
+// Failing allocations inside xmem's non-throwing functions: each must end in an error or a
+// refusal, never in std::terminate (what a noexcept function that allocates does exactly when
+// memory is short). A replacement operator new fails on demand, on the calling thread only.
+#include "failure_memory.h"
+#include "support/fake_platform.h"
+
+#include <xmem/memory_pool.h>
+#include <xmem/numa_memory_pool.h>
+#include <xmem/virtual_memory.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <new>
+
+namespace {
+thread_local bool failAllocations = false;
+}  // namespace
+
+// The other forms (nothrow, array) end up here in libstdc++; delete stays the library's (free).
+void* operator new(std::size_t size) {
+  if (failAllocations) throw std::bad_alloc();
+  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return ::operator new(size); }
+
+namespace xmem {
+namespace {
+
+class NoMemoryLeft {
+ public:
+  NoMemoryLeft() { failAllocations = true; }
+  ~NoMemoryLeft() { failAllocations = false; }
+  NoMemoryLeft(const NoMemoryLeft&) = delete;
+  NoMemoryLeft& operator=(const NoMemoryLeft&) = delete;
+};
+
+class OutOfMemory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FailureMemory::instance().reset();
+    scoped.emplace(fake);
+  }
+  static MemoryPoolOptions poolOptions() {
+    MemoryPoolOptions options;
+    options.capacity = 4 * MiB;
+    options.hugePages = false;
+    options.grow = false;
+    return options;
+  }
+  testing::FakePlatform fake;
+  std::optional<platform::ScopedPlatform> scoped;
+};
+
+TEST_F(OutOfMemory, PoolErrorsAreStillErrors) {
+  MemoryPool pool(poolOptions());
+  std::uint8_t* whole = pool.allocate(4 * MiB);
+  {
+    NoMemoryLeft none;
+    auto zero = pool.tryAllocate(0);
+    EXPECT_FALSE(zero.ok());
+    auto full = pool.tryAllocate(2 * MiB);  // full, and growth is off: an error with a message
+    EXPECT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code(), ErrorCode::OutOfMemory);
+    EXPECT_EQ(full.error().context().size, 2 * MiB);
+  }
+  EXPECT_TRUE(pool.deallocate(whole, 4 * MiB));
+}
+
+TEST_F(OutOfMemory, ReleaseByNodeResetsThePoolWithoutAllocating) {
+  auto options = poolOptions();
+  options.capacity = 6 * MiB;
+  MemoryPool pool(options);
+  ASSERT_NE(pool.get(2 * MiB, 0), nullptr);
+  ASSERT_NE(pool.get(2 * MiB, 0), nullptr);
+  std::uint8_t* blocked = pool.allocate(64 * KiB);  // the pool is full now
+  {
+    NoMemoryLeft none;
+    pool.release(0);
+    pool.release(0);
+    EXPECT_TRUE(pool.deallocate(blocked, 64 * KiB));  // the last live chunk: a reset
+    auto again = pool.tryAllocate(64 * KiB);          // room again: a reclaim of free blocks
+    EXPECT_TRUE(again.ok());
+    if (again.ok()) {
+      EXPECT_TRUE(pool.deallocate(again.value(), 64 * KiB));
+    }
+  }
+  EXPECT_EQ(pool.stats().resets, 1U);
+}
+
+TEST_F(OutOfMemory, NumaPoolErrorsAreStillErrors) {
+  NumaMemoryPool pool(poolOptions(), Topology::fromDistances({0}, {{10}}));
+  NoMemoryLeft none;
+  EXPECT_FALSE(pool.tryAllocate(2 * MiB, 5).ok()) << "an unknown node";
+  EXPECT_FALSE(pool.tryAllocate(2 * MiB, 0).ok()) << "no memory to make node 0's pool";
+}
+
+TEST_F(OutOfMemory, VirtualMemoryTryAllocateReturnsAnError) {
+  VirtualMemoryOptions options;
+  options.size = 4 * MiB;
+  NoMemoryLeft none;
+  auto memory = VirtualMemory::tryAllocate(options);
+  ASSERT_FALSE(memory.ok());
+  EXPECT_EQ(memory.error().code(), ErrorCode::OutOfMemory);
+  EXPECT_EQ(memory.error().context().size, 4 * MiB);
+}
+
+}  // namespace
+}  // namespace xmem
