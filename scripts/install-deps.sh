@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # The real workload, unmodified, and the peer allocators `xmem bench` compares with.
   librandomx-dev libmimalloc2.0 libjemalloc2
+  # xmem_bench_preload counts system calls per request with it.
+  strace
   # The multi-node guests of tests/guest: QEMU, a kernel to boot, a static shell for /init.
   qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
