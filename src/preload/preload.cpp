@@ -68,6 +68,7 @@ struct Record {
   bool pooled;
   bool hugePool;       ///< pooled: its pool is on hugetlb pages
   std::uint32_t node;  ///< pooled: the node whose pool served it
+  std::size_t poolSize;  ///< pooled: the size it was taken from the pool with (to give it back so)
   char line[kLineLength];  ///< mappings: what it got, e.g. "2080 MiB: 2 GiB on 1 GiB pages + ..."
 };
 
@@ -111,6 +112,31 @@ std::atomic_flag poolMaking = ATOMIC_FLAG_INIT;
 std::atomic<bool> poolAbandoned{false};
 // Per node: -1 not known yet, else whether its pool is on hugetlb pages (asked once per node).
 std::atomic<std::int8_t> poolHugeByNode[kNodesKnown];
+
+// A thread's last freed pool chunk of each class from 2 to 16 MiB: a program that frees a buffer
+// and asks for one again (one per request, say) gets it back without the pool's locks, as glibc's
+// tcache does for small blocks. 32 and 64 MiB chunks go back at once: too much to hold idle per
+// thread. A thread that ends gives its chunks back (the key's destructor).
+constexpr std::size_t kCachedClasses = 4;  // 2, 4, 8 and 16 MiB
+struct CachedChunk {
+  void* address;
+  std::size_t poolSize;
+  std::uint32_t node;
+  bool huge;
+};
+struct ThreadCache {
+  CachedChunk chunks[kCachedClasses];
+  bool registered;
+};
+__attribute__((tls_model("initial-exec"))) thread_local ThreadCache threadCache{};
+pthread_key_t threadCacheKey;
+
+void flushThreadCache(void*) noexcept;
+
+int cacheIndex(std::size_t classBytes) noexcept {
+  if (classBytes < 2 * MiB || classBytes > 16 * MiB) return -1;
+  return std::countr_zero(classBytes) - std::countr_zero(2 * MiB);
+}
 
 __attribute__((tls_model("initial-exec"))) thread_local bool insideXmem = false;
 
@@ -284,6 +310,7 @@ void initialize() {
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
   for (auto& huge : poolHugeByNode) huge.store(-1, std::memory_order_relaxed);
   FailureMemory::instance();  // made now: a first use racing a fork() would hold its guard
+  if (::pthread_key_create(&threadCacheKey, flushThreadCache) != 0) throw std::bad_alloc();
   // The serving path's locks, held across fork() so the child finds them free; the pool's locks
   // are not among them (the child leaves the pool alone).
   ::pthread_atfork(lockForFork, unlockAfterFork, [] {
@@ -348,7 +375,7 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
 /// Publishes a served block in the table; false when the table is full. `line` describes a
 /// mapping; a pool chunk's record is described from its fields when a report asks.
 bool remember(void* data, std::size_t size, std::size_t capacity, const std::string* line, std::uint32_t node = 0,
-              bool hugePool = false) noexcept {
+              bool hugePool = false, std::size_t poolSize = 0) noexcept {
   Slot* slot = table.claim(reinterpret_cast<std::uintptr_t>(data));
   if (slot == nullptr) return false;
   slot->record.id = reporting() ? nextId.fetch_add(1, std::memory_order_relaxed) : 0;
@@ -357,6 +384,7 @@ bool remember(void* data, std::size_t size, std::size_t capacity, const std::str
   slot->record.pooled = line == nullptr;
   slot->record.node = node;
   slot->record.hugePool = hugePool;
+  slot->record.poolSize = poolSize;
   if (line != nullptr) copyLine(slot->record.line, *line);
   else slot->record.line[0] = '\0';
   table.publish(slot, reinterpret_cast<std::uintptr_t>(data));
@@ -393,12 +421,51 @@ bool poolable(std::size_t size, std::size_t alignment) noexcept {
          !poolAbandoned.load(std::memory_order_relaxed);
 }
 
+/// This thread's cached chunk of the request's class on `node`, published for the request, or nullptr.
+void* takeCached(std::size_t size, std::size_t classBytes, std::uint32_t node) noexcept {
+  const int index = cacheIndex(classBytes);
+  if (index < 0) return nullptr;
+  CachedChunk& cached = threadCache.chunks[index];
+  if (cached.address == nullptr || cached.node != node) return nullptr;
+  void* data = cached.address;
+  if (!remember(data, size, classBytes, nullptr, cached.node, cached.huge, cached.poolSize)) return nullptr;
+  cached.address = nullptr;
+  return data;
+}
+
+/// Keeps a freed pool chunk for this thread's next request of its class; false when the slot is taken.
+bool keepCached(const CachedChunk& chunk, std::size_t classBytes) noexcept {
+  const int index = cacheIndex(classBytes);
+  if (index < 0) return false;
+  CachedChunk& cached = threadCache.chunks[index];
+  if (cached.address != nullptr) return false;
+  if (!threadCache.registered) {
+    threadCache.registered = true;
+    ::pthread_setspecific(threadCacheKey, &threadCache);  // so that the thread's end flushes it
+  }
+  cached = chunk;
+  return true;
+}
+
+void flushThreadCache(void*) noexcept {
+  NumaMemoryPool* from = pool.load(std::memory_order_acquire);
+  for (auto& cached : threadCache.chunks) {
+    if (cached.address != nullptr && from != nullptr && !poolAbandoned.load(std::memory_order_relaxed)) {
+      Guard guard;
+      from->deallocate(cached.address, cached.poolSize);
+    }
+    cached.address = nullptr;
+  }
+}
+
 /// A pool chunk for the request, or nullptr.
 void* servePooled(std::size_t size) {
-  NumaMemoryPool* from = poolForRequests();
-  if (from == nullptr) return nullptr;
   const bool fixed = policy->nodeMode == PreloadPolicy::NodeMode::Fixed;
   const std::uint32_t node = fixed ? policy->node : platform::current().currentNode();
+  const std::size_t classBytes = MemoryPool::classSize(size);
+  if (void* cached = takeCached(size, classBytes, node)) return cached;
+  NumaMemoryPool* from = poolForRequests();
+  if (from == nullptr) return nullptr;
   auto chunk = from->tryAllocate(size, node);
   if (!chunk.ok()) return nullptr;
   auto* data = chunk.value().address;
@@ -414,7 +481,7 @@ void* servePooled(std::size_t size) {
   }
   // Bound means bound; and every pointer served must pass free()'s 2 MiB test.
   if ((fixed && servedBy != node) || reinterpret_cast<std::uintptr_t>(data) % kAlignment != 0 ||
-      !remember(data, size, MemoryPool::classSize(size), nullptr, servedBy, huge)) {
+      !remember(data, size, classBytes, nullptr, servedBy, huge, size)) {
     from->deallocate(data, size);
     return nullptr;
   }
@@ -449,6 +516,7 @@ void release(Slot* slot) noexcept {
   const std::size_t size = slot->record.size;
   const std::size_t mapped = slot->record.mapped;
   const bool pooled = slot->record.pooled;
+  const CachedChunk chunk{reinterpret_cast<void*>(address), slot->record.poolSize, slot->record.node, slot->record.hugePool};
   if (reporting()) {
     // For the report: what it was on when it was given back (the line said what it got at first).
     Record record = slot->record;
@@ -463,9 +531,9 @@ void release(Slot* slot) noexcept {
   if (reporting()) currentBytes.fetch_sub(size, std::memory_order_relaxed);
   if (!pooled) {
     VirtualMemory::unmapDetached(reinterpret_cast<void*>(address), mapped);
-  } else if (!poolAbandoned.load(std::memory_order_relaxed)) {
+  } else if (!poolAbandoned.load(std::memory_order_relaxed) && !keepCached(chunk, mapped)) {
     Guard guard;
-    pool.load(std::memory_order_acquire)->deallocate(reinterpret_cast<void*>(address), size);
+    pool.load(std::memory_order_acquire)->deallocate(chunk.address, chunk.poolSize);
   }
 }
 

@@ -274,6 +274,34 @@ TEST(Preload, ChildrenForkedWhileOtherThreadsAllocateCanAllocate) {
   EXPECT_GT(forks, 10);
 }
 
+// A freed pool chunk waits in its thread's cache for the next request of its class; a thread that
+// ends gives its chunks back, or a program that starts a thread per task would grow without end.
+TEST(Preload, ThreadsThatEndGiveTheirCachedChunksBack) {
+  auto mappedBytes = [] {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+    return 0ULL;
+  };
+  auto* first = std::malloc(16 * kMiB);
+  std::free(first);
+  EXPECT_EQ(std::malloc(16 * kMiB), first) << "the same thread gets its chunk back";
+  std::free(first);
+  const auto before = mappedBytes();
+  for (int i = 0; i < 100; ++i) {
+    std::thread([] {
+      void* chunks[] = {std::malloc(16 * kMiB), std::malloc(8 * kMiB), std::malloc(4 * kMiB)};
+      for (void* chunk : chunks) {
+        ASSERT_TRUE(servedByXmem(chunk));
+        static_cast<volatile char*>(chunk)[0] = 1;
+        std::free(chunk);  // kept in this thread's cache ...
+      }
+    }).join();  // ... and given back to the pool as the thread ends
+  }
+  const auto grown = mappedBytes() - before;
+  EXPECT_LT(grown, 256 * kMiB) << "100 threads kept 28 MiB each: " << grown / kMiB << " MiB more mapped";
+}
+
 TEST(Preload, MemoryFollowsTheNodePolicy) {
   const auto nodes = static_cast<int>(kernelDistances().size());
   const char* policy = std::getenv("XMEM_PRELOAD_NODE");
