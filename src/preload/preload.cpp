@@ -161,8 +161,8 @@ class LineWriter {
   LineWriter(const LineWriter&) = delete;
   LineWriter& operator=(const LineWriter&) = delete;
 
-  LineWriter& text(const char* value) noexcept {
-    while (*value != '\0') put(*value++);
+  LineWriter& text(const char* value, std::size_t most = SIZE_MAX) noexcept {
+    for (std::size_t i = 0; i < most && value[i] != '\0'; ++i) put(value[i]);
     return *this;
   }
   LineWriter& number(std::uint64_t value) noexcept {
@@ -248,7 +248,7 @@ int reportFd() noexcept {
 /// What a block got when it was served: a mapping's summary, or its pool chunk, said without allocating.
 void describe(LineWriter& out, const Record& record) noexcept {
   if (!record.pooled || record.line[0] != '\0') {
-    out.text(record.line);
+    out.text(record.line, kLineLength);  // bounded: a record read while it is rewritten may lack its NUL
     return;
   }
   out.bytes(record.size).text(": a ").bytes(record.mapped).text(" chunk of node ").number(record.node)
@@ -289,7 +289,12 @@ void writeReport(bool detailed) noexcept {
   if (fd != STDERR_FILENO) ::close(fd);
 }
 
-void onReportSignal(int) { writeReport(false); }
+// The interrupted code may be about to read errno: open() and write() here must not change it.
+void onReportSignal(int) {
+  const int saved = errno;
+  writeReport(false);
+  errno = saved;
+}
 
 void atExit() {
   serveFrom.store(SIZE_MAX, std::memory_order_relaxed);  // from here on, large requests go to glibc
@@ -309,7 +314,9 @@ void initialize() {
   }
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
   for (auto& huge : poolHugeByNode) huge.store(-1, std::memory_order_relaxed);
-  FailureMemory::instance();  // made now: a first use racing a fork() would hold its guard
+  // Made now, not on first use: a first use racing a fork() would hold its static's guard.
+  FailureMemory::instance();
+  platform::current();
   if (::pthread_key_create(&threadCacheKey, flushThreadCache) != 0) throw std::bad_alloc();
   // The serving path's locks, held across fork() so the child finds them free; the pool's locks
   // are not among them (the child leaves the pool alone).

@@ -229,7 +229,9 @@ TEST(Preload, AForkedChildReadsWritesAndFreesItsCopy) {
 // Where served memory lands, by XMEM_PRELOAD_NODE: the multi-node guests run this with each policy.
 // fork() copies a lock another thread holds as held forever. Children forked while other threads
 // are inside xmem's allocation path (mappings of their own: 4 MiB-aligned requests skip the pool)
-// must still allocate and exit.
+// must still allocate and exit. The locks are held for nanoseconds, so this is a stress run of the
+// real registration; the deterministic proof, a lock held across the fork on purpose, is
+// tests/unit/fork_safety_test.cpp with the same handlers.
 TEST(Preload, ChildrenForkedWhileOtherThreadsAllocateCanAllocate) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> allocators;

@@ -87,6 +87,21 @@ std::optional<std::size_t> thpBytesFromPageFlags(const void* address, std::size_
   return bytes;
 }
 
+std::uint64_t freeTwoMegabyteBlocks() {
+  // "Node 0, zone   Normal   a0 a1 ... a10": free blocks of order 0..10; order 9 is 2 MiB.
+  std::ifstream buddy("/proc/buddyinfo");
+  std::uint64_t blocks = 0;
+  for (std::string line; std::getline(buddy, line);) {
+    std::istringstream words(line.substr(line.find("zone") + 4));
+    std::string zone;
+    words >> zone;
+    std::uint64_t count = 0;
+    for (int order = 0; words >> count; ++order)
+      if (order >= 9) blocks += count << (order - 9);
+  }
+  return blocks;
+}
+
 std::size_t kernelThpBytes(const void* address, std::size_t length) {
   if (auto located = thpBytesFromPageFlags(address, length)) return *located;
   return smapsAt(address).anonHugePages;

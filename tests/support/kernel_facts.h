@@ -35,6 +35,9 @@ std::optional<std::size_t> thpBytesFromPageFlags(const void* address, std::size_
 /// of the area at `address` (which a multi-node kernel may understate).
 std::size_t kernelThpBytes(const void* address, std::size_t length);
 
+/// 2 MiB blocks free now in the buddy allocator, all zones and nodes (/proc/buddyinfo, order 9 up).
+std::uint64_t freeTwoMegabyteBlocks();
+
 /// Bytes of [address, address + length) that are in memory now (mincore, page by page).
 std::size_t residentBytes(const void* address, std::size_t length);
 

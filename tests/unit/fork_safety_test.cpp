@@ -22,29 +22,42 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A probe that takes its time, so SystemInfo's cache lock is held while the test forks.
-class SlowProbe final : public ForwardingPlatform {
- public:
-  using ForwardingPlatform::ForwardingPlatform;
-  SystemInfo probe() override {
-    probing = true;
-    std::this_thread::sleep_for(300ms);
-    return ForwardingPlatform::probe();
+/// Holds a lock for the test: says so, then waits until the parent has forked (or, with the fork
+/// handlers, until they have waited long enough for it: fork() cannot return while it holds it).
+struct Hold {
+  std::atomic<bool> held{false};
+  std::atomic<bool> forked{false};
+  void whileHeld() {
+    held = true;
+    const auto until = std::chrono::steady_clock::now() + 500ms;
+    while (!forked.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
   }
-  std::atomic<bool> probing{false};
 };
 
-/// Forks once `held` says a lock is held by the other thread; the child takes the path's locks.
-/// True when the child finished within two seconds.
-bool childFinishes(const std::atomic<bool>& held) {
-  while (!held.load()) std::this_thread::yield();
-  std::this_thread::sleep_for(20ms);  // well inside the other thread's critical section
-  const pid_t child = fork();
+/// A probe that holds SystemInfo's cache lock (get() probes under it) as long as the test wants.
+class SlowProbe final : public ForwardingPlatform {
+ public:
+  SlowProbe(platform::Platform& target, Hold& hold) : ForwardingPlatform(target), hold_(hold) {}
+  SystemInfo probe() override {
+    hold_.whileHeld();
+    return ForwardingPlatform::probe();
+  }
+
+ private:
+  Hold& hold_;
+};
+
+/// Forks once another thread holds the lock; the child takes the path's locks. True when the
+/// child finished within two seconds.
+bool childFinishes(Hold& hold) {
+  while (!hold.held.load()) std::this_thread::yield();
+  const pid_t child = fork();  // the lock is held now, unless the fork handlers waited for it
   if (child == 0) {
     SystemInfo::get();
     FailureMemory::instance().backoff(2 * MiB, std::nullopt);
     _exit(0);
   }
+  hold.forked = true;
   int status = 0;
   for (int waited = 0; waited < 200; ++waited) {
     if (waitpid(child, &status, WNOHANG) == child) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -65,25 +78,26 @@ class ForkSafety : public ::testing::Test {
 
 TEST_F(ForkSafety, AChildForkedWhileSystemInfoIsProbedCanReadIt) {
   FakePlatform fake;
-  SlowProbe slow(fake);
+  Hold hold;
+  SlowProbe slow(fake, hold);
   platform::ScopedPlatform installed(slow);
   std::thread prober([] { SystemInfo::get(); });
-  EXPECT_TRUE(childFinishes(slow.probing)) << "the child waited for a lock held by a thread it does not have";
+  EXPECT_TRUE(childFinishes(hold)) << "the child waited for a lock held by a thread it does not have";
   prober.join();
 }
 
 TEST_F(ForkSafety, AChildForkedWhileTheBackOffTableIsLockedCanUseIt) {
-  std::atomic<bool> inside{false};
-  // The clock is read under the table's lock: a slow clock holds it.
+  Hold hold;
+  std::atomic<bool> holding{false};
+  // The clock is read under the table's lock: a clock that waits holds it.
   FailureMemory::instance().setClock([&] {
-    inside = true;
-    std::this_thread::sleep_for(300ms);
+    if (holding.load()) hold.whileHeld();
     return FailureMemory::Clock::now();
   });
-  FailureMemory::instance().recordFailure(2 * MiB, std::nullopt);  // slow, while nobody forks
-  inside = false;
+  FailureMemory::instance().recordFailure(2 * MiB, std::nullopt);
+  holding = true;
   std::thread user([] { FailureMemory::instance().backoff(2 * MiB, std::nullopt); });
-  EXPECT_TRUE(childFinishes(inside)) << "the child waited for a lock held by a thread it does not have";
+  EXPECT_TRUE(childFinishes(hold)) << "the child waited for a lock held by a thread it does not have";
   user.join();
   FailureMemory::instance().reset();
 }

@@ -144,14 +144,14 @@ bool scanHugeRegions(std::uintptr_t begin, std::uintptr_t end, std::vector<std::
 }
 
 // Older kernels: each 2 MiB block's pagemap entries (frame numbers need root) and the
-// kpageflags of those frames, judged by text::isPmdMappedThp, for every block of each area that
-// holds the range, whatever smaps says: on Debian's 6.1 kernel smaps' AnonHugePages leaves out
-// THPs whose PMD NUMA balancing has made PROT_NONE for a hinting fault (seen in the 2-node guest:
-// thp_fault_alloc 64, AnonHugePages 34 of 128 MiB; all 128 with numa_balancing=0). So smaps
-// cannot referee: more blocks judged huge than smaps counts are believed. The one case that
-// over-reports is a whole 2 MiB folio whose PMD a partial mprotect or munmap just split into PTE
-// mappings, which the page words cannot tell apart (PAGEMAP_SCAN, Linux 6.7+, can). Fewer blocks
-// than smaps counts means the walk missed some: then the survey says it does not know.
+// kpageflags of those frames, judged by text::isPmdMappedThp, for the blocks of the range only.
+// The page words cannot tell a whole 2 MiB folio whose PMD a partial mprotect or munmap split into
+// PTE mappings from a PMD mapping (PAGEMAP_SCAN, Linux 6.7+, can); smaps' AnonHugePages counts
+// PMD mappings only, so where an area lies wholly in the range the two are compared: fewer blocks
+// than smaps counts, or more, means the survey does not know which. Except that with NUMA
+// balancing on, more is believed: Debian's 6.1 kernel leaves out of AnonHugePages the THPs whose
+// PMD NUMA balancing has made PROT_NONE for a hinting fault (seen in the 2-node guest:
+// thp_fault_alloc 64, AnonHugePages 34 of 128 MiB; all 128 with numa_balancing=0).
 bool hugeRegionsFromPageFlags(const std::vector<text::SmapsArea>& areas, std::uintptr_t begin, std::uintptr_t end,
                               std::size_t basePage, PageSurvey& survey) {
   constexpr std::size_t kPmd = 2 * 1024 * 1024;
@@ -162,11 +162,16 @@ bool hugeRegionsFromPageFlags(const std::vector<text::SmapsArea>& areas, std::ui
   int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   int flags = ::open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
   bool known = pagemap >= 0 && flags >= 0;
+  const bool numaBalancing = readCounter("/proc/sys/kernel/numa_balancing").value_or(0) != 0;
   for (const auto& area : areas) {
     if (!known) break;
     if (area.end <= begin || area.start >= end || area.kernelPageSize > basePage) continue;
     hugeBlocks.clear();
-    for (std::uintptr_t block = (area.start + kPmd - 1) & ~(kPmd - 1); block + kPmd <= area.end; block += kPmd) {
+    const auto blocksBegin = begin & ~(kPmd - 1);
+    const auto blocksEnd = (end + kPmd - 1) & ~(kPmd - 1);
+    const auto areaFrom = std::max(area.start, blocksBegin);
+    const auto areaTo = std::min(area.end, blocksEnd);
+    for (std::uintptr_t block = (areaFrom + kPmd - 1) & ~(kPmd - 1); block + kPmd <= areaTo; block += kPmd) {
       const auto entryBytes = static_cast<ssize_t>(pages * sizeof(std::uint64_t));
       if (::pread(pagemap, entries.data(), static_cast<std::size_t>(entryBytes),
                   static_cast<off_t>(block / basePage * sizeof(std::uint64_t))) != entryBytes) {
@@ -190,7 +195,10 @@ bool hugeRegionsFromPageFlags(const std::vector<text::SmapsArea>& areas, std::ui
       if (text::isPmdMappedThp(entries, std::span<const std::uint64_t>(frameFlags.data(), words)))
         hugeBlocks.push_back(block);
     }
-    if (known && hugeBlocks.size() * kPmd < area.anonHugePages) known = false;  // see above
+    const bool wholeArea = area.start >= blocksBegin && area.end <= blocksEnd;
+    const std::size_t located = hugeBlocks.size() * kPmd;
+    if (known && wholeArea && (located < area.anonHugePages || (located > area.anonHugePages && !numaBalancing)))
+      known = false;  // see above
     for (auto block : hugeBlocks) {
       if (!known || block + kPmd <= begin || block >= end) continue;
       const auto from = std::max(block, begin);
@@ -330,11 +338,8 @@ bool probeNamedMappings() noexcept {
 // right after, without looking at any mapping: so EINVAL for an empty range means "no such
 // advice", and nothing else can. (Kernels before 6.1, or built without THP, lack MADV_COLLAPSE.)
 bool probeCollapseOnRequest() noexcept {
-  static const bool supported = [] {
-    auto* anyPageAligned = reinterpret_cast<void*>(static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE)));
-    return ::madvise(anyPageAligned, 0, MADV_COLLAPSE) == 0;
-  }();
-  return supported;
+  auto* anyPageAligned = reinterpret_cast<void*>(static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE)));
+  return ::madvise(anyPageAligned, 0, MADV_COLLAPSE) == 0;
 }
 
 std::vector<NumaNodeInfo> probeNodes() {
@@ -367,12 +372,14 @@ std::vector<NumaNodeInfo> probeNodes() {
 
 class LinuxPlatform final : public Platform {
  public:
-  LinuxPlatform() noexcept {
+  // Probed once, here: a function-local static would hold its guard during the probe, and a
+  // fork() at that moment would leave the child waiting on it.
+  LinuxPlatform() noexcept : collapseOnRequest_(probeCollapseOnRequest()) {
     for (auto& node : nodeOfCpu_) node.store(-1, std::memory_order_relaxed);
   }
 
   Capabilities capabilities() const noexcept override {
-    return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = probeCollapseOnRequest()};
+    return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = collapseOnRequest_};
   }
 
   Status lockFile(const char* path, int& handle) noexcept override {
@@ -397,7 +404,8 @@ class LinuxPlatform final : public Platform {
     if (std::snprintf(temporary, sizeof temporary, "%s.%d.tmp", path, static_cast<int>(::getpid())) >=
         static_cast<int>(sizeof temporary))
       return Status{ENAMETOOLONG};
-    int fd = ::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // Readable by all, as the state it replaces was: `xmem release --dry-run` reads it as any user.
+    int fd = ::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return lastError();
     Status status;
     for (std::size_t done = 0; done < length && status.ok();) {
@@ -717,6 +725,7 @@ class LinuxPlatform final : public Platform {
  private:
   static constexpr std::size_t kCpusCached = 4096;
   std::atomic<int> nodeOfCpu_[kCpusCached];  // -1: not seen yet
+  bool collapseOnRequest_;
 };
 
 }  // namespace
