@@ -17,13 +17,18 @@ namespace {
 thread_local bool failAllocations = false;
 }  // namespace
 
-// The other forms (nothrow, array) end up here in libstdc++; delete stays the library's (free).
+// The other forms (nothrow, array) end up here in libstdc++. Every delete is replaced too: under
+// AddressSanitizer, memory from malloc given to its own operator delete is a reported mismatch.
 void* operator new(std::size_t size) {
   if (failAllocations) throw std::bad_alloc();
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) { return ::operator new(size); }
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete[](void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
 
 namespace xmem {
 namespace {

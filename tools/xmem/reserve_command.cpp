@@ -22,9 +22,9 @@ namespace {
 
 // What the planner says is missing, node by node, 1 GiB pages first.
 int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
-  const MemoryProfile* profile = findProfileOrSay(options.profile, "reserve", err);
+  const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "reserve", err);
   if (profile == nullptr) return 2;
-  const auto wanted = planOptions({.profile = options.profile, .threads = options.threads});
+  const auto wanted = planOptions(options.workload);
   auto plan = planMemory(*profile, wanted, Topology::fromSystem(), *SystemInfo::refresh());
   int code = 0;
   bool any = false;
@@ -63,7 +63,7 @@ int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ost
     fmt::print(err, "xmem reserve: page size '{}' is not a size: expected e.g. 2M or 1G\n", options.pageSize);
     return 2;
   }
-  if (!options.profile.empty()) return reserveForProfile(options, out, err);
+  if (options.forProfile) return reserveForProfile(options, out, err);
   const bool changeCounts = options.count != 0 || options.total.has_value();
   if (!changeCounts && !options.persist) {
     fmt::print(err, "xmem reserve: nothing to do: give --count (pages to add), --total (count to reach) or --persist\n");
@@ -159,11 +159,10 @@ void addReserveCommands(CLI::App& app) {
   auto* count = reserve->add_option("--count,-c", options->count, "Pages to add");
   auto* total = reserve->add_option("--total", options->total, "Page count to reach");
   count->excludes(total);
-  auto* profile = reserve->add_option("--profile,-p", options->profile,
-                                      "Reserve what this algorithm profile is missing on each node (see xmem plan)");
-  reserve->add_option("--threads,-t", options->threads, "With --profile: worker threads (default: one per CPU)")
-      ->check(CLI::Range(1U, 4096U))
-      ->needs(profile);
+  // --profile: reserve what that workload's plan is missing on each node (see xmem plan).
+  addWorkloadOptions(*reserve, options->workload);
+  auto* profile = reserve->get_option("--profile");
+  for (const char* workloadOnly : {"--threads", "--no-1gb-pages", "--no-huge-pages"}) reserve->get_option(workloadOnly)->needs(profile);
   profile->excludes(count)->excludes(total);
   reserve->add_flag("--no-compact", options->noCompact, "Do not compact memory when the kernel finds too few pages");
   reserve->add_flag("--dry-run", options->dryRun, "Print what would run; change nothing");
@@ -171,7 +170,11 @@ void addReserveCommands(CLI::App& app) {
                     "Also write a sysctl.d file so the 2 MiB pages come back at boot, and print the kernel command line "
                     "that 1 GiB and per-node pages need");
   reserve->add_flag("--json", options->json, "Print JSON for scripts instead of text");
-  reserve->callback([options] { std::exit(runReserve(*options, std::cout, std::cerr)); });
+  reserve->callback([options, reserve] {
+    options->forProfile = reserve->count("--profile") != 0;
+    if (options->forProfile) applyConfigDefaults(*reserve, options->workload);
+    std::exit(runReserve(*options, std::cout, std::cerr));
+  });
 
   auto dryRun = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);

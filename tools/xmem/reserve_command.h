@@ -1,6 +1,8 @@
 // `xmem reserve` / `xmem release`: huge pages per size and node, reversibly.
 #pragma once
 
+#include "workload_options.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -19,8 +21,10 @@ struct ReserveCommandOptions {
   bool dryRun = false;
   bool persist = false;
   bool json = false;
-  std::string profile;   ///< reserve what this profile's plan is missing, node by node
-  unsigned threads = 0;  ///< with profile: worker threads (0: one per CPU)
+  /// With forProfile: reserve what this workload's plan is missing, node by node. What the
+  /// command line leaves out comes from --config and XMEM_*, as for `xmem plan`.
+  bool forProfile = false;
+  WorkloadOptions workload;
 };
 
 int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err);
