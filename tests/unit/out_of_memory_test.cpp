@@ -17,15 +17,21 @@ namespace {
 thread_local bool failAllocations = false;
 }  // namespace
 
-// The other forms (nothrow, array) end up here in libstdc++. Every delete is replaced too: under
-// AddressSanitizer, memory from malloc given to its own operator delete is a reported mismatch.
+// Every form (plain, array, nothrow) and every delete is replaced: under AddressSanitizer, whose
+// runtime has its own, memory from one family given to the other is a reported mismatch.
 void* operator new(std::size_t size) {
   if (failAllocations) throw std::bad_alloc();
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) { return ::operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return failAllocations ? nullptr : std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& nothrow) noexcept { return ::operator new(size, nothrow); }
 void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
 void operator delete[](void* memory) noexcept { std::free(memory); }
 void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
 void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
