@@ -48,7 +48,7 @@ class SlowProbe final : public ForwardingPlatform {
 };
 
 /// Forks once another thread holds the lock; the child takes the path's locks. True when the
-/// child finished within two seconds.
+/// child ended within two seconds.
 bool childFinishes(Hold& hold) {
   while (!hold.held.load()) std::this_thread::yield();
   const pid_t child = fork();  // the lock is held now, unless the fork handlers waited for it
@@ -60,7 +60,9 @@ bool childFinishes(Hold& hold) {
   hold.forked = true;
   int status = 0;
   for (int waited = 0; waited < 200; ++waited) {
-    if (waitpid(child, &status, WNOHANG) == child) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    // Any exit code: the point is that it got past the locks (ThreadSanitizer makes a child's exit
+    // 66 for the parent's threads it does not have).
+    if (waitpid(child, &status, WNOHANG) == child) return WIFEXITED(status);
     std::this_thread::sleep_for(10ms);
   }
   kill(child, SIGKILL);

@@ -19,6 +19,9 @@ thread_local bool failAllocations = false;
 
 // Every form (plain, array, nothrow) and every delete is replaced: under AddressSanitizer, whose
 // runtime has its own, memory from one family given to the other is a reported mismatch.
+// new is malloc here, so free is the matching delete: GCC, seeing only the names, warns otherwise.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
   if (failAllocations) throw std::bad_alloc();
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
@@ -35,6 +38,7 @@ void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free
 void operator delete[](void* memory) noexcept { std::free(memory); }
 void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
 void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+#pragma GCC diagnostic pop
 
 namespace xmem {
 namespace {
