@@ -286,9 +286,11 @@ TEST(Preload, ThreadsThatEndGiveTheirCachedChunksBack) {
     return 0ULL;
   };
   auto* first = std::malloc(16 * kMiB);
+  const auto firstAddress = reinterpret_cast<std::uintptr_t>(first);  // not a pointer once freed
   std::free(first);
-  EXPECT_EQ(std::malloc(16 * kMiB), first) << "the same thread gets its chunk back";
-  std::free(first);
+  auto* again = std::malloc(16 * kMiB);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again), firstAddress) << "the same thread gets its chunk back";
+  std::free(again);
   const auto before = mappedBytes();
   for (int i = 0; i < 100; ++i) {
     std::thread([] {
