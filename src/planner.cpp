@@ -52,6 +52,10 @@ std::string reserveCommand(std::uint32_t node, std::size_t pageSize, std::uint64
 
 bool jitOnHugePages(const PlanOptions& options) noexcept { return options.hugePages && options.jitHugePages; }
 
+std::size_t scratchpadPoolBytes(const PlanOptions& options, std::size_t scratchpads) noexcept {
+  return scratchpads == 0 ? 0 : std::max<std::size_t>(scratchpads, options.poolPages * kHugePageSize);
+}
+
 std::size_t MemoryPlan::total() const noexcept {
   std::size_t bytes = 0;
   for (const auto& node : nodes) bytes += node.total();
@@ -126,7 +130,8 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
       node.need.oneGbPages = onGigabytePages / kOneGbPageSize;
       // Each part is its own mapping (or pool), so each rounds up to whole pages by itself.
       node.need.twoMbPages = pagesFor(node.dataset - onGigabytePages, kHugePageSize) +
-                             pagesFor(node.cache, kHugePageSize) + pagesFor(node.scratchpads, kHugePageSize) + jitPages;
+                             pagesFor(node.cache, kHugePageSize) +
+                             pagesFor(scratchpadPoolBytes(options, node.scratchpads), kHugePageSize) + jitPages;
     }
     node.free1G = countsOn(machine, kOneGbPageSize, node.node);
     node.free2M = countsOn(machine, kHugePageSize, node.node);

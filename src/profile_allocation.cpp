@@ -103,7 +103,7 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
     if (need.scratchpads != 0) {
       say("scratchpads " + std::to_string(need.threads) + " x " + formatBytes(profile.scratchpadSize));
       MemoryPoolOptions pool;
-      pool.capacity = std::max(need.scratchpads, options.poolCapacity);
+      pool.capacity = scratchpadPoolBytes(options.plan, need.scratchpads);
       pool.hugePages = options.plan.hugePages;
       pool.transparentHugePages = options.transparentHugePages;
       if (options.plan.numa) pool.node = need.node;

@@ -21,7 +21,14 @@ struct PlanOptions {
   std::vector<std::uint32_t> nodes = {};  ///< only these nodes get workers (empty: all)
   bool jitHugePages = false;  ///< JIT code on 2 MiB pages, one per thread (XMRig's huge-pages-jit)
   bool randomxLight = false;  ///< RandomX light mode: each node gets the cache alone, no dataset (randomx.mode light)
+  /// Each node's scratchpad pool holds at least this many 2 MiB pages (XMRig's memory-pool), and
+  /// at least what the node's threads need.
+  std::uint64_t poolPages = 0;
 };
+
+/// The size of a node's scratchpad pool for `scratchpads` bytes of its threads' scratchpads: the
+/// planner counts, and ProfileAllocation maps, by this one rule.
+std::size_t scratchpadPoolBytes(const PlanOptions& options, std::size_t scratchpads) noexcept;
 
 /// Whether each thread's JIT buffer is its own 2 MiB page: only with huge-pages-jit (and huge pages
 /// on), since 64 KiB of code on a huge page costs 2 MiB a thread. Otherwise it is on 4 KiB pages

@@ -21,7 +21,6 @@ struct ProfileAllocationOptions {
   unsigned prefaultThreads = VirtualMemory::kAllCores;  ///< fault the dataset and cache in now
   LockPolicy lock = LockPolicy::None;
   bool transparentHugePages = true;  ///< THP for what explicit huge pages do not cover
-  std::size_t poolCapacity = 0;      ///< scratchpad pool per node at least this large (XMRig's memory-pool)
 };
 
 struct NodeLayout {

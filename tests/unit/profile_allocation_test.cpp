@@ -43,5 +43,24 @@ TEST(ProfileAllocation, MapsExactlyTheHugePagesThePlanCounts) {
   }
 }
 
+// XMRig's memory-pool sets each node's scratchpad pool to at least that many 2 MiB pages: the
+// plan counts the pool the allocation makes, not the threads' scratchpads alone.
+TEST(ProfileAllocation, MapsThePoolThePlanCountsWithAMemoryPoolSize) {
+  const Topology topology({{0, {0, 1, 2, 3}, 16 * GiB}}, {{10}});
+  testing::FakePlatform fake;
+  fake.setHugePages(kHugePageSize, 0, 1000);
+  platform::ScopedPlatform scoped(fake);
+  ProfileAllocationOptions options;
+  options.plan.threads = 3;
+  options.plan.poolPages = 16;
+  options.prefaultThreads = 0;
+  const auto& profile = *findProfile("rx/light");
+  const auto plan = planMemory(profile, options.plan, topology, *SystemInfo::refresh());
+  ASSERT_EQ(plan.nodes.size(), 1U);
+  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 128U + 16U) << "cache + a pool of 16 pages for 3 scratchpads";
+  auto allocation = ProfileAllocation::allocate(profile, options, topology);
+  EXPECT_EQ(twoMbPagesMapped(fake), plan.nodes[0].need.twoMbPages);
+}
+
 }  // namespace
 }  // namespace xmem

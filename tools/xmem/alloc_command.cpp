@@ -22,7 +22,6 @@ int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream
   allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
   allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
   allocation.transparentHugePages = options.transparentHugePages;
-  allocation.poolCapacity = options.poolPages * kHugePageSize;
   auto layout = ProfileAllocation::allocate(*profile, allocation, Topology::fromSystem(), [&](std::string_view step) {
     if (!options.json) fmt::print(err, "... {}\n", step);
   });
@@ -72,7 +71,6 @@ void addAllocCommand(CLI::App& app) {
     if (command->count("--no-prefault") == 0) options->noPrefault = !config.prefault;
     if (command->count("--lock") == 0) options->lock = config.lock;
     options->transparentHugePages = config.transparentHugePages;
-    options->poolPages = config.memoryPoolPages;
     std::exit(runAlloc(*options, std::cout, std::cerr));
   });
 }

@@ -18,7 +18,6 @@ struct AllocCommandOptions {
   bool json = false;
   // From --config or XMEM_* only:
   bool transparentHugePages = true;
-  std::uint64_t poolPages = 0;
 };
 
 int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err);

@@ -34,6 +34,7 @@ MemoryConfig applyConfigDefaults(const CLI::App& command, WorkloadOptions& optio
   options.numaNodes = config.numaNodes;
   options.jitHugePages = config.hugePagesJit;
   options.randomxLight = config.randomxMode == RandomXMode::Light;
+  options.poolPages = config.memoryPoolPages;
   return config;
 }
 
@@ -45,6 +46,7 @@ const MemoryProfile* findProfileOrSay(const std::string& name, std::string_view 
 
 PlanOptions planOptions(const WorkloadOptions& options) {
   PlanOptions plan;
+  plan.poolPages = options.poolPages;
   plan.threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   plan.hugePages = !options.noHugePages;
   plan.oneGbPages = !options.noOneGbPages;

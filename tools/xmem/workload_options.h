@@ -24,6 +24,7 @@ struct WorkloadOptions {
   std::vector<std::uint32_t> numaNodes = {};
   bool jitHugePages = false;
   bool randomxLight = false;
+  std::uint64_t poolPages = 0;  ///< memory-pool: 2 MiB pages per node's scratchpad pool
 };
 
 void addWorkloadOptions(CLI::App& command, WorkloadOptions& options);
