@@ -26,6 +26,7 @@
 #include "failure_memory.h"
 #include "fork_safety.h"
 #include "platform/platform.h"
+#include "preload/freed_ring.h"
 #include "preload/served_table.h"
 
 #include <dlfcn.h>
@@ -76,15 +77,8 @@ using Table = ServedTable<Record, kSlots>;
 using Slot = Table::Slot;
 Table table;
 
-// Recently freed, for the report only. Each entry has its own sequence number, odd while it is
-// written: the signal handler skips an entry being written instead of waiting for the thread it
-// may have interrupted, and a fork() in the middle leaves nothing locked.
-struct FreedEntry {
-  std::atomic<std::uint32_t> sequence{0};
-  Record record;
-};
-FreedEntry freedRing[kFreedKept];
-std::atomic<std::size_t> freedNext{0};
+// Recently freed, for the report only: read without a lock by the report's signal handler.
+FreedRing<Record, kFreedKept> freed;
 
 // For the report only, so counted only when a report is asked for: each is a locked instruction
 // on the serving path.
@@ -217,26 +211,6 @@ Slot* servedSlot(const void* pointer) noexcept {
 
 bool reporting() noexcept { return policy->reportAtExit || policy->reportOnSignal; }
 
-void rememberFreed(const Record& record) noexcept {
-  auto& entry = freedRing[freedNext.fetch_add(1, std::memory_order_relaxed) % kFreedKept];
-  auto sequence = entry.sequence.load(std::memory_order_relaxed);
-  // Another thread writing this very entry (the ring wrapped meanwhile): let it.
-  if ((sequence & 1) != 0 || !entry.sequence.compare_exchange_strong(sequence, sequence + 1, std::memory_order_acquire))
-    return;
-  std::atomic_thread_fence(std::memory_order_release);
-  entry.record = record;
-  entry.sequence.store(sequence + 2, std::memory_order_release);
-}
-
-/// A consistent copy of a freed entry, or false when it is empty or being written.
-bool readFreed(const FreedEntry& entry, Record& out) noexcept {
-  const auto before = entry.sequence.load(std::memory_order_acquire);
-  if (before == 0 || (before & 1) != 0) return false;
-  std::memcpy(static_cast<void*>(&out), &entry.record, sizeof out);
-  std::atomic_thread_fence(std::memory_order_acquire);
-  return entry.sequence.load(std::memory_order_relaxed) == before;
-}
-
 // ---- the report ----
 
 int reportFd() noexcept {
@@ -277,14 +251,11 @@ void writeReport(bool detailed) noexcept {
         out.text("        now: the page tables could not be read\n");
       }
     });
-    const auto next = freedNext.load(std::memory_order_relaxed);
-    for (std::size_t i = 0; i < kFreedKept; ++i) {
-      Record record;
-      if (!readFreed(freedRing[(next + i) % kFreedKept], record)) continue;
+    freed.forEach([&](const Record& record) {
       out.text("  #").number(record.id).text(" freed ");
       describe(out, record);
       out.text("\n");
-    }
+    });
   }
   if (fd != STDERR_FILENO) ::close(fd);
 }
@@ -532,7 +503,7 @@ void release(Slot* slot) noexcept {
       copyLine(record.line, "last seen " + where(reinterpret_cast<void*>(address), size).summary());
     } catch (...) {
     }
-    rememberFreed(record);
+    freed.add(record);
   }
   table.release(slot);  // before unmapping: the address may come back at once
   if (reporting()) currentBytes.fetch_sub(size, std::memory_order_relaxed);
