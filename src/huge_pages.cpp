@@ -239,12 +239,13 @@ void ScopedFreeHugePages::restore() noexcept {
       request.total = found.total;
       request.compact = false;
       const auto back = reserveHugePages(request);
-      // Back where it was: nothing left for `xmem release`, unless an earlier reservation is.
+      // Back where it was: nothing left for `xmem release`, unless an earlier reservation is, or
+      // another process reserved since the count went back (then its record is this one).
       if (back.after == found.total && !found.recordedBefore) {
-        StateLock locked(platform::current(), /*create=*/false);
+        auto& os = platform::current();
+        StateLock locked(os, /*create=*/false);
         auto state = readState();
-        state.erase(back.path);
-        writeState(platform::current(), state);
+        if (currentTotal(os, where.first, where.second) == found.total && state.erase(back.path) != 0) writeState(os, state);
       }
     } catch (...) {
       // Still recorded for releaseHugePages (`xmem release`), which can put it back.
