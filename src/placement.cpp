@@ -205,9 +205,24 @@ PromoteResult promote(void* address, std::size_t length) {
   auto* start = reinterpret_cast<void*>(begin);
   const std::size_t span = end - begin;
   const auto survey = surveyOf(os, start, span);
+  // From the page tables alone, not where(): where() asks each page's node, and the kernel
+  // answers none for a page NUMA balancing has just marked for a hinting fault, THP or not.
   auto hugeNow = [&] {
-    auto map = where(start, span);
-    return map.exact ? map.bytesOf(PageKind::Transparent) : map.thpBytesEstimate;
+    const auto now = surveyOf(os, start, span);
+    std::size_t bytes = 0;
+    for (const auto& area : now.areas) {
+      if (area.hugeTlbPageSize != 0) continue;
+      if (!now.hugeKnown) {
+        bytes += area.anonHugeBytes;
+        continue;
+      }
+      for (const auto& [from, to] : now.hugeRegions) {
+        const auto overlapStart = std::max(from, area.start);
+        const auto overlapEnd = std::min(to, area.end);
+        if (overlapStart < overlapEnd) bytes += overlapEnd - overlapStart;
+      }
+    }
+    return bytes;
   };
   result.hugeBefore = hugeNow();
 

@@ -66,7 +66,11 @@ TEST_F(PlacementKernel, WhereAgreesWithSmapsOnThpBasePagesAndHugetlb) {
   promote(range.data(), 4 * MiB);
   auto after = where(range.data(), range.size());
   std::cout << "[ NOTE     ] " << after.summary() << '\n';
-  if (after.exact) EXPECT_EQ(after.bytesOf(PageKind::Transparent), kernelThpBytes(range.data(), range.size()));
+  // Every THP part, with a node or without: a page NUMA balancing has just marked for a hinting
+  // fault (multi-node guests) is located, but move_pages names no node for it.
+  std::size_t thpParts = 0;
+  for (const auto& part : after.parts) thpParts += part.mapped && part.kind == PageKind::Transparent ? part.length : 0;
+  if (after.exact) EXPECT_EQ(thpParts, kernelThpBytes(range.data(), range.size()));
   else EXPECT_EQ(after.thpBytesEstimate, smapsAt(range.data()).anonHugePages);
   EXPECT_EQ(after.bytesByNode().size(), 1U);
 
