@@ -40,18 +40,35 @@ void use(void* pointer) { asm volatile("" : : "r"(pointer) : "memory"); }
 
 // ---- the workloads (in the child) ----
 
-std::uint64_t smallMallocFree(std::uint64_t pairs) {
+// `pairs` frees and allocations of 16..1016 bytes over 1024 live blocks, picked at random.
+template <typename Allocate>
+std::uint64_t churn(std::uint64_t pairs, unsigned seed, Allocate allocate) {
   std::vector<void*> live(1024, nullptr);
-  std::minstd_rand random(42);
+  std::minstd_rand random(seed);
   for (std::uint64_t i = 0; i < pairs; ++i) {
     const auto value = random();
     auto& slot = live[value & 1023];
     std::free(slot);
-    slot = std::malloc(16 + ((value >> 10) % 1001));
+    slot = allocate(16 + ((value >> 10) % 1001));
     use(slot);
   }
   for (void* block : live) std::free(block);
   return pairs;
+}
+
+std::uint64_t smallMallocFree(std::uint64_t pairs) {
+  return churn(pairs, 42, [](std::size_t size) { return std::malloc(size); });
+}
+
+std::uint64_t smallCalloc(std::uint64_t pairs) {
+  return churn(pairs, 7, [](std::size_t size) { return std::calloc(1, size); });
+}
+
+std::uint64_t smallPosixMemalign(std::uint64_t pairs) {
+  return churn(pairs, 9, [](std::size_t size) {
+    void* block = nullptr;
+    return posix_memalign(&block, 64, size) == 0 ? block : nullptr;
+  });
 }
 
 std::uint64_t largeTouchFree(std::uint64_t pairs) {
@@ -61,34 +78,6 @@ std::uint64_t largeTouchFree(std::uint64_t pairs) {
     block[4 * kMiB - 1] = 1;
     std::free(const_cast<char*>(block));
   }
-  return pairs;
-}
-
-std::uint64_t smallCalloc(std::uint64_t pairs) {
-  std::vector<void*> live(1024, nullptr);
-  std::minstd_rand random(7);
-  for (std::uint64_t i = 0; i < pairs; ++i) {
-    const auto value = random();
-    auto& slot = live[value & 1023];
-    std::free(slot);
-    slot = std::calloc(1, 16 + ((value >> 10) % 1001));
-    use(slot);
-  }
-  for (void* block : live) std::free(block);
-  return pairs;
-}
-
-std::uint64_t smallPosixMemalign(std::uint64_t pairs) {
-  std::vector<void*> live(1024, nullptr);
-  std::minstd_rand random(9);
-  for (std::uint64_t i = 0; i < pairs; ++i) {
-    const auto value = random();
-    auto& slot = live[value & 1023];
-    std::free(slot);
-    if (posix_memalign(&slot, 64, 16 + ((value >> 10) % 1001)) != 0) slot = nullptr;
-    use(slot);
-  }
-  for (void* block : live) std::free(block);
   return pairs;
 }
 
