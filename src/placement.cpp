@@ -207,24 +207,7 @@ PromoteResult promote(void* address, std::size_t length) {
   const auto survey = surveyOf(os, start, span);
   // From the page tables alone, not where(): where() asks each page's node, and the kernel
   // answers none for a page NUMA balancing has just marked for a hinting fault, THP or not.
-  auto hugeNow = [&] {
-    const auto now = surveyOf(os, start, span);
-    std::size_t bytes = 0;
-    for (const auto& area : now.areas) {
-      if (area.hugeTlbPageSize != 0) continue;
-      if (!now.hugeKnown) {
-        bytes += area.anonHugeBytes;
-        continue;
-      }
-      for (const auto& [from, to] : now.hugeRegions) {
-        const auto overlapStart = std::max(from, area.start);
-        const auto overlapEnd = std::min(to, area.end);
-        if (overlapStart < overlapEnd) bytes += overlapEnd - overlapStart;
-      }
-    }
-    return bytes;
-  };
-  result.hugeBefore = hugeNow();
+  result.hugeBefore = survey.transparentBytes();
 
   std::string problems;
   // Whether the kernel has MADV_COLLAPSE is probed once by the platform; an error from it here
@@ -254,7 +237,7 @@ PromoteResult promote(void* address, std::size_t length) {
                   " at offset " + formatBytes(blockStart - begin);
     result.collapsed = true;  // it ran; part may have failed
   }
-  result.hugeAfter = hugeNow();
+  result.hugeAfter = surveyOf(os, start, span).transparentBytes();
   result.message = formatBytes(result.hugeAfter) + " of " + formatBytes(result.eligibleBytes) +
                    " on transparent huge pages (" + formatBytes(result.hugeBefore) + " before)";
   if (result.deferred)

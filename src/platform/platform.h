@@ -84,6 +84,25 @@ struct PageSurvey {
   /// [start, end) runs of the range on PMD-size transparent huge pages, when `hugeKnown`.
   std::vector<std::pair<std::uintptr_t, std::uintptr_t>> hugeRegions;
   bool hugeKnown = false;   ///< located page by page; otherwise only the per-area figure is known
+
+  /// Bytes on transparent huge pages: the located runs outside hugetlb areas (the kernel may
+  /// count hugetlb pages as huge too), or the per-area figures where nothing was located.
+  std::size_t transparentBytes() const noexcept {
+    std::size_t bytes = 0;
+    for (const auto& area : areas) {
+      if (area.hugeTlbPageSize != 0) continue;
+      if (!hugeKnown) {
+        bytes += area.anonHugeBytes;
+        continue;
+      }
+      for (const auto& [start, end] : hugeRegions) {
+        const auto overlapStart = start > area.start ? start : area.start;
+        const auto overlapEnd = end < area.end ? end : area.end;
+        if (overlapStart < overlapEnd) bytes += overlapEnd - overlapStart;
+      }
+    }
+    return bytes;
+  }
 };
 
 struct Capabilities {

@@ -232,21 +232,6 @@ PageSurvey surveyOf(const std::vector<text::SmapsArea>& smaps, std::uintptr_t be
   return out;
 }
 
-// Bytes of the survey's huge regions outside hugetlb areas (PAGEMAP_SCAN counts hugetlb pages
-// as huge too).
-std::size_t transparentBytes(const PageSurvey& survey) {
-  std::size_t bytes = 0;
-  for (const auto& area : survey.areas) {
-    if (area.hugeTlbPageSize != 0) continue;
-    for (const auto& [start, stop] : survey.hugeRegions) {
-      const auto from = std::max(start, area.start);
-      const auto to = std::min(stop, area.end);
-      if (from < to) bytes += to - from;
-    }
-  }
-  return bytes;
-}
-
 // The kernel acts on the write itself and reports a refusal as the write's error.
 Status writeText(const std::string& path, const std::string& text) noexcept {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -639,7 +624,7 @@ class LinuxPlatform final : public Platform {
       out = text::summarizeRange(areas, numaMaps ? text::parseNumaMaps(*numaMaps) : std::vector<text::NumaMapsArea>{},
                                  begin, begin + length, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
       // THP located page by page where the kernel lets us: smaps can miss some (see above).
-      if (const auto located = surveyOf(areas, begin, length); located.hugeKnown) out.thpBytes = transparentBytes(located);
+      if (const auto located = surveyOf(areas, begin, length); located.hugeKnown) out.thpBytes = located.transparentBytes();
       return {};
     } catch (...) {
       return Status{ENOMEM};
