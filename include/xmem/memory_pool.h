@@ -26,9 +26,9 @@
 
 namespace xmem {
 
-class IMemoryPool {
+class IMemoryPool : public ChunkSource {
  public:
-  virtual ~IMemoryPool() = default;
+  ~IMemoryPool() override = default;
 
   /// Whether the pool's memory for `node` is on huge pages.
   virtual bool isHugePages(std::uint32_t node) const = 0;
@@ -40,6 +40,12 @@ class IMemoryPool {
   /// Give back one chunk from get() with the size it was asked with. False (and counted in the
   /// statistics) when it is not a live chunk of this pool of that size: nothing is changed then.
   virtual bool release(void* chunk, std::size_t size, std::uint32_t node) noexcept = 0;
+
+  // ChunkSource, for VirtualMemory's usePool path: get() and release() of a chunk.
+  std::optional<Chunk> takeChunk(std::size_t size, std::uint32_t node) override;
+  bool giveBackChunk(void* address, std::size_t size, std::uint32_t node) noexcept override {
+    return release(address, size, node);
+  }
 };
 
 /// The size classes: every request is rounded up to one of these.

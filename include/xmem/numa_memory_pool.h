@@ -56,6 +56,9 @@ class NumaMemoryPool final : public IMemoryPool {
   std::uint8_t* get(std::size_t size, std::uint32_t node) override;
   void release(std::uint32_t node) override;
   bool release(void* chunk, std::size_t size, std::uint32_t node) noexcept override;
+  /// ChunkSource: tryAllocate() and deallocate(), so the chunk names the node that served it.
+  std::optional<Chunk> takeChunk(std::size_t size, std::uint32_t node) override;
+  bool giveBackChunk(void* address, std::size_t size, std::uint32_t node) noexcept override;
 
  private:
   struct Slot {

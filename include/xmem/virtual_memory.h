@@ -4,6 +4,7 @@
 #pragma once
 
 #include <xmem/error.h>
+#include <xmem/memory_facts.h>
 #include <xmem/types.h>
 
 #include <bitset>
@@ -19,10 +20,32 @@
 
 namespace xmem {
 
-class IMemoryPool;
-namespace platform {
+namespace os {
 class Platform;
 }
+
+/// Where VirtualMemory's usePool path takes its memory: the mapping layer's view of a pool, so
+/// that mappings know nothing of the pools built from them. MemoryPool and NumaMemoryPool are
+/// chunk sources; setGlobalPool() (memory_pool.h) installs the one usePool asks.
+class ChunkSource {
+ public:
+  struct Chunk {
+    std::uint8_t* address = nullptr;
+    std::size_t size = 0;       ///< bytes the chunk spans (its size class)
+    std::uint32_t node = 0;     ///< the node that served it (a nearer one when the asked node is full)
+    bool hugePages = false;     ///< on huge pages
+  };
+  virtual ~ChunkSource() = default;
+  /// A chunk of at least `size` bytes for `node`; nullopt when the source cannot serve it.
+  virtual std::optional<Chunk> takeChunk(std::size_t size, std::uint32_t node) = 0;
+  /// Give back a chunk from takeChunk(), with the size and node it was asked for.
+  virtual bool giveBackChunk(void* address, std::size_t size, std::uint32_t node) noexcept = 0;
+};
+
+/// The source VirtualMemory(usePool = true) asks; empty when none is installed.
+std::shared_ptr<ChunkSource> usePoolSource();
+/// Install the source usePool asks (the pool layer's setGlobalPool() does); returns the previous one.
+std::shared_ptr<ChunkSource> setUsePoolSource(std::shared_ptr<ChunkSource> source);
 
 /// What to do when mlock cannot lock the whole mapping.
 enum class LockPolicy : std::uint8_t {
@@ -59,17 +82,6 @@ struct Segment {
   std::size_t length = 0;
   PageKind kind = PageKind::Base;
   std::size_t pageSize = 0;  ///< hugetlb page size; THP size for Transparent; base page size for Base
-};
-
-/// The kernel's view of a range at the time it was asked (from /proc/self/smaps and numa_maps).
-struct RangeUsage {
-  std::size_t length = 0;         ///< bytes asked about
-  std::size_t residentBytes = 0;  ///< faulted in, any page size
-  std::size_t hugeTlbBytes = 0;   ///< mapped on explicit huge pages (guaranteed by reservation)
-  std::size_t thpBytes = 0;       ///< backed by transparent huge pages now (AnonHugePages)
-  std::size_t lockedBytes = 0;    ///< mlocked (hugetlb pages are never swapped and count as 0)
-  std::map<std::size_t, std::size_t> bytesByPageSize;   ///< kernel page size -> mapped bytes
-  std::map<std::uint32_t, std::size_t> bytesByNode;     ///< node -> resident bytes
 };
 
 /// The kernel's truth for any range (partial VMAs are clamped to the range). Throws Error.
@@ -194,8 +206,8 @@ class VirtualMemory {
   friend class Allocation;
 
   std::uint8_t* data_ = nullptr;
-  platform::Platform* platform_ = nullptr;  ///< the platform that mapped it, which unmaps it
-  std::shared_ptr<IMemoryPool> pool_;       ///< set when the memory is a pool chunk (keeps the pool alive)
+  os::Platform* platform_ = nullptr;  ///< the platform that mapped it, which unmaps it
+  std::shared_ptr<ChunkSource> pool_;       ///< set when the memory is a pool chunk (keeps the pool alive)
   std::uint32_t poolNode_ = 0;
   AllocationReport report_;
   Flags flags_;

@@ -23,9 +23,9 @@
 #include <xmem/preload_policy.h>
 #include <xmem/virtual_memory.h>
 
-#include "failure_memory.h"
-#include "fork_safety.h"
-#include "platform/platform.h"
+#include "mapping/backoff_table.h"
+#include "mapping/fork_safety.h"
+#include "os/os.h"
 #include "preload/freed_ring.h"
 #include "preload/served_table.h"
 
@@ -286,8 +286,8 @@ void initialize() {
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
   for (auto& huge : poolHugeByNode) huge.store(-1, std::memory_order_relaxed);
   // Made now, not on first use: a first use racing a fork() would hold its static's guard.
-  FailureMemory::instance();
-  platform::current();
+  BackoffTable::instance();
+  os::current();
   if (::pthread_key_create(&threadCacheKey, flushThreadCache) != 0) throw std::bad_alloc();
   // The serving path's locks, held across fork() so the child finds them free; the pool's locks
   // are not among them (the child leaves the pool alone).
@@ -335,7 +335,7 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
   switch (policy->nodeMode) {
     case PreloadPolicy::NodeMode::Local:
       // The allocating thread's node: pre-faulting threads run everywhere and must not decide.
-      options.node = platform::current().currentNode();
+      options.node = os::current().currentNode();
       options.numaPolicy = NumaPolicy::Preferred;
       break;
     case PreloadPolicy::NodeMode::Fixed:
@@ -439,7 +439,7 @@ void flushThreadCache(void*) noexcept {
 /// A pool chunk for the request, or nullptr.
 void* servePooled(std::size_t size) {
   const bool fixed = policy->nodeMode == PreloadPolicy::NodeMode::Fixed;
-  const std::uint32_t node = fixed ? policy->node : platform::current().currentNode();
+  const std::uint32_t node = fixed ? policy->node : os::current().currentNode();
   const std::size_t classBytes = MemoryPool::classSize(size);
   if (void* cached = takeCached(size, classBytes, node)) return cached;
   NumaMemoryPool* from = poolForRequests();

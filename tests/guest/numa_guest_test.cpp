@@ -177,7 +177,7 @@ TEST_F(NumaGuest, ANodeWithoutFreeHugePagesFallsBackToTransparentPagesOnThatNode
 class CountsClaimEveryNodeHasTheMachinesPages : public ForwardingPlatform {
  public:
   using ForwardingPlatform::ForwardingPlatform;
-  platform::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t>, HugePageCounts& out) noexcept override {
+  os::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t>, HugePageCounts& out) noexcept override {
     return ForwardingPlatform::hugePageCounts(pageSize, std::nullopt, out);
   }
 };
@@ -185,8 +185,8 @@ class CountsClaimEveryNodeHasTheMachinesPages : public ForwardingPlatform {
 TEST_F(NumaGuest, AFaultOnANodeWithoutPagesIsAReportedFallbackNotSigbus) {
   const auto node = lastNode();
   HugePageHog hog(node, kHugePageSize);
-  CountsClaimEveryNodeHasTheMachinesPages lying(platform::current());
-  platform::ScopedPlatform scoped(lying);
+  CountsClaimEveryNodeHasTheMachinesPages lying(os::current());
+  os::ScopedPlatform scoped(lying);
   VirtualMemory memory(boundTo(node, 8 * MiB));
   const auto why = decisions(memory);
   EXPECT_EQ(memory.report().hugeTlbBytes(), 0U) << why;

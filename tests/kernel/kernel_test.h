@@ -1,4 +1,4 @@
-// Shared set-up of the real-kernel tests: a clean failure memory and a fresh probe of the machine.
+// Shared set-up of the real-kernel tests: a clean back-off table and a fresh probe of the machine.
 //
 // Most of these tests run as any user (protection changes, THP, where() over 4 KiB pages, plain
 // mappings, binding). Those that reserve huge pages or change kernel counts through sysfs need
@@ -7,7 +7,7 @@
 // that proved little never looks like one that proved everything.
 #pragma once
 
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 #include "support/kernel_facts.h"
 
 #include <xmem/system_info.h>
@@ -33,10 +33,10 @@ void noteSkippedWithoutRoot(const std::string& why);
 class KernelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    FailureMemory::instance().reset();
+    BackoffTable::instance().reset();
     SystemInfo::refresh();
   }
-  void TearDown() override { FailureMemory::instance().reset(); }
+  void TearDown() override { BackoffTable::instance().reset(); }
 
   static std::string decisions(const VirtualMemory& memory) {
     std::string all;

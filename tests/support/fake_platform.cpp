@@ -1,6 +1,6 @@
 #include "fake_platform.h"
 
-#include "platform/linux/linux_platform.h"
+#include "os/linux/linux_platform.h"
 
 #include <sys/mman.h>
 
@@ -93,11 +93,11 @@ std::vector<std::string> FakePlatform::violations() const {
   return violations_;
 }
 
-platform::Capabilities FakePlatform::capabilities() const noexcept {
+os::Capabilities FakePlatform::capabilities() const noexcept {
   return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = switches.collapseOnRequest};
 }
 
-SystemInfo FakePlatform::probe() {
+MachineFacts FakePlatform::probe() {
   SystemInfo info = machine;
   for (auto& size : info.hugePageSizes) {
     hugePageCounts(size.pageSize, std::nullopt, size.counts);
@@ -106,7 +106,7 @@ SystemInfo FakePlatform::probe() {
   return info;
 }
 
-platform::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
+os::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
                                               HugePageCounts& out) noexcept {
   std::lock_guard lock(mutex_);
   HugePageCounts counts;
@@ -130,7 +130,7 @@ platform::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optiona
   return {};
 }
 
-platform::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node,
+os::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node,
                                                 std::uint64_t count) noexcept {
   if (!switches.countsWritable) return {13};
   std::lock_guard lock(mutex_);
@@ -150,22 +150,22 @@ platform::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optio
   return {};
 }
 
-platform::Status FakePlatform::lockFile(const char* path, int& handle) noexcept {
-  return platform::linuxPlatform().lockFile(path, handle);
+os::Status FakePlatform::lockFile(const char* path, int& handle) noexcept {
+  return os::linuxPlatform().lockFile(path, handle);
 }
 
-platform::Status FakePlatform::unlockFile(int handle) noexcept { return platform::linuxPlatform().unlockFile(handle); }
+os::Status FakePlatform::unlockFile(int handle) noexcept { return os::linuxPlatform().unlockFile(handle); }
 
-platform::Status FakePlatform::replaceFile(const char* path, const char* data, std::size_t length) noexcept {
-  return platform::linuxPlatform().replaceFile(path, data, length);
+os::Status FakePlatform::replaceFile(const char* path, const char* data, std::size_t length) noexcept {
+  return os::linuxPlatform().replaceFile(path, data, length);
 }
 
-platform::Status FakePlatform::memlockLimit(MemlockLimit& out) noexcept {
+os::Status FakePlatform::memlockLimit(MemlockLimit& out) noexcept {
   out = machine.memlock;
   return {};
 }
 
-platform::Status FakePlatform::reserve(std::size_t length, std::size_t alignment, void*& out) noexcept {
+os::Status FakePlatform::reserve(std::size_t length, std::size_t alignment, void*& out) noexcept {
   alignment = std::max(alignment, kBasePage);
   std::size_t rawLength = length + alignment;
   void* raw = ::mmap(nullptr, rawLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -177,7 +177,7 @@ platform::Status FakePlatform::reserve(std::size_t length, std::size_t alignment
   return {};
 }
 
-platform::Status FakePlatform::map(const platform::MapRequest& request, platform::MapResult& out) noexcept {
+os::Status FakePlatform::map(const os::MapRequest& request, os::MapResult& out) noexcept {
   {
     std::lock_guard lock(mutex_);
     ++mapCalls_[request.hugePageSize];
@@ -219,7 +219,7 @@ platform::Status FakePlatform::map(const platform::MapRequest& request, platform
   mapping.protection = request.protection;
   mapping.placement = request.placement;
   mapping.pagesTakenFrom = node;
-  platform::MapResult result{address, {}};
+  os::MapResult result{address, {}};
   if (request.placement.policy != NumaPolicy::None && switches.failBind) result.placementStatus = {switches.bindErrno};
   std::lock_guard lock(mutex_);
   mappings_.push_back(mapping);
@@ -232,7 +232,7 @@ void FakePlatform::returnPages(const Mapping& mapping) {
     freePages_[{mapping.hugePageSize, mapping.pagesTakenFrom}] += mapping.length / mapping.hugePageSize;
 }
 
-platform::Status FakePlatform::unmap(void* address, std::size_t length) noexcept {
+os::Status FakePlatform::unmap(void* address, std::size_t length) noexcept {
   std::lock_guard lock(mutex_);
   auto region = std::find_if(regions_.begin(), regions_.end(), [&](const Region& r) { return r.base == address; });
   if (region == regions_.end() || region->length != length) {
@@ -260,11 +260,11 @@ FakePlatform::Mapping* FakePlatform::findMapping(const void* address) {
   return nullptr;
 }
 
-platform::Status FakePlatform::advise(void* address, std::size_t, platform::Advice advice) noexcept {
+os::Status FakePlatform::advise(void* address, std::size_t, os::Advice advice) noexcept {
   if (switches.failAdvise) return {EINVAL};
   std::lock_guard lock(mutex_);
   auto* mapping = findMapping(address);
-  if (advice == platform::Advice::Collapse) {
+  if (advice == os::Advice::Collapse) {
     ++collapseCalls;
     if (switches.collapseErrno != 0 && switches.collapseFailures-- > 0) return {switches.collapseErrno};
     if (mapping != nullptr) {
@@ -274,13 +274,13 @@ platform::Status FakePlatform::advise(void* address, std::size_t, platform::Advi
     return {};
   }
   if (mapping != nullptr) {
-    mapping->advisedHuge = advice == platform::Advice::HugePages;
-    mapping->advisedNoHuge = advice == platform::Advice::NoHugePages;
+    mapping->advisedHuge = advice == os::Advice::HugePages;
+    mapping->advisedNoHuge = advice == os::Advice::NoHugePages;
   }
   return {};
 }
 
-platform::Status FakePlatform::protect(void* address, std::size_t length, Protection protection) noexcept {
+os::Status FakePlatform::protect(void* address, std::size_t length, Protection protection) noexcept {
   std::lock_guard lock(mutex_);
   auto* begin = static_cast<std::uint8_t*>(address);
   bool any = false;
@@ -289,10 +289,10 @@ platform::Status FakePlatform::protect(void* address, std::size_t length, Protec
       mapping.protection = protection;
       any = true;
     }
-  return any ? platform::Status{} : platform::Status{ENOMEM};
+  return any ? os::Status{} : os::Status{ENOMEM};
 }
 
-platform::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
+os::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
   if (switches.failLock) return {switches.lockErrno};
   std::lock_guard lock(mutex_);
   auto* begin = static_cast<std::uint8_t*>(address);
@@ -301,13 +301,13 @@ platform::Status FakePlatform::lock(void* address, std::size_t length) noexcept 
   return {};
 }
 
-platform::Status FakePlatform::unlock(void*, std::size_t) noexcept { return {}; }
+os::Status FakePlatform::unlock(void*, std::size_t) noexcept { return {}; }
 
-platform::Status FakePlatform::name(void*, std::size_t, const char*) noexcept {
-  return machine.namedMappings ? platform::Status{} : platform::Status{EINVAL};
+os::Status FakePlatform::name(void*, std::size_t, const char*) noexcept {
+  return machine.namedMappings ? os::Status{} : os::Status{EINVAL};
 }
 
-platform::Status FakePlatform::populate(void* address, std::size_t length) noexcept {
+os::Status FakePlatform::populate(void* address, std::size_t length) noexcept {
   ++populateCalls_;
   std::lock_guard lock(mutex_);
   auto* mapping = findMapping(address);
@@ -322,7 +322,7 @@ std::uint32_t FakePlatform::currentCpu() noexcept {
   return static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % 4);
 }
 
-platform::Status FakePlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {
+os::Status FakePlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {
   std::lock_guard lock(mutex_);
   RangeUsage usage;
   usage.length = length;
@@ -342,7 +342,7 @@ platform::Status FakePlatform::query(const void* address, std::size_t length, Ra
   return {};
 }
 
-platform::Status FakePlatform::survey(const void* address, std::size_t length, platform::PageSurvey& out) noexcept {
+os::Status FakePlatform::survey(const void* address, std::size_t length, os::PageSurvey& out) noexcept {
   std::lock_guard lock(mutex_);
   out = {};
   out.hugeKnown = true;
@@ -365,7 +365,7 @@ platform::Status FakePlatform::survey(const void* address, std::size_t length, p
   return {};
 }
 
-platform::Status FakePlatform::pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept {
+os::Status FakePlatform::pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept {
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < count; ++i) {
     const auto* page = static_cast<const std::uint8_t*>(pages[i]);
@@ -383,7 +383,7 @@ platform::Status FakePlatform::pageNodes(const void* const* pages, std::size_t c
   return {};
 }
 
-platform::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept {
+os::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept {
   std::vector<int> now(count);
   pageNodes(const_cast<const void* const*>(pages), count, now.data());
   std::lock_guard lock(mutex_);

@@ -2,7 +2,10 @@
 // memlock limit) with failure switches, backed by real memory so the returned pointers work.
 #pragma once
 
-#include "platform/platform.h"
+#include "os/os.h"
+
+#include <xmem/system_info.h>
+#include <xmem/virtual_memory.h>
 
 #include <atomic>
 #include <cstddef>
@@ -13,7 +16,7 @@
 
 namespace xmem::testing {
 
-class FakePlatform final : public platform::Platform {
+class FakePlatform final : public os::Platform {
  public:
   struct Switches {
     std::set<std::size_t> failMapOfPageSize;  ///< hugetlb sizes whose map fails with mapErrno
@@ -37,7 +40,7 @@ class FakePlatform final : public platform::Platform {
     std::size_t length = 0;
     std::size_t hugePageSize = 0;
     Protection protection = Protection::None;
-    platform::Placement placement;
+    os::Placement placement;
     bool advisedHuge = false;
     bool advisedNoHuge = false;
     bool locked = false;
@@ -67,21 +70,21 @@ class FakePlatform final : public platform::Platform {
   std::vector<std::string> violations() const;  ///< contract breaches seen (bad unmap lengths, ...)
 
   // Platform
-  platform::Capabilities capabilities() const noexcept override;
-  SystemInfo probe() override;
-  platform::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
+  os::Capabilities capabilities() const noexcept override;
+  MachineFacts probe() override;
+  os::Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
                                   HugePageCounts& out) noexcept override;
   /// Files are real files (the kernel's flock and rename): point XMEM_STATE_DIR at a
   /// temporary directory.
-  platform::Status lockFile(const char* path, int& handle) noexcept override;
-  platform::Status unlockFile(int handle) noexcept override;
-  platform::Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override;
-  platform::Status memlockLimit(MemlockLimit& out) noexcept override;
-  platform::Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override;
-  platform::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override {
+  os::Status lockFile(const char* path, int& handle) noexcept override;
+  os::Status unlockFile(int handle) noexcept override;
+  os::Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override;
+  os::Status memlockLimit(MemlockLimit& out) noexcept override;
+  os::Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override;
+  os::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override {
     return {switches.countsWritable ? 0 : 13};
   }
-  platform::Status compactMemory() noexcept override {
+  os::Status compactMemory() noexcept override {
     ++compactions;
     return {};
   }
@@ -91,25 +94,25 @@ class FakePlatform final : public platform::Platform {
   /// Pages the fake kernel can add at most per (page size), like fragmentation on a real one.
   std::map<std::size_t, std::uint64_t> reservable;
   int compactions = 0;
-  platform::Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override;
-  platform::Status map(const platform::MapRequest& request, platform::MapResult& out) noexcept override;
-  platform::Status unmap(void* address, std::size_t length) noexcept override;
-  platform::Status advise(void* address, std::size_t length, platform::Advice advice) noexcept override;
-  platform::Status protect(void* address, std::size_t length, Protection protection) noexcept override;
-  platform::Status lock(void* address, std::size_t length) noexcept override;
-  platform::Status unlock(void* address, std::size_t length) noexcept override;
-  platform::Status name(void* address, std::size_t length, const char* name) noexcept override;
-  platform::Status populate(void* address, std::size_t length) noexcept override;
-  platform::Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override;
+  os::Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override;
+  os::Status map(const os::MapRequest& request, os::MapResult& out) noexcept override;
+  os::Status unmap(void* address, std::size_t length) noexcept override;
+  os::Status advise(void* address, std::size_t length, os::Advice advice) noexcept override;
+  os::Status protect(void* address, std::size_t length, Protection protection) noexcept override;
+  os::Status lock(void* address, std::size_t length) noexcept override;
+  os::Status unlock(void* address, std::size_t length) noexcept override;
+  os::Status name(void* address, std::size_t length, const char* name) noexcept override;
+  os::Status populate(void* address, std::size_t length) noexcept override;
+  os::Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override;
   /// THP: advised mappings' populated 2 MiB blocks, and collapsed mappings. Located exactly.
-  platform::Status survey(const void* address, std::size_t length, platform::PageSurvey& out) noexcept override;
+  os::Status survey(const void* address, std::size_t length, os::PageSurvey& out) noexcept override;
   /// Populated pages are on the node the mapping took its pages from, or where movePages put them.
-  platform::Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept override;
-  platform::Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override;
+  os::Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept override;
+  os::Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override;
   int collapseCalls = 0;
   std::uint32_t currentNode() noexcept override { return 0; }
-  platform::Status bindThreadMemory(const platform::Placement&) noexcept override { return {}; }
-  platform::Status pinThread(std::uint32_t) noexcept override { return {}; }
+  os::Status bindThreadMemory(const os::Placement&) noexcept override { return {}; }
+  os::Status pinThread(std::uint32_t) noexcept override { return {}; }
   std::uint32_t currentCpu() noexcept override;
   std::uint32_t cpuCount() noexcept override { return 4; }
 

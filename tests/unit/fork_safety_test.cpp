@@ -1,7 +1,7 @@
 // fork() while another thread holds one of the locks the allocation path takes: with the fork
 // handlers the preload library registers, the child finds every such lock free.
-#include "failure_memory.h"
-#include "fork_safety.h"
+#include "mapping/backoff_table.h"
+#include "mapping/fork_safety.h"
 #include "support/fake_platform.h"
 #include "support/forwarding_platform.h"
 
@@ -37,8 +37,8 @@ struct Hold {
 /// A probe that holds SystemInfo's cache lock (get() probes under it) as long as the test wants.
 class SlowProbe final : public ForwardingPlatform {
  public:
-  SlowProbe(platform::Platform& target, Hold& hold) : ForwardingPlatform(target), hold_(hold) {}
-  SystemInfo probe() override {
+  SlowProbe(os::Platform& target, Hold& hold) : ForwardingPlatform(target), hold_(hold) {}
+  MachineFacts probe() override {
     hold_.whileHeld();
     return ForwardingPlatform::probe();
   }
@@ -54,7 +54,7 @@ bool childFinishes(Hold& hold) {
   const pid_t child = fork();  // the lock is held now, unless the fork handlers waited for it
   if (child == 0) {
     SystemInfo::get();
-    FailureMemory::instance().backoff(2 * MiB, std::nullopt);
+    BackoffTable::instance().backoff(2 * MiB, std::nullopt);
     _exit(0);
   }
   hold.forked = true;
@@ -82,7 +82,7 @@ TEST_F(ForkSafety, AChildForkedWhileSystemInfoIsProbedCanReadIt) {
   FakePlatform fake;
   Hold hold;
   SlowProbe slow(fake, hold);
-  platform::ScopedPlatform installed(slow);
+  os::ScopedPlatform installed(slow);
   std::thread prober([] { SystemInfo::get(); });
   EXPECT_TRUE(childFinishes(hold)) << "the child waited for a lock held by a thread it does not have";
   prober.join();
@@ -92,16 +92,16 @@ TEST_F(ForkSafety, AChildForkedWhileTheBackOffTableIsLockedCanUseIt) {
   Hold hold;
   std::atomic<bool> holding{false};
   // The clock is read under the table's lock: a clock that waits holds it.
-  FailureMemory::instance().setClock([&] {
+  BackoffTable::instance().setClock([&] {
     if (holding.load()) hold.whileHeld();
-    return FailureMemory::Clock::now();
+    return BackoffTable::Clock::now();
   });
-  FailureMemory::instance().recordFailure(2 * MiB, std::nullopt);
+  BackoffTable::instance().recordFailure(2 * MiB, std::nullopt);
   holding = true;
-  std::thread user([] { FailureMemory::instance().backoff(2 * MiB, std::nullopt); });
+  std::thread user([] { BackoffTable::instance().backoff(2 * MiB, std::nullopt); });
   EXPECT_TRUE(childFinishes(hold)) << "the child waited for a lock held by a thread it does not have";
   user.join();
-  FailureMemory::instance().reset();
+  BackoffTable::instance().reset();
 }
 
 }  // namespace

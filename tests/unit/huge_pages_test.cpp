@@ -42,7 +42,7 @@ class Reserve : public ::testing::Test {
 
   std::filesystem::path state;
   testing::FakePlatform fake;
-  std::optional<platform::ScopedPlatform> scoped;
+  std::optional<os::ScopedPlatform> scoped;
 };
 
 TEST_F(Reserve, ReservesOnANodeAndReleaseRestores) {

@@ -1,4 +1,4 @@
-#include "mapping_plan.h"
+#include "mapping/mapping_plan.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // MemoryPool's rules, on the fake platform.
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 #include "support/fake_platform.h"
 
 #include <xmem/memory_pool.h>
@@ -22,7 +22,7 @@ using testing::FakePlatform;
 
 class Pool : public ::testing::Test {
  protected:
-  void SetUp() override { FailureMemory::instance().reset(); }
+  void SetUp() override { BackoffTable::instance().reset(); }
   void TearDown() override {
     destroyGlobalPool();
     EXPECT_THAT(fake.violations(), ::testing::IsEmpty());
@@ -38,7 +38,7 @@ class Pool : public ::testing::Test {
   static std::uintptr_t address(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
   FakePlatform fake;
-  std::optional<platform::ScopedPlatform> scoped;
+  std::optional<os::ScopedPlatform> scoped;
 };
 
 TEST_F(Pool, BadSizesAndAFullPoolAreErrorsThatSayWhy) {

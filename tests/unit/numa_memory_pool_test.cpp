@@ -1,5 +1,5 @@
 // NumaMemoryPool on injected topologies of 2 and 4 nodes (the fake platform has the nodes).
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 #include "support/fake_platform.h"
 
 #include <xmem/numa_memory_pool.h>
@@ -16,7 +16,7 @@ using testing::FakePlatform;
 
 class NumaPool : public ::testing::Test {
  protected:
-  void SetUp() override { FailureMemory::instance().reset(); }
+  void SetUp() override { BackoffTable::instance().reset(); }
   void install(std::uint32_t nodes) {
     fake.setNodes(nodes);
     scoped.emplace(fake);
@@ -33,7 +33,7 @@ class NumaPool : public ::testing::Test {
   static Topology twoNodes() { return Topology::fromDistances({0, 1}, {{10, 21}, {21, 10}}); }
 
   FakePlatform fake;
-  std::optional<platform::ScopedPlatform> scoped;
+  std::optional<os::ScopedPlatform> scoped;
 };
 
 TEST_F(NumaPool, NodePoolsAreMadeOnFirstUseOnTheirNode) {

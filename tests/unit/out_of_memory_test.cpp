@@ -1,7 +1,7 @@
 // Failing allocations inside xmem's non-throwing functions: each must end in an error or a
 // refusal, never in std::terminate (what a noexcept function that allocates does exactly when
 // memory is short). A replacement operator new fails on demand, on the calling thread only.
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 #include "support/fake_platform.h"
 
 #include <xmem/memory_pool.h>
@@ -54,7 +54,7 @@ class NoMemoryLeft {
 class OutOfMemory : public ::testing::Test {
  protected:
   void SetUp() override {
-    FailureMemory::instance().reset();
+    BackoffTable::instance().reset();
     scoped.emplace(fake);
   }
   static MemoryPoolOptions poolOptions() {
@@ -65,7 +65,7 @@ class OutOfMemory : public ::testing::Test {
     return options;
   }
   testing::FakePlatform fake;
-  std::optional<platform::ScopedPlatform> scoped;
+  std::optional<os::ScopedPlatform> scoped;
 };
 
 TEST_F(OutOfMemory, PoolErrorsAreStillErrors) {

@@ -1,5 +1,5 @@
 // where(), promote() and migrate() through the fake platform: several nodes, and failures on demand.
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 #include "support/fake_platform.h"
 
 #include <xmem/placement.h>
@@ -19,12 +19,12 @@ using testing::FakePlatform;
 class Placement : public ::testing::Test {
  protected:
   void SetUp() override {
-    FailureMemory::instance().reset();
+    BackoffTable::instance().reset();
     fake.setNodes(2);
     fake.setHugePages(kHugePageSize, 0, 4);
     scoped.emplace(fake);
   }
-  void TearDown() override { FailureMemory::instance().reset(); }
+  void TearDown() override { BackoffTable::instance().reset(); }
 
   /// 8 MiB on 2 MiB pages followed by 24 MiB advised for THP, of which `touched` are faulted in.
   VirtualMemory mixed(unsigned prefaultThreads = 1) {
@@ -46,7 +46,7 @@ class Placement : public ::testing::Test {
   }
 
   FakePlatform fake;
-  std::optional<platform::ScopedPlatform> scoped;
+  std::optional<os::ScopedPlatform> scoped;
 };
 
 TEST_F(Placement, WhereTellsEachPartsPagesAndNode) {
@@ -148,10 +148,10 @@ TEST_F(Placement, PromoteTakesEinvalAsOneAreasFailureAndGoesOn) {
   void* region = nullptr;
   ASSERT_TRUE(fake.reserve(8 * MiB, 2 * MiB, region));
   for (std::size_t half = 0; half < 2; ++half) {
-    platform::MapRequest request;
+    os::MapRequest request;
     request.length = 4 * MiB;
     request.fixedAddress = static_cast<std::uint8_t*>(region) + half * 4 * MiB;
-    platform::MapResult mapped;
+    os::MapResult mapped;
     ASSERT_TRUE(fake.map(request, mapped));
   }
   auto result = promote(region, 8 * MiB);

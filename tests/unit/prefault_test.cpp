@@ -1,5 +1,5 @@
 // Pre-faulting with helper threads when the system will not start all of them.
-#include "prefault.h"
+#include "mapping/prefault.h"
 #include "support/fake_platform.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@ namespace {
 class PrefaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    platform::MapRequest request;
+    os::MapRequest request;
     request.length = length;
     ASSERT_TRUE(fake.map(request, mapped));
   }
@@ -25,7 +25,7 @@ class PrefaultTest : public ::testing::Test {
 
   static constexpr std::size_t length = 256 * MiB;  // 8 chunks of 32 MiB
   FakePlatform fake;
-  platform::MapResult mapped;
+  os::MapResult mapped;
 };
 
 TEST_F(PrefaultTest, AllThreadsShareTheWork) {

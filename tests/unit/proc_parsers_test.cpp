@@ -1,8 +1,10 @@
-#include "platform/linux/proc_parsers.h"
+#include "os/linux/proc_parsers.h"
+
+#include <xmem/types.h>
 
 #include <gtest/gtest.h>
 
-namespace xmem::platform::linux_text {
+namespace xmem::os::linux_text {
 namespace {
 
 TEST(ProcParsers, ThpModeIsTheBracketedWord) {
@@ -161,4 +163,4 @@ TEST(ProcParsers, BasePagesAndTheHugeZeroPageAreNotThp) {
 }
 
 }  // namespace
-}  // namespace xmem::platform::linux_text
+}  // namespace xmem::os::linux_text

@@ -1,7 +1,7 @@
 #include <xmem/planner.h>
 #include <xmem/profile_allocation.h>
 
-#include "platform/platform.h"
+#include "os/os.h"
 #include "support/fake_platform.h"
 
 #include <gtest/gtest.h>
@@ -25,7 +25,7 @@ TEST(ProfileAllocation, MapsExactlyTheHugePagesThePlanCounts) {
     SCOPED_TRACE(jitOnHugePages ? "huge-pages-jit" : "JIT on 4 KiB pages");
     testing::FakePlatform fake;
     fake.setHugePages(kHugePageSize, 0, 1000);
-    platform::ScopedPlatform scoped(fake);
+    os::ScopedPlatform scoped(fake);
     ProfileAllocationOptions options;
     options.plan.threads = 3;
     options.plan.jitHugePages = jitOnHugePages;
@@ -49,7 +49,7 @@ TEST(ProfileAllocation, MapsThePoolThePlanCountsWithAMemoryPoolSize) {
   const Topology topology({{0, {0, 1, 2, 3}, 16 * GiB}}, {{10}});
   testing::FakePlatform fake;
   fake.setHugePages(kHugePageSize, 0, 1000);
-  platform::ScopedPlatform scoped(fake);
+  os::ScopedPlatform scoped(fake);
   ProfileAllocationOptions options;
   options.plan.threads = 3;
   options.plan.poolPages = 16;

@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 
 TEST(SystemInfo, IsProbedOnceAndRefreshedOnRequest) {
   testing::FakePlatform fake;
-  platform::ScopedPlatform scoped(fake);
+  os::ScopedPlatform scoped(fake);
   auto first = SystemInfo::get();
   EXPECT_EQ(first->platform, "fake");
   EXPECT_EQ(SystemInfo::get(), first) << "cached";
@@ -25,7 +25,7 @@ TEST(SystemInfo, IsProbedOnceAndRefreshedOnRequest) {
 
 TEST(SystemInfo, AvailabilityReadsFreePagesLiveAndSaysWhy) {
   testing::FakePlatform fake;
-  platform::ScopedPlatform scoped(fake);
+  os::ScopedPlatform scoped(fake);
   auto none = hugePageAvailability(kHugePageSize);
   EXPECT_FALSE(none.available);
   EXPECT_THAT(none.reason, HasSubstr("no 2 MiB pages are reserved"));
@@ -43,14 +43,14 @@ TEST(SystemInfo, OneGigabyteReasons) {
   testing::FakePlatform fake;
   fake.machine.cpuHasOneGbPages = false;
   {
-    platform::ScopedPlatform scoped(fake);
+    os::ScopedPlatform scoped(fake);
     EXPECT_THAT(hugePageAvailability(kOneGbPageSize).reason, HasSubstr("no pdpe1gb"));
     EXPECT_FALSE(isOneGbPagesAvailable());
   }
   fake.machine.cpuHasOneGbPages = true;
   fake.machine.hugePageSizes.pop_back();  // the kernel offers only 2 MiB
   {
-    platform::ScopedPlatform scoped(fake);
+    os::ScopedPlatform scoped(fake);
     EXPECT_THAT(hugePageAvailability(kOneGbPageSize).reason, HasSubstr("hugepagesz=1G"));
   }
 }
@@ -59,7 +59,7 @@ TEST(SystemInfo, PerNodeAvailability) {
   testing::FakePlatform fake;
   fake.setNodes(2);
   fake.setHugePages(kHugePageSize, 1, 5);
-  platform::ScopedPlatform scoped(fake);
+  os::ScopedPlatform scoped(fake);
   EXPECT_FALSE(hugePageAvailability(kHugePageSize, 0U).available);
   EXPECT_THAT(hugePageAvailability(kHugePageSize, 0U).reason,
               HasSubstr("echo N > /fake/2097152/0"));

@@ -1,5 +1,5 @@
 // Every path of VirtualMemory's cascade, driven through the fake platform.
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 #include "support/fake_platform.h"
 
 #include <xmem/memory_pool.h>
@@ -22,11 +22,11 @@ using testing::FakePlatform;
 class Cascade : public ::testing::Test {
  protected:
   void SetUp() override {
-    FailureMemory::instance().reset();
-    FailureMemory::instance().setClock([this] { return now; });
+    BackoffTable::instance().reset();
+    BackoffTable::instance().setClock([this] { return now; });
   }
   void TearDown() override {
-    FailureMemory::instance().reset();
+    BackoffTable::instance().reset();
     EXPECT_EQ(fake.liveRegions(), 0U) << "every mapping is given back";
     EXPECT_THAT(fake.violations(), ::testing::IsEmpty());
   }
@@ -45,8 +45,8 @@ class Cascade : public ::testing::Test {
   }
 
   FakePlatform fake;
-  std::optional<platform::ScopedPlatform> scoped;
-  FailureMemory::Clock::time_point now{};
+  std::optional<os::ScopedPlatform> scoped;
+  BackoffTable::Clock::time_point now{};
 };
 
 TEST_F(Cascade, InvalidInputIsATypedErrorNamingTheValue) {
@@ -270,7 +270,7 @@ TEST_F(Cascade, StrictBindingFaultsHugePagesInAndFallsBackInsteadOfSigbus) {
   EXPECT_EQ(memory.report().hugeTlbBytes(), 0U);
   EXPECT_EQ(memory.report().thpEligibleBytes(), 64 * MiB);
   EXPECT_THAT(decisions(memory), HasSubstr("faulting in 64 MiB on node 1 failed"));
-  EXPECT_TRUE(FailureMemory::instance().backoff(kHugePageSize, 1U).has_value());
+  EXPECT_TRUE(BackoffTable::instance().backoff(kHugePageSize, 1U).has_value());
 }
 
 TEST_F(Cascade, StrictBindingOnHugePagesThatWorkIsPopulatedOnTheNode) {

@@ -2,8 +2,8 @@
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
 
-#include "platform/platform.h"
-#include "topology_hwloc.h"
+#include "os/os.h"
+#include "machine/topology_hwloc.h"
 
 #include <algorithm>
 #include <numeric>
@@ -114,18 +114,18 @@ ThreadBinding bindThreadToCpu(std::uint32_t cpu, bool pinToCpu, const Topology& 
   auto node = topology.nodeOfCpu(cpu);
   if (!node) throw Error(ErrorCode::InvalidArgument, "CPU " + std::to_string(cpu) + " is on no NUMA node of this topology");
   binding.node = *node;
-  auto& os = platform::current();
+  auto& os = os::current();
   if (auto status = os.bindThreadMemory({NumaPolicy::Bind, NodeSet::single(*node)}); status)
     binding.memoryBound = true;
   else
     binding.error = "binding the thread's memory to node " + std::to_string(*node) + " failed: " +
-                    platform::describeOsError(status.code);
+                    os::describeOsError(status.code);
   if (pinToCpu) {
     if (auto status = os.pinThread(cpu); status)
       binding.cpuPinned = true;
     else
       binding.error += (binding.error.empty() ? "" : "; ") + std::string("pinning the thread to CPU ") +
-                       std::to_string(cpu) + " failed: " + platform::describeOsError(status.code);
+                       std::to_string(cpu) + " failed: " + os::describeOsError(status.code);
   }
   return binding;
 }

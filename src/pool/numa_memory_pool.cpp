@@ -195,4 +195,14 @@ bool NumaMemoryPool::release(void* chunk, std::size_t size, std::uint32_t node) 
   return true;
 }
 
+std::optional<ChunkSource::Chunk> NumaMemoryPool::takeChunk(std::size_t size, std::uint32_t node) {
+  auto served = tryAllocate(size, node);
+  if (!served.ok()) return std::nullopt;
+  return Chunk{served.value().address, MemoryPool::classSize(size), served.value().node, isHugePages(served.value().node)};
+}
+
+bool NumaMemoryPool::giveBackChunk(void* address, std::size_t size, std::uint32_t) noexcept {
+  return deallocate(address, size);
+}
+
 }  // namespace xmem

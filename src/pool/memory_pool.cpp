@@ -22,7 +22,7 @@
 //   addresses are unknown, need a reset when the last reference goes.
 #include <xmem/memory_pool.h>
 
-#include "platform/platform.h"
+#include "os/os.h"
 
 #include <algorithm>
 #include <atomic>
@@ -170,7 +170,7 @@ double PoolStats::fragmentation() const noexcept {
 
 class MemoryPool::Impl {
  public:
-  explicit Impl(const MemoryPoolOptions& options) : options_(options), os_(platform::current()) {
+  explicit Impl(const MemoryPoolOptions& options) : options_(options), os_(os::current()) {
     if (options_.capacity == 0)
       throw Error(ErrorCode::InvalidArgument, "pool capacity 0: expected at least one 2 MiB block");
     if (!isPowerOfTwo(options_.alignment) || options_.alignment < kBlock)
@@ -682,7 +682,7 @@ class MemoryPool::Impl {
   }
 
   MemoryPoolOptions options_;
-  platform::Platform& os_;
+  os::Platform& os_;
   AllocationReport firstReport_;
   std::array<Arena, kMaxArenas> arenas_;
   std::atomic<std::size_t> arenaCount_{0};
@@ -746,5 +746,11 @@ std::uint8_t* MemoryPool::get(std::size_t size, std::uint32_t) {
 void MemoryPool::release(std::uint32_t) { impl_->forgetOne(); }
 
 bool MemoryPool::release(void* chunk, std::size_t size, std::uint32_t) noexcept { return impl_->deallocate(chunk, size); }
+
+std::optional<ChunkSource::Chunk> IMemoryPool::takeChunk(std::size_t size, std::uint32_t node) {
+  std::uint8_t* address = get(size, node);
+  if (address == nullptr) return std::nullopt;
+  return Chunk{address, MemoryPool::classSize(size), node, isHugePages(node)};
+}
 
 }  // namespace xmem

@@ -1,6 +1,6 @@
 // The machine's topology from hwloc: NUMA nodes, their CPUs and memory, and the distance matrix
 // the firmware publishes (ACPI SLIT), the spec's source of NUMA facts.
-#include "topology_hwloc.h"
+#include "machine/topology_hwloc.h"
 
 #include <hwloc.h>
 

@@ -2,7 +2,7 @@
 #include <xmem/placement.h>
 #include <xmem/system_info.h>
 
-#include "platform/platform.h"
+#include "os/os.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -25,11 +25,11 @@ struct Unit {
   bool mapped = true;
 };
 
-platform::PageSurvey surveyOf(platform::Platform& os, const void* address, std::size_t length) {
-  platform::PageSurvey survey;
+os::PageSurvey surveyOf(os::Platform& os, const void* address, std::size_t length) {
+  os::PageSurvey survey;
   if (auto status = os.survey(address, length, survey); !status)
     throw Error(ErrorCode::SystemError, "cannot read the page tables of " + formatBytes(length) + ": " +
-                                            platform::describeOsError(status.code),
+                                            os::describeOsError(status.code),
                 {.size = length, .osError = status.code});
   return survey;
 }
@@ -40,7 +40,7 @@ class UnitWalker {
  public:
   using Visit = std::function<void(const std::vector<Unit>&, const std::vector<int>&)>;
 
-  UnitWalker(platform::Platform& os, const platform::PageSurvey& survey, std::size_t basePage)
+  UnitWalker(os::Platform& os, const os::PageSurvey& survey, std::size_t basePage)
       : os_(os), survey_(survey), basePage_(basePage) {}
 
   void walk(std::uintptr_t begin, std::uintptr_t end, const Visit& visit) {
@@ -92,7 +92,7 @@ class UnitWalker {
     std::vector<int> found(addresses.size(), -ENOENT);
     if (!addresses.empty()) {
       if (auto status = os_.pageNodes(addresses.data(), addresses.size(), found.data()); !status)
-        throw Error(ErrorCode::SystemError, "cannot ask the kernel where pages are: " + platform::describeOsError(status.code),
+        throw Error(ErrorCode::SystemError, "cannot ask the kernel where pages are: " + os::describeOsError(status.code),
                     {.osError = status.code});
     }
     std::vector<int> nodes(units_.size(), -EFAULT);
@@ -101,8 +101,8 @@ class UnitWalker {
     units_.clear();
   }
 
-  platform::Platform& os_;
-  const platform::PageSurvey& survey_;
+  os::Platform& os_;
+  const os::PageSurvey& survey_;
   std::size_t basePage_;
   const Visit* visit_ = nullptr;
   std::vector<Unit> units_;
@@ -164,7 +164,7 @@ std::string RangeMap::summary() const {
 }
 
 RangeMap where(const void* address, std::size_t length) {
-  auto& os = platform::current();
+  auto& os = os::current();
   const auto survey = surveyOf(os, address, length);
   RangeMap map;
   map.length = length;
@@ -194,7 +194,7 @@ RangeMap where(const void* address, std::size_t length) {
 }
 
 PromoteResult promote(void* address, std::size_t length) {
-  auto& os = platform::current();
+  auto& os = os::current();
   PromoteResult result;
   const auto begin = alignUp(reinterpret_cast<std::uintptr_t>(address), kPmdSize);
   const auto end = alignDown(reinterpret_cast<std::uintptr_t>(address) + length, kPmdSize);
@@ -222,18 +222,18 @@ PromoteResult promote(void* address, std::size_t length) {
     const std::size_t blockBytes = blockEnd - blockStart;
     result.eligibleBytes += blockBytes;
     // MADV_HUGEPAGE keeps later faults huge and lets khugepaged work on it.
-    if (auto advised = os.advise(blocks, blockBytes, platform::Advice::HugePages); !advised)
-      problems += "; MADV_HUGEPAGE failed: " + platform::describeOsError(advised.code);
+    if (auto advised = os.advise(blocks, blockBytes, os::Advice::HugePages); !advised)
+      problems += "; MADV_HUGEPAGE failed: " + os::describeOsError(advised.code);
     if (result.deferred) continue;
-    platform::Status collapsed;
+    os::Status collapsed;
     for (unsigned attempt = 0;; ++attempt) {
-      collapsed = os.advise(blocks, blockBytes, platform::Advice::Collapse);
+      collapsed = os.advise(blocks, blockBytes, os::Advice::Collapse);
       if (collapsed.code != EAGAIN || attempt == 4) break;
       ++result.retries;  // pages briefly locked or under writeback: the kernel asks for another try
       std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
     }
     if (!collapsed)
-      problems += "; MADV_COLLAPSE: " + platform::describeOsError(collapsed.code) + " for " + formatBytes(blockBytes) +
+      problems += "; MADV_COLLAPSE: " + os::describeOsError(collapsed.code) + " for " + formatBytes(blockBytes) +
                   " at offset " + formatBytes(blockStart - begin);
     result.collapsed = true;  // it ran; part may have failed
   }
@@ -264,7 +264,7 @@ MigrateResult migrate(void* address, std::size_t length, std::uint32_t node) {
     throw Error(ErrorCode::InvalidArgument,
                 "node " + std::to_string(node) + " does not exist: this machine has node(s) " + nodes, {.node = node});
   }
-  auto& os = platform::current();
+  auto& os = os::current();
   const auto survey = surveyOf(os, address, length);
   MigrateResult result;
   result.node = node;
@@ -291,7 +291,7 @@ MigrateResult migrate(void* address, std::size_t length, std::uint32_t node) {
     std::vector<int> status(toMove.size(), 0);
     if (auto moved = os.movePages(toMove.data(), toMove.size(), node, status.data()); !moved)
       throw Error(ErrorCode::SystemError, "moving pages to node " + std::to_string(node) + " failed: " +
-                                              platform::describeOsError(moved.code),
+                                              os::describeOsError(moved.code),
                   {.node = node, .osError = moved.code});
     // A page moved with its huge page (a THP seen as base pages) may report EBUSY: ask again.
     std::vector<const void*> recheck;
@@ -320,7 +320,7 @@ MigrateResult migrate(void* address, std::size_t length, std::uint32_t node) {
                    std::to_string(node) + ", " + std::to_string(result.alreadyThere) + " already there, " +
                    std::to_string(result.notPresent) + " not in memory";
   for (const auto& [code, count] : result.failedByErrno)
-    result.message += ", " + std::to_string(count) + " could not move: " + platform::describeOsError(code);
+    result.message += ", " + std::to_string(count) + " could not move: " + os::describeOsError(code);
   return result;
 }
 

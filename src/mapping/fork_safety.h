@@ -10,8 +10,4 @@ namespace xmem {
 void lockForFork() noexcept;
 void unlockAfterFork() noexcept;  ///< in the parent, and in the child
 
-// Their parts, in the files that own the locks.
-void lockSystemInfoCache() noexcept;
-void unlockSystemInfoCache() noexcept;
-
 }  // namespace xmem

@@ -1,13 +1,13 @@
-#include "failure_memory.h"
+#include "mapping/backoff_table.h"
 
 namespace xmem {
 
-FailureMemory& FailureMemory::instance() {
-  static FailureMemory memory;
-  return memory;
+BackoffTable& BackoffTable::instance() {
+  static BackoffTable table;
+  return table;
 }
 
-std::optional<std::chrono::milliseconds> FailureMemory::backoff(std::size_t pageSize,
+std::optional<std::chrono::milliseconds> BackoffTable::backoff(std::size_t pageSize,
                                                                 std::optional<std::uint32_t> node) {
   std::lock_guard lock(mutex_);
   auto found = failedAt_.find(key(pageSize, node));
@@ -20,27 +20,27 @@ std::optional<std::chrono::milliseconds> FailureMemory::backoff(std::size_t page
   return std::chrono::duration_cast<std::chrono::milliseconds>(delay_ - elapsed);
 }
 
-void FailureMemory::recordFailure(std::size_t pageSize, std::optional<std::uint32_t> node) {
+void BackoffTable::recordFailure(std::size_t pageSize, std::optional<std::uint32_t> node) {
   std::lock_guard lock(mutex_);
   failedAt_[key(pageSize, node)] = now();
 }
 
-void FailureMemory::recordSuccess(std::size_t pageSize, std::optional<std::uint32_t> node) {
+void BackoffTable::recordSuccess(std::size_t pageSize, std::optional<std::uint32_t> node) {
   std::lock_guard lock(mutex_);
   failedAt_.erase(key(pageSize, node));
 }
 
-void FailureMemory::setDelay(std::chrono::milliseconds delay) {
+void BackoffTable::setDelay(std::chrono::milliseconds delay) {
   std::lock_guard lock(mutex_);
   delay_ = delay;
 }
 
-void FailureMemory::setClock(Now now) {
+void BackoffTable::setClock(Now now) {
   std::lock_guard lock(mutex_);
   now_ = std::move(now);
 }
 
-void FailureMemory::reset() {
+void BackoffTable::reset() {
   std::lock_guard lock(mutex_);
   failedAt_.clear();
   delay_ = kDefaultDelay;

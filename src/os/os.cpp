@@ -1,26 +1,26 @@
 // Chooses the platform for this OS, in one place.
-#include "platform/platform.h"
+#include "os/os.h"
 
 #include <atomic>
+#include <cstdint>
 
 #if defined(__linux__)
-#include "platform/linux/linux_platform.h"
+#include "os/linux/linux_platform.h"
 #else
 #error "xmem has a platform layer for Linux only so far (Windows and generic POSIX are planned)"
 #endif
 
-namespace xmem {
-void resetSystemInfoCache() noexcept;  // system_info.cpp
-}
-
-namespace xmem::platform {
+namespace xmem::os {
 namespace {
 
 Platform& nativePlatform() noexcept { return linuxPlatform(); }
 
 std::atomic<Platform*> installed{nullptr};
+std::atomic<std::uint64_t> generation{0};
 
 }  // namespace
+
+std::uint64_t platformGeneration() noexcept { return generation.load(std::memory_order_acquire); }
 
 Platform& current() noexcept {
   Platform* platform = installed.load(std::memory_order_acquire);
@@ -29,12 +29,12 @@ Platform& current() noexcept {
 
 ScopedPlatform::ScopedPlatform(Platform& platform) noexcept
     : previous_(installed.exchange(&platform, std::memory_order_acq_rel)) {
-  resetSystemInfoCache();
+  generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
 ScopedPlatform::~ScopedPlatform() {
   installed.store(previous_, std::memory_order_release);
-  resetSystemInfoCache();
+  generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
-}  // namespace xmem::platform
+}  // namespace xmem::os

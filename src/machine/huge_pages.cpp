@@ -2,7 +2,7 @@
 #include <xmem/huge_pages.h>
 #include <xmem/system_info.h>
 
-#include "platform/platform.h"
+#include "os/os.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -33,14 +33,14 @@ class StateLock {
  public:
   /// `create`: make the state directory first (a reservation); otherwise a missing directory
   /// means nothing is recorded, and the lock is not needed (a release as a user, a dry run).
-  StateLock(platform::Platform& os, bool create) : os_(os) {
+  StateLock(os::Platform& os, bool create) : os_(os) {
     const std::filesystem::path path = reservationStatePath();
     std::error_code ignored;
     if (create) std::filesystem::create_directories(path.parent_path(), ignored);
     if (!std::filesystem::exists(path.parent_path(), ignored)) return;
     const std::string lockPath = path.string() + ".lock";
     if (auto status = os_.lockFile(lockPath.c_str(), handle_); !status)
-      throw Error(ErrorCode::SystemError, "cannot lock " + lockPath + ": " + platform::describeOsError(status.code),
+      throw Error(ErrorCode::SystemError, "cannot lock " + lockPath + ": " + os::describeOsError(status.code),
                   {.osError = status.code});
     held_ = true;
   }
@@ -51,13 +51,13 @@ class StateLock {
   StateLock& operator=(const StateLock&) = delete;
 
  private:
-  platform::Platform& os_;
+  os::Platform& os_;
   int handle_ = -1;
   bool held_ = false;
 };
 
 // Call with a StateLock held.
-void writeState(platform::Platform& os, const std::map<std::string, std::uint64_t>& state) {
+void writeState(os::Platform& os, const std::map<std::string, std::uint64_t>& state) {
   const std::filesystem::path path = reservationStatePath();
   std::error_code ignored;
   if (state.empty()) {
@@ -68,15 +68,15 @@ void writeState(platform::Platform& os, const std::map<std::string, std::uint64_
   for (const auto& [count, original] : state) contents += count + ' ' + std::to_string(original) + '\n';
   if (auto status = os.replaceFile(path.c_str(), contents.data(), contents.size()); !status)
     throw Error(ErrorCode::SystemError, "cannot record the reservation in " + path.string() + ": " +
-                                            platform::describeOsError(status.code),
+                                            os::describeOsError(status.code),
                 {.osError = status.code});
 }
 
-std::uint64_t currentTotal(platform::Platform& os, std::size_t pageSize, std::optional<std::uint32_t> node) {
+std::uint64_t currentTotal(os::Platform& os, std::size_t pageSize, std::optional<std::uint32_t> node) {
   HugePageCounts counts;
   if (auto status = os.hugePageCounts(pageSize, node, counts); !status)
     throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
-                                            platform::describeOsError(status.code));
+                                            os::describeOsError(status.code));
   return counts.total;
 }
 
@@ -104,7 +104,7 @@ std::string reservationStatePath() {
 }
 
 Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress) {
-  auto& os = platform::current();
+  auto& os = os::current();
   auto info = SystemInfo::refresh();
   validate(request, *info);
   Reservation result;
@@ -120,7 +120,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   }
   if (auto status = os.checkHugePageCountWritable(request.pageSize, request.node); !status)
     throw Error(ErrorCode::PermissionDenied,
-                "cannot change " + result.path + " (" + platform::describeOsError(status.code) +
+                "cannot change " + result.path + " (" + os::describeOsError(status.code) +
                     "): reserving huge pages needs root. Run: sudo xmem reserve --page-size " + sizeFlag(request.pageSize) +
                     (request.node ? " --node " + std::to_string(*request.node) : std::string()) + " --total " +
                     std::to_string(result.target) + "   (or: echo " + std::to_string(result.target) + " | sudo tee " +
@@ -144,7 +144,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
     // The kernel keeps what it can; ENOMEM only says it could not reach the target.
     if (auto status = os.setHugePageCount(request.pageSize, request.node, result.target);
         !status && status.code != static_cast<int>(std::errc::not_enough_memory))
-      throw Error(ErrorCode::SystemError, "writing " + result.path + " failed: " + platform::describeOsError(status.code));
+      throw Error(ErrorCode::SystemError, "writing " + result.path + " failed: " + os::describeOsError(status.code));
     result.after = currentTotal(os, request.pageSize, request.node);
   };
   if (progress) progress("reserving " + std::to_string(result.target) + " x " + formatBytes(request.pageSize) + " pages");
@@ -169,7 +169,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
 }
 
 std::vector<RestoredCount> releaseHugePages(bool dryRun) {
-  auto& os = platform::current();
+  auto& os = os::current();
   std::optional<StateLock> locked;
   if (!dryRun) locked.emplace(os, /*create=*/false);
   auto state = readState();
@@ -205,13 +205,13 @@ std::vector<RestoredCount> releaseHugePages(bool dryRun) {
 }
 
 Reservation ScopedFreeHugePages::makeFree(std::size_t pageSize, std::uint64_t count, std::optional<std::uint32_t> node) {
-  auto& os = platform::current();
+  auto& os = os::current();
   HugePageCounts counts;
   if (auto status = os.hugePageCounts(pageSize, node, counts); !status) {
     ReservationRequest request{.pageSize = pageSize, .node = node, .total = count};
     validate(request, *SystemInfo::refresh());  // names an unknown size or node
     throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
-                                            platform::describeOsError(status.code));
+                                            os::describeOsError(status.code));
   }
   const std::uint64_t inUse = counts.total - std::min(counts.total, counts.free);
   if (counts.free == count) {
@@ -242,7 +242,7 @@ void ScopedFreeHugePages::restore() noexcept {
       // Back where it was: nothing left for `xmem release`, unless an earlier reservation is, or
       // another process reserved since the count went back (then its record is this one).
       if (back.after == found.total && !found.recordedBefore) {
-        auto& os = platform::current();
+        auto& os = os::current();
         StateLock locked(os, /*create=*/false);
         auto state = readState();
         if (currentTotal(os, where.first, where.second) == found.total && state.erase(back.path) != 0) writeState(os, state);
@@ -255,7 +255,7 @@ void ScopedFreeHugePages::restore() noexcept {
 }
 
 PersistentConfiguration persistentConfiguration() {
-  auto& os = platform::current();
+  auto& os = os::current();
   auto info = SystemInfo::refresh();
   PersistentConfiguration configuration;
   const char* dir = std::getenv("XMEM_SYSCTL_DIR");

@@ -2,7 +2,7 @@
 #include <xmem/planner.h>
 #include <xmem/types.h>
 
-#include "platform/platform.h"
+#include "os/os.h"
 
 #include <algorithm>
 #include <numeric>
@@ -45,7 +45,7 @@ HugePageCounts countsOn(const SystemInfo& machine, std::size_t pageSize, std::ui
 std::string reserveCommand(std::uint32_t node, std::size_t pageSize, std::uint64_t more, std::uint64_t total) {
   const std::string size = pageSize == kOneGbPageSize ? "1G" : "2M";
   return "xmem reserve --node " + std::to_string(node) + " --page-size " + size + " --count " + std::to_string(more) +
-         "   # or: echo " + std::to_string(total + more) + " > " + platform::current().hugePageCountPath(pageSize, node);
+         "   # or: echo " + std::to_string(total + more) + " > " + os::current().hugePageCountPath(pageSize, node);
 }
 
 }  // namespace

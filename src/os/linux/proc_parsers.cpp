@@ -1,9 +1,9 @@
-#include "platform/linux/proc_parsers.h"
+#include "os/linux/proc_parsers.h"
 
 #include <algorithm>
 #include <charconv>
 
-namespace xmem::platform::linux_text {
+namespace xmem::os::linux_text {
 namespace {
 
 std::string_view trimLeft(std::string_view text) noexcept {
@@ -247,4 +247,4 @@ bool isPmdMappedThp(std::span<const std::uint64_t> entries, std::span<const std:
   return frameFlags.size() == pages || (frameFlags[pages] & kCompoundTail) == 0;
 }
 
-}  // namespace xmem::platform::linux_text
+}  // namespace xmem::os::linux_text

@@ -1,7 +1,7 @@
 #include <xmem/system_info.h>
 
-#include "fork_safety.h"
-#include "platform/platform.h"
+#include "machine/machine_locks.h"
+#include "os/os.h"
 
 #include <mutex>
 
@@ -10,50 +10,30 @@ namespace {
 
 std::mutex cacheMutex;
 std::shared_ptr<const SystemInfo> cache;
+std::uint64_t cachedFrom = 0;  // the os::platformGeneration() the cache was probed from
 
 }  // namespace
 
 void lockSystemInfoCache() noexcept { cacheMutex.lock(); }
 void unlockSystemInfoCache() noexcept { cacheMutex.unlock(); }
 
-// Called when the platform changes (tests); the next get() probes the new one.
-void resetSystemInfoCache() noexcept {
-  std::lock_guard lock(cacheMutex);
-  cache.reset();
-}
-
-std::string_view toString(ThpMode mode) noexcept {
-  switch (mode) {
-    case ThpMode::Unsupported: return "unsupported";
-    case ThpMode::Always: return "always";
-    case ThpMode::Madvise: return "madvise";
-    case ThpMode::Never: return "never";
-  }
-  return "?";
-}
-
-const HugePageSizeInfo* SystemInfo::hugePages(std::size_t pageSize) const noexcept {
-  for (const auto& size : hugePageSizes)
-    if (size.pageSize == pageSize) return &size;
-  return nullptr;
-}
-
-const NumaNodeInfo* SystemInfo::node(std::uint32_t id) const noexcept {
-  for (const auto& candidate : nodes)
-    if (candidate.id == id) return &candidate;
-  return nullptr;
-}
 
 std::shared_ptr<const SystemInfo> SystemInfo::get() {
   std::lock_guard lock(cacheMutex);
-  if (!cache) cache = std::make_shared<const SystemInfo>(platform::current().probe());
+  // A test that installs another platform gets that platform's machine on its next call.
+  if (!cache || cachedFrom != os::platformGeneration()) {
+    cachedFrom = os::platformGeneration();
+    cache = std::make_shared<const SystemInfo>(os::current().probe());
+  }
   return cache;
 }
 
 std::shared_ptr<const SystemInfo> SystemInfo::refresh() {
-  auto fresh = std::make_shared<const SystemInfo>(platform::current().probe());
+  const auto generation = os::platformGeneration();
+  auto fresh = std::make_shared<const SystemInfo>(os::current().probe());
   std::lock_guard lock(cacheMutex);
   cache = fresh;
+  cachedFrom = generation;
   return fresh;
 }
 
@@ -76,8 +56,8 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     return result;
   }
   HugePageCounts counts;
-  if (auto status = platform::current().hugePageCounts(pageSize, node, counts); !status) {
-    result.reason = "cannot read the " + size + " page counts: " + platform::describeOsError(status.code);
+  if (auto status = os::current().hugePageCounts(pageSize, node, counts); !status) {
+    result.reason = "cannot read the " + size + " page counts: " + os::describeOsError(status.code);
     return result;
   }
   result.freePages = counts.obtainable();
@@ -92,7 +72,7 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     result.reason = (counts.total == 0 ? "no " + size + " pages are reserved" + where
                                        : "all " + std::to_string(counts.total) + " reserved " + size + " pages" +
                                              where + " are in use") +
-                    "; reserve some as root: echo N > " + platform::current().hugePageCountPath(pageSize, node);
+                    "; reserve some as root: echo N > " + os::current().hugePageCountPath(pageSize, node);
     return result;
   }
   result.available = true;

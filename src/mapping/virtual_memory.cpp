@@ -1,15 +1,14 @@
-#include <xmem/memory_pool.h>
-#include <xmem/numa_memory_pool.h>
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
 #include <xmem/virtual_memory.h>
 
-#include "failure_memory.h"
-#include "mapping_plan.h"
-#include "platform/platform.h"
-#include "prefault.h"
+#include "mapping/backoff_table.h"
+#include "mapping/mapping_plan.h"
+#include "os/os.h"
+#include "mapping/prefault.h"
 
 #include <algorithm>
+#include <mutex>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -20,7 +19,7 @@
 namespace xmem {
 namespace {
 
-using platform::Status;
+using os::Status;
 
 constexpr int kOutOfMemory = static_cast<int>(std::errc::not_enough_memory);
 constexpr int kPermission = static_cast<int>(std::errc::operation_not_permitted);
@@ -37,12 +36,12 @@ std::string nodeList(const SystemInfo& info) {
 ErrorCode codeFor(int osError) {
   if (osError == kOutOfMemory) return ErrorCode::OutOfMemory;
   if (osError == kPermission || osError == kAccess) return ErrorCode::PermissionDenied;
-  if (osError == platform::kUnsupported) return ErrorCode::Unsupported;
+  if (osError == os::kUnsupported) return ErrorCode::Unsupported;
   return ErrorCode::SystemError;
 }
 
-std::string lockFailureReason(platform::Platform& os, std::size_t bytes, int osError) {
-  std::string reason = "mlock of " + formatBytes(bytes) + " failed: " + platform::describeOsError(osError);
+std::string lockFailureReason(os::Platform& os, std::size_t bytes, int osError) {
+  std::string reason = "mlock of " + formatBytes(bytes) + " failed: " + os::describeOsError(osError);
   MemlockLimit limit;
   if (!os.memlockLimit(limit) || limit.privileged || limit.soft == MemlockLimit::kUnlimited) return reason;
   reason += "; RLIMIT_MEMLOCK is " + formatBytes(limit.soft) + " (hard limit " +
@@ -61,7 +60,7 @@ std::string lockFailureReason(platform::Platform& os, std::size_t bytes, int osE
 class Allocation {
  public:
   explicit Allocation(const VirtualMemoryOptions& options)
-      : options_(options), os_(platform::current()), info_(SystemInfo::get()) {}
+      : options_(options), os_(os::current()), info_(SystemInfo::get()) {}
 
   void run(VirtualMemory& out) {
     validate();
@@ -107,8 +106,8 @@ class Allocation {
       fail(ErrorCode::InvalidArgument, "executable memory cannot come from a pool: its protection is per mapping");
   }
 
-  platform::Placement placement() const {
-    platform::Placement placement;
+  os::Placement placement() const {
+    os::Placement placement;
     if (options_.numaPolicy == NumaPolicy::Interleave) {
       placement.policy = NumaPolicy::Interleave;
       placement.nodes = options_.interleaveNodes;
@@ -128,30 +127,22 @@ class Allocation {
 
   bool tryPool(VirtualMemory& out) {
     if (!options_.usePool) return false;
-    std::shared_ptr<IMemoryPool> pool = globalPool();
+    std::shared_ptr<ChunkSource> pool = usePoolSource();
     if (!pool) {
       report_.decisions.push_back("pool: none installed");
       return false;
     }
     const std::uint32_t node = options_.node.value_or(os_.currentNode());
-    std::uint8_t* chunk = nullptr;
-    std::uint32_t servedBy = node;
-    if (auto* numa = dynamic_cast<NumaMemoryPool*>(pool.get())) {
-      // A node-aware pool may serve from a nearer node when this one is full: say which.
-      if (auto served = numa->tryAllocate(options_.size, node); served.ok()) {
-        chunk = served.value().address;
-        servedBy = served.value().node;
-      }
-    } else {
-      chunk = pool->get(options_.size, node);
-    }
-    if (chunk == nullptr) {
+    const auto taken = pool->takeChunk(options_.size, node);
+    if (!taken) {
       report_.decisions.push_back("pool: cannot serve " + formatBytes(options_.size) + " on node " +
                                   std::to_string(node));
       return false;
     }
+    std::uint8_t* chunk = taken->address;
+    const std::uint32_t servedBy = taken->node;
     if (reinterpret_cast<std::uintptr_t>(chunk) % options_.alignment != 0) {
-      pool->release(chunk, options_.size, node);
+      pool->giveBackChunk(chunk, options_.size, node);
       report_.decisions.push_back("pool: its chunk is not aligned to " + formatBytes(options_.alignment));
       return false;
     }
@@ -165,14 +156,14 @@ class Allocation {
       } else {
         report_.lockError = lockFailureReason(os_, lockBytes, status.code);
         if (options_.lock == LockPolicy::Required) {
-          pool->release(chunk, options_.size, node);
+          pool->giveBackChunk(chunk, options_.size, node);
           fail(codeFor(status.code) == ErrorCode::SystemError ? ErrorCode::PermissionDenied : codeFor(status.code),
                "pool: " + report_.lockError, status.code);
         }
       }
     }
-    const bool huge = pool->isHugePages(node);
-    const std::size_t chunkSize = MemoryPool::classSize(options_.size);
+    const bool huge = taken->hugePages;
+    const std::size_t chunkSize = taken->size;
     out.data_ = chunk;
     out.report_.requestedSize = options_.size;  // what release() gives back if a later step throws
     out.pool_ = std::move(pool);
@@ -215,7 +206,7 @@ class Allocation {
         note(label + "not offered by the kernel");
         continue;
       }
-      if (auto wait = FailureMemory::instance().backoff(pageSize, strictNode())) {
+      if (auto wait = BackoffTable::instance().backoff(pageSize, strictNode())) {
         note(label + "skipped for another " + std::to_string(wait->count()) + " ms after a recent failure");
         continue;
       }
@@ -258,21 +249,21 @@ class Allocation {
     };
     void* start = reserved;
     for (const auto& segment : plan.segments) {
-      platform::MapRequest request;
+      os::MapRequest request;
       request.length = segment.length;
       request.hugePageSize = segment.kind == PageKind::HugeTlb ? segment.pageSize : 0;
       request.protection = Protection::ReadWrite;
       request.placement = placement();
       request.fixedAddress = single ? nullptr : static_cast<std::uint8_t*>(reserved) + segment.offset;
       request.alignment = single ? alignment : 0;
-      platform::MapResult mapped;
+      os::MapResult mapped;
       if (auto status = os_.map(request, mapped); !status) {
         undo(start);
         return MapFailure{request.hugePageSize, status, "mapping " + formatBytes(segment.length)};
       }
       if (single) start = mapped.address;
       if (!mapped.placementStatus) {
-        std::string why = "binding to node(s) failed: " + platform::describeOsError(mapped.placementStatus.code);
+        std::string why = "binding to node(s) failed: " + os::describeOsError(mapped.placementStatus.code);
         if (request.placement.policy == NumaPolicy::Bind) {
           undo(start);
           fail(codeFor(mapped.placementStatus.code), "cannot bind " + formatBytes(length) + " to node " +
@@ -282,13 +273,13 @@ class Allocation {
         report_.bindError = why;
       }
       if (segment.kind == PageKind::Transparent) {
-        if (auto status = os_.advise(mapped.address, segment.length, platform::Advice::HugePages); !status)
+        if (auto status = os_.advise(mapped.address, segment.length, os::Advice::HugePages); !status)
           report_.decisions.push_back("transparent huge pages: madvise failed (" +
-                                      platform::describeOsError(status.code) + "); base pages");
+                                      os::describeOsError(status.code) + "); base pages");
       } else if (segment.kind == PageKind::Base && !options_.transparentHugePages && info_->thp.mode == ThpMode::Always) {
         // THP turned off for this mapping means off, even where the kernel gives THP to everything.
-        if (auto status = os_.advise(mapped.address, segment.length, platform::Advice::NoHugePages); !status)
-          report_.decisions.push_back("base pages: MADV_NOHUGEPAGE failed (" + platform::describeOsError(status.code) +
+        if (auto status = os_.advise(mapped.address, segment.length, os::Advice::NoHugePages); !status)
+          report_.decisions.push_back("base pages: MADV_NOHUGEPAGE failed (" + os::describeOsError(status.code) +
                                       "); the kernel may still use transparent huge pages");
       }
       if (segment.kind == PageKind::HugeTlb && request.placement.policy == NumaPolicy::Bind) {
@@ -318,7 +309,7 @@ class Allocation {
       if (!failure) {
         for (const auto& segment : plan.segments) {
           report_.segments.push_back({segment.offset, segment.length, segment.kind, segment.pageSize});
-          if (segment.kind == PageKind::HugeTlb) FailureMemory::instance().recordSuccess(segment.pageSize, strictNode());
+          if (segment.kind == PageKind::HugeTlb) BackoffTable::instance().recordSuccess(segment.pageSize, strictNode());
         }
         out.data_ = base;
         report_.mappedSize = plan.length();
@@ -326,9 +317,9 @@ class Allocation {
         report_.bound = placement().policy != NumaPolicy::None && report_.bindError.empty();
         return;
       }
-      const std::string why = failure->what + " failed: " + platform::describeOsError(failure->status.code);
+      const std::string why = failure->what + " failed: " + os::describeOsError(failure->status.code);
       if (failure->pageSize == 0) fail(codeFor(failure->status.code), why, failure->status.code);
-      FailureMemory::instance().recordFailure(failure->pageSize, strictNode());
+      BackoffTable::instance().recordFailure(failure->pageSize, strictNode());
       failedNow.insert(failure->pageSize);
       report_.decisions.push_back(formatBytes(failure->pageSize) + " pages: " + why +
                                   "; falling back (and not retrying them for a while)");
@@ -365,7 +356,7 @@ class Allocation {
     report_.prefaultTime = result.time;
     if (!result.status) {
       fail(codeFor(result.status.code),
-           "faulting in " + formatBytes(report_.mappedSize) + " failed: " + platform::describeOsError(result.status.code),
+           "faulting in " + formatBytes(report_.mappedSize) + " failed: " + os::describeOsError(result.status.code),
            result.status.code);
     }
   }
@@ -423,7 +414,7 @@ class Allocation {
   }
 
   const VirtualMemoryOptions& options_;
-  platform::Platform& os_;
+  os::Platform& os_;
   std::shared_ptr<const SystemInfo> info_;
   AllocationReport report_;
 };
@@ -554,7 +545,7 @@ VirtualMemory::~VirtualMemory() { release(); }
 void VirtualMemory::release() noexcept {
   if (data_ == nullptr) return;
   if (pool_)
-    pool_->release(data_, report_.requestedSize, poolNode_);
+    pool_->giveBackChunk(data_, report_.requestedSize, poolNode_);
   else
     platform_->unmap(data_, report_.mappedSize);  // one call: every part's boundary is aligned to its page size
   data_ = nullptr;
@@ -567,7 +558,7 @@ std::uint8_t* VirtualMemory::detach() noexcept {
 }
 
 void VirtualMemory::unmapDetached(void* data, std::size_t mappedSize) noexcept {
-  if (data != nullptr) platform::current().unmap(data, mappedSize);
+  if (data != nullptr) os::current().unmap(data, mappedSize);
 }
 
 std::pair<std::size_t, std::size_t> VirtualMemory::hugePages() const noexcept {
@@ -581,7 +572,7 @@ RangeUsage VirtualMemory::usage() const {
   RangeUsage usage;
   if (auto status = platform_->query(data_, report_.mappedSize, usage); !status)
     throw Error(codeFor(status.code), "reading the kernel's view of the mapping failed: " +
-                                          platform::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
+                                          os::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
   return usage;
 }
 
@@ -590,17 +581,15 @@ std::size_t VirtualMemory::discard() {
   std::size_t given = 0;
   for (const auto& segment : report_.segments) {
     if (segment.kind == PageKind::HugeTlb) continue;
-    if (auto status = platform_->advise(data_ + segment.offset, segment.length, platform::Advice::DontNeed); !status)
+    if (auto status = platform_->advise(data_ + segment.offset, segment.length, os::Advice::DontNeed); !status)
       throw Error(codeFor(status.code), "giving back " + formatBytes(segment.length) + " failed: " +
-                                            platform::describeOsError(status.code), {.size = segment.length, .osError = status.code});
+                                            os::describeOsError(status.code), {.size = segment.length, .osError = status.code});
     given += segment.length;
   }
   report_.thpVerifiedBytes = 0;
   return given;
 }
 
-void VirtualMemory::init(std::size_t poolSize, std::size_t hugePageSize) { initGlobalPool(poolSize, hugePageSize); }
-void VirtualMemory::destroy() { destroyGlobalPool(); }
 
 RangeUsage queryUsage(const void* address, std::size_t length) {
   if (address == nullptr || length == 0)
@@ -608,8 +597,8 @@ RangeUsage queryUsage(const void* address, std::size_t length) {
                                                 std::string(address == nullptr ? "null" : "set") + ", length " +
                                                 std::to_string(length));
   RangeUsage usage;
-  if (auto status = platform::current().query(address, length, usage); !status)
-    throw Error(codeFor(status.code), "reading /proc/self/smaps failed: " + platform::describeOsError(status.code),
+  if (auto status = os::current().query(address, length, usage); !status)
+    throw Error(codeFor(status.code), "reading /proc/self/smaps failed: " + os::describeOsError(status.code),
                 {.size = length, .osError = status.code});
   return usage;
 }
@@ -626,7 +615,7 @@ void VirtualMemory::protect(Protection protection) {
   if (auto status = platform_->protect(data_, report_.mappedSize, protection); !status)
     throw Error(codeFor(status.code), "changing " + formatBytes(report_.mappedSize) + " to " +
                                           std::string(toString(protection)) + " failed: " +
-                                          platform::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
+                                          os::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
 }
 
 void VirtualMemory::protectRW() { protect(Protection::ReadWrite); }
@@ -642,9 +631,9 @@ void protectRange(void* address, std::size_t size, Protection protection) {
   const std::size_t page = SystemInfo::get()->basePageSize;
   auto start = alignDown(reinterpret_cast<std::uintptr_t>(address), page);
   auto end = alignUp(reinterpret_cast<std::uintptr_t>(address) + size, page);
-  if (auto status = platform::current().protect(reinterpret_cast<void*>(start), end - start, protection); !status)
+  if (auto status = os::current().protect(reinterpret_cast<void*>(start), end - start, protection); !status)
     throw Error(codeFor(status.code), "changing " + formatBytes(size) + " to " + std::string(toString(protection)) +
-                                          " failed: " + platform::describeOsError(status.code),
+                                          " failed: " + os::describeOsError(status.code),
                 {.size = size, .osError = status.code});
 }
 }  // namespace
@@ -670,9 +659,25 @@ std::size_t VirtualMemory::alignToHugePageSize(std::size_t pos) { return xmem::a
 
 void VirtualMemory::setHugePageRetryDelay(std::chrono::milliseconds delay) noexcept {
   try {
-    FailureMemory::instance().setDelay(delay);
+    BackoffTable::instance().setDelay(delay);
   } catch (...) {
   }
+}
+
+namespace {
+std::mutex usePoolMutex;
+std::shared_ptr<ChunkSource> usePoolInstalled;
+}  // namespace
+
+std::shared_ptr<ChunkSource> usePoolSource() {
+  std::lock_guard lock(usePoolMutex);
+  return usePoolInstalled;
+}
+
+std::shared_ptr<ChunkSource> setUsePoolSource(std::shared_ptr<ChunkSource> source) {
+  std::lock_guard lock(usePoolMutex);
+  std::swap(usePoolInstalled, source);
+  return source;
 }
 
 }  // namespace xmem

@@ -2,8 +2,7 @@
 // feed them captured text.
 #pragma once
 
-#include <xmem/system_info.h>
-#include <xmem/virtual_memory.h>
+#include <xmem/memory_facts.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xmem::platform::linux_text {
+namespace xmem::os::linux_text {
 
 /// "always [madvise] never" -> the bracketed word.
 std::string_view selectedWord(std::string_view text) noexcept;
@@ -73,4 +72,4 @@ inline constexpr std::uint64_t kZeroPage = 1ULL << 24;          ///< KPF_ZERO_PA
 /// entry and, where the machine has it, one more (the frame after the block).
 bool isPmdMappedThp(std::span<const std::uint64_t> entries, std::span<const std::uint64_t> frameFlags) noexcept;
 
-}  // namespace xmem::platform::linux_text
+}  // namespace xmem::os::linux_text

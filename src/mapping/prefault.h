@@ -2,7 +2,7 @@
 // core zeroes only a few GB/s, so a 2 GiB dataset is ready much sooner when all cores share it.
 #pragma once
 
-#include "platform/platform.h"
+#include "os/os.h"
 
 #include <chrono>
 #include <cstddef>
@@ -19,7 +19,7 @@ struct PrefaultRange {
 };
 
 struct PrefaultResult {
-  platform::Status status;
+  os::Status status;
   unsigned threads = 0;
   std::chrono::nanoseconds time{0};
 };
@@ -36,7 +36,7 @@ void startStdThread(std::vector<std::thread>& helpers, const std::function<void(
 /// Populate all ranges with up to `threads` threads (0 or 1: the calling thread only). Stops at
 /// the first error. A helper that cannot be started means fewer threads, never an exception:
 /// this runs inside malloc() under the preload library.
-PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
+PrefaultResult prefault(os::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
                         const PrefaultProgress& progress = {}, const HelperStarter& start = startStdThread);
 
 }  // namespace xmem

@@ -1,7 +1,7 @@
 // The Linux platform: mmap/madvise/mbind/mlock and the kernel's text files.
-#include "platform/linux/linux_platform.h"
+#include "os/linux/linux_platform.h"
 
-#include "platform/linux/proc_parsers.h"
+#include "os/linux/proc_parsers.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -40,7 +40,7 @@
 #endif
 
 // The PAGEMAP_SCAN ioctl of /proc/PID/pagemap (Linux 6.7); Debian 12's headers predate it.
-namespace xmem::platform::pagemap_scan {
+namespace xmem::os::pagemap_scan {
 struct PageRegion {
   std::uint64_t start;
   std::uint64_t end;
@@ -63,9 +63,9 @@ struct ScanArgument {
 constexpr unsigned long kRequest = _IOWR('f', 16, ScanArgument);
 constexpr std::uint64_t kPageIsHuge = 1U << 6;
 constexpr std::uint64_t kPageIsPresent = 1U << 3;
-}  // namespace xmem::platform::pagemap_scan
+}  // namespace xmem::os::pagemap_scan
 
-namespace xmem::platform {
+namespace xmem::os {
 namespace {
 
 namespace text = linux_text;
@@ -421,8 +421,8 @@ class LinuxPlatform final : public Platform {
     return {};
   }
 
-  SystemInfo probe() override {
-    SystemInfo info;
+  MachineFacts probe() override {
+    MachineFacts info;
     info.platform = "linux";
     utsname names{};
     if (::uname(&names) == 0) info.kernel = names.release;
@@ -730,4 +730,4 @@ std::string describeOsError(int code) {
   return message;
 }
 
-}  // namespace xmem::platform
+}  // namespace xmem::os

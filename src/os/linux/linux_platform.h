@@ -1,10 +1,10 @@
 #pragma once
 
-#include "platform/platform.h"
+#include "os/os.h"
 
-namespace xmem::platform {
+namespace xmem::os {
 
 /// The one LinuxPlatform instance.
 Platform& linuxPlatform() noexcept;
 
-}  // namespace xmem::platform
+}  // namespace xmem::os

@@ -1,7 +1,7 @@
 // The preload library's topology source: the kernel's node list and distances only. hwloc would
 // load libhwloc and libudev (and run their constructors) in every program under LD_PRELOAD, for
 // nothing the preload needs.
-#include "topology_hwloc.h"
+#include "machine/topology_hwloc.h"
 
 namespace xmem {
 

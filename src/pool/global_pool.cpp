@@ -20,6 +20,7 @@ std::shared_ptr<IMemoryPool> globalPool() {
 std::shared_ptr<IMemoryPool> setGlobalPool(std::shared_ptr<IMemoryPool> pool) {
   std::lock_guard lock(globalMutex);
   std::swap(installed, pool);
+  setUsePoolSource(installed);
   return pool;
 }
 
@@ -36,5 +37,9 @@ void initGlobalPool(std::size_t poolSize, std::size_t hugePageSize) {
 }
 
 void destroyGlobalPool() { setGlobalPool(nullptr); }
+
+// The spec's static members of VirtualMemory make a pool, so they live here, above both layers.
+void VirtualMemory::init(std::size_t poolSize, std::size_t hugePageSize) { initGlobalPool(poolSize, hugePageSize); }
+void VirtualMemory::destroy() { destroyGlobalPool(); }
 
 }  // namespace xmem

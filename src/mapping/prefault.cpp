@@ -1,4 +1,4 @@
-#include "prefault.h"
+#include "mapping/prefault.h"
 
 #include <algorithm>
 #include <atomic>
@@ -31,7 +31,7 @@ std::vector<Chunk> splitIntoChunks(const std::vector<PrefaultRange>& ranges) {
 
 void startStdThread(std::vector<std::thread>& helpers, const std::function<void()>& work) { helpers.emplace_back(work); }
 
-PrefaultResult prefault(platform::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
+PrefaultResult prefault(os::Platform& platform, const std::vector<PrefaultRange>& ranges, unsigned threads,
                         const PrefaultProgress& progress, const HelperStarter& start) {
   auto started = std::chrono::steady_clock::now();
   auto chunks = splitIntoChunks(ranges);

@@ -18,16 +18,15 @@
 // MapRequest carries its placement. POSIX systems without explicit huge pages report none.
 #pragma once
 
-#include <xmem/system_info.h>
+#include <xmem/memory_facts.h>
 #include <xmem/types.h>
-#include <xmem/virtual_memory.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
-namespace xmem::platform {
+namespace xmem::os {
 
 struct Status {
   int code = 0;
@@ -118,7 +117,7 @@ class Platform {
   virtual Capabilities capabilities() const noexcept = 0;
 
   /// A full snapshot of what the machine offers. Not noexcept-cheap: reads many files.
-  virtual SystemInfo probe() = 0;
+  virtual MachineFacts probe() = 0;
   /// Live counts of one huge page size, system-wide (node empty) or on one node.
   virtual Status hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
                                 HugePageCounts& out) noexcept = 0;
@@ -188,8 +187,12 @@ class Platform {
 /// The platform in use: the real one for this OS unless a test installed another.
 Platform& current() noexcept;
 
+/// Counts installs and uninstalls of a ScopedPlatform: caches of what the platform said (the
+/// machine layer's SystemInfo) compare it to know when to ask again.
+std::uint64_t platformGeneration() noexcept;
+
 /// For tests: install `platform` for the lifetime of this object (not thread-safe: do it while
-/// no allocation is running). Also drops the cached SystemInfo, before and after.
+/// no allocation is running). Caches of the platform's answers notice (platformGeneration()).
 class ScopedPlatform {
  public:
   explicit ScopedPlatform(Platform& platform) noexcept;
@@ -204,4 +207,4 @@ class ScopedPlatform {
 /// A message for an OS error number, e.g. "Cannot allocate memory (ENOMEM)".
 std::string describeOsError(int code);
 
-}  // namespace xmem::platform
+}  // namespace xmem::os

@@ -1,18 +1,19 @@
-#include "fork_safety.h"
+#include "mapping/fork_safety.h"
 
-#include "failure_memory.h"
+#include "machine/machine_locks.h"
+#include "mapping/backoff_table.h"
 
 namespace xmem {
 
 // Always in this order: no path takes the back-off table's lock while holding SystemInfo's.
 void lockForFork() noexcept {
-  FailureMemory::instance().lockForFork();
+  BackoffTable::instance().lockForFork();
   lockSystemInfoCache();
 }
 
 void unlockAfterFork() noexcept {
   unlockSystemInfoCache();
-  FailureMemory::instance().unlockAfterFork();
+  BackoffTable::instance().unlockAfterFork();
 }
 
 }  // namespace xmem

@@ -1,4 +1,4 @@
-#include <xmem/error.h>
+#include <xmem/memory_facts.h>
 #include <xmem/types.h>
 
 #include <cctype>
@@ -61,40 +61,12 @@ std::string_view toString(PageKind value) noexcept {
   return "?";
 }
 
-std::string_view toString(ErrorCode code) noexcept {
-  switch (code) {
-    case ErrorCode::InvalidArgument: return "invalid argument";
-    case ErrorCode::OutOfMemory: return "out of memory";
-    case ErrorCode::PermissionDenied: return "permission denied";
-    case ErrorCode::Unsupported: return "unsupported";
-    case ErrorCode::SystemError: return "system error";
-  }
-  return "?";
-}
-
 std::vector<std::uint32_t> NodeSet::nodes() const {
   std::vector<std::uint32_t> result;
   for (std::uint32_t node = 0; node < kMaxNodes; ++node)
     if (contains(node)) result.push_back(node);
   return result;
 }
-
-Error::Error(ErrorCode code, std::string message, ErrorContext context)
-    : std::runtime_error(std::move(message)), code_(code), context_(context) {}
-
-Error::Error(const Error& prepared, ErrorContext context) noexcept
-    : std::runtime_error(prepared), code_(prepared.code_), context_(context) {}
-
-namespace {
-const Error& preparedOutOfMemory() {
-  static const Error error(ErrorCode::OutOfMemory, "out of memory (too little even for this error's own message)");
-  return error;
-}
-// Made while the library loads, not when memory is already short.
-[[maybe_unused]] const Error& outOfMemoryAtLoad = preparedOutOfMemory();
-}  // namespace
-
-Error Error::outOfMemory(ErrorContext context) noexcept { return Error(preparedOutOfMemory(), context); }
 
 std::optional<std::size_t> parseSize(std::string_view text) {
   std::size_t value = 0;
@@ -109,6 +81,28 @@ std::optional<std::size_t> parseSize(std::string_view text) {
   else if (unit == "g" || unit == "gb" || unit == "gib") scale = GiB;
   else return std::nullopt;
   return value * scale;
+}
+
+std::string_view toString(ThpMode mode) noexcept {
+  switch (mode) {
+    case ThpMode::Unsupported: return "unsupported";
+    case ThpMode::Always: return "always";
+    case ThpMode::Madvise: return "madvise";
+    case ThpMode::Never: return "never";
+  }
+  return "?";
+}
+
+const HugePageSizeInfo* MachineFacts::hugePages(std::size_t pageSize) const noexcept {
+  for (const auto& size : hugePageSizes)
+    if (size.pageSize == pageSize) return &size;
+  return nullptr;
+}
+
+const NumaNodeInfo* MachineFacts::node(std::uint32_t id) const noexcept {
+  for (const auto& candidate : nodes)
+    if (candidate.id == id) return &candidate;
+  return nullptr;
 }
 
 }  // namespace xmem

@@ -13,13 +13,13 @@
 
 namespace xmem {
 
-class FailureMemory {
+class BackoffTable {
  public:
   using Clock = std::chrono::steady_clock;
   using Now = std::function<Clock::time_point()>;
   static constexpr std::chrono::milliseconds kDefaultDelay{30'000};
 
-  static FailureMemory& instance();
+  static BackoffTable& instance();
 
   /// Time left before `pageSize` on `node` may be tried again; nullopt when it may be tried now.
   std::optional<std::chrono::milliseconds> backoff(std::size_t pageSize, std::optional<std::uint32_t> node);

@@ -1,0 +1,95 @@
+// What the kernel reports about memory, as plain values: huge page counts, the THP mode, the
+// memlock limit, the NUMA nodes, and what backs a range. The OS layer fills them in; the public
+// API hands them out as they are (SystemInfo is MachineFacts with a cache around it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xmem {
+
+/// Counts of one huge page size, system-wide or on one node. The kernel keeps no per-node
+/// "reserved" count, so `reserved` is 0 in per-node counts.
+struct HugePageCounts {
+  std::uint64_t total = 0;     ///< pages in the pool (nr_hugepages)
+  std::uint64_t free = 0;      ///< pages not yet faulted in (includes reserved ones)
+  std::uint64_t reserved = 0;  ///< promised to existing mappings, not yet faulted
+  std::uint64_t surplus = 0;   ///< overcommitted beyond nr_hugepages
+  std::uint64_t overcommit = 0;  ///< nr_overcommit_hugepages: surplus the kernel may add on demand (system-wide only)
+
+  /// Pages a new mapping can count on now.
+  std::uint64_t available() const noexcept { return free > reserved ? free - reserved : 0; }
+  /// Pages a new mapping may get: the available ones plus the surplus the kernel may still add
+  /// (that needs free contiguous memory, so mapping them can still fail).
+  std::uint64_t obtainable() const noexcept { return available() + (overcommit > surplus ? overcommit - surplus : 0); }
+};
+
+struct HugePageSizeInfo {
+  std::size_t pageSize = 0;
+  HugePageCounts counts;                          ///< system-wide
+  std::map<std::uint32_t, HugePageCounts> nodes;  ///< per NUMA node
+};
+
+enum class ThpMode : std::uint8_t { Unsupported, Always, Madvise, Never };
+std::string_view toString(ThpMode mode) noexcept;
+
+struct ThpInfo {
+  ThpMode mode = ThpMode::Unsupported;
+  std::string defrag;         ///< e.g. "madvise"; empty when unsupported
+  std::size_t pmdSize = 0;    ///< the THP page size (2 MiB on x86-64)
+  bool usable() const noexcept { return mode == ThpMode::Always || mode == ThpMode::Madvise; }
+};
+
+struct MemlockLimit {
+  static constexpr std::uint64_t kUnlimited = ~std::uint64_t{0};
+  std::uint64_t soft = 0;       ///< bytes, or kUnlimited
+  std::uint64_t hard = 0;       ///< bytes, or kUnlimited
+  bool privileged = false;      ///< CAP_IPC_LOCK (or equivalent): the limit does not apply
+  /// Whether `bytes` more can be locked (ignoring what this process has locked already).
+  bool allows(std::uint64_t bytes) const noexcept { return privileged || soft == kUnlimited || bytes <= soft; }
+};
+
+struct NumaNodeInfo {
+  std::uint32_t id = 0;
+  std::vector<std::uint32_t> cpus;
+  std::uint64_t memoryTotal = 0;  ///< bytes
+  std::uint64_t memoryFree = 0;   ///< bytes
+  std::vector<std::uint32_t> distances;  ///< to each node of SystemInfo::nodes, in order (10: local)
+};
+
+struct MachineFacts {
+  std::string platform;              ///< "linux"
+  std::string kernel;                ///< kernel release, e.g. "6.1.0-18-amd64"
+  std::size_t basePageSize = 4096;
+  std::uint64_t memoryTotal = 0;      ///< bytes of RAM the kernel manages (MemTotal)
+  std::uint64_t memoryAvailable = 0;  ///< bytes it could hand out now (MemAvailable)
+  std::size_t defaultHugePageSize = 0;  ///< 0 when the kernel has no hugetlb support
+  std::vector<HugePageSizeInfo> hugePageSizes;  ///< ascending page size
+  bool cpuHasOneGbPages = false;     ///< x86 pdpe1gb (or the kernel offers 1 GiB pages elsewhere)
+  ThpInfo thp;
+  MemlockLimit memlock;
+  std::vector<NumaNodeInfo> nodes;   ///< online nodes; one node 0 on machines without NUMA
+  bool populateReportsErrors = false;  ///< MADV_POPULATE_WRITE: a missing huge page is an error, not SIGBUS
+  bool namedMappings = false;          ///< mappings can be named (PR_SET_VMA_ANON_NAME)
+
+  const HugePageSizeInfo* hugePages(std::size_t pageSize) const noexcept;
+  const NumaNodeInfo* node(std::uint32_t id) const noexcept;
+  bool hasNode(std::uint32_t id) const noexcept { return node(id) != nullptr; }
+};
+
+/// The kernel's view of a range at the time it was asked (from /proc/self/smaps and numa_maps).
+struct RangeUsage {
+  std::size_t length = 0;         ///< bytes asked about
+  std::size_t residentBytes = 0;  ///< faulted in, any page size
+  std::size_t hugeTlbBytes = 0;   ///< mapped on explicit huge pages (guaranteed by reservation)
+  std::size_t thpBytes = 0;       ///< backed by transparent huge pages now (AnonHugePages)
+  std::size_t lockedBytes = 0;    ///< mlocked (hugetlb pages are never swapped and count as 0)
+  std::map<std::size_t, std::size_t> bytesByPageSize;   ///< kernel page size -> mapped bytes
+  std::map<std::uint32_t, std::size_t> bytesByNode;     ///< node -> resident bytes
+};
+
+}  // namespace xmem
