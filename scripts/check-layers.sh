@@ -59,10 +59,12 @@ while IFS= read -r file; do
 done < <(git ls-files 'src/**.h' 'src/**.cpp' 'include/xmem/*.h' 'tools/**.h' 'tools/**.cpp' 'bench/**.h' 'bench/**.cpp')
 
 # OS knowledge stays in src/os/<os>/ (the preload library is POSIX interposition by nature).
-os_pattern='^#include *<(sys/|linux/|unistd\.h|fcntl\.h|dlfcn\.h|pthread\.h|sched\.h|signal\.h|csignal|dirent\.h|numaif?\.h|cerrno|errno\.h|windows\.h)|\berrno\b|[ "(]/(proc|sys)/'
+os_pattern='#include *<(sys/|linux/|unistd\.h|fcntl\.h|dlfcn\.h|pthread\.h|sched\.h|signal\.h|csignal|dirent\.h|numaif?\.h|cerrno|errno\.h|windows\.h)|\berrno\b|[ "(]/(proc|sys)/'
 while IFS= read -r hit; do
   fail "$hit: OS knowledge outside src/os/<os>/"
-done < <(git ls-files 'src/**.h' 'src/**.cpp' ':!src/os/*/**' ':!src/preload/**' | xargs grep -nE "$os_pattern" | grep -vE '^[^:]+:[0-9]+: *//' || true)
+done < <(git ls-files 'src/**.h' 'src/**.cpp' ':!src/os/*/**' ':!src/preload/**' |
+         xargs awk '{ line = $0; sub(/\/\/.*/, "", line); print FILENAME ":" FNR ": " line }' |
+         grep -E "^[^:]+:[0-9]+: .*($os_pattern)" || true)
 
 if ((failures > 0)); then
   echo "check-layers: $failures finding(s) against the rule in src/layers.txt"

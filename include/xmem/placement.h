@@ -64,7 +64,7 @@ struct MigrateResult {
   std::size_t moved = 0;
   std::size_t alreadyThere = 0;
   std::size_t notPresent = 0;    ///< not in memory: nothing to move (they fault in per policy)
-  std::map<int, std::size_t> failedByErrno;  ///< pages the kernel could not move, by reason
+  std::map<std::string, std::size_t> failedByReason;  ///< pages the kernel could not move: "busy", "node full", ...
   std::size_t bytesMoved = 0;
   std::string message;
 

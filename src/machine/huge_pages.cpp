@@ -40,7 +40,7 @@ class StateLock {
     if (!std::filesystem::exists(path.parent_path(), ignored)) return;
     const std::string lockPath = path.string() + ".lock";
     if (auto status = os_.lockFile(lockPath.c_str(), handle_); !status)
-      throw Error(ErrorCode::SystemError, "cannot lock " + lockPath + ": " + os::describeOsError(status.code),
+      throw Error(ErrorCode::SystemError, "cannot lock " + lockPath + ": " + os::describe(status),
                   {.osError = status.code});
     held_ = true;
   }
@@ -68,7 +68,7 @@ void writeState(os::Platform& os, const std::map<std::string, std::uint64_t>& st
   for (const auto& [count, original] : state) contents += count + ' ' + std::to_string(original) + '\n';
   if (auto status = os.replaceFile(path.c_str(), contents.data(), contents.size()); !status)
     throw Error(ErrorCode::SystemError, "cannot record the reservation in " + path.string() + ": " +
-                                            os::describeOsError(status.code),
+                                            os::describe(status),
                 {.osError = status.code});
 }
 
@@ -76,7 +76,7 @@ std::uint64_t currentTotal(os::Platform& os, std::size_t pageSize, std::optional
   HugePageCounts counts;
   if (auto status = os.hugePageCounts(pageSize, node, counts); !status)
     throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
-                                            os::describeOsError(status.code));
+                                            os::describe(status));
   return counts.total;
 }
 
@@ -120,7 +120,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   }
   if (auto status = os.checkHugePageCountWritable(request.pageSize, request.node); !status)
     throw Error(ErrorCode::PermissionDenied,
-                "cannot change " + result.path + " (" + os::describeOsError(status.code) +
+                "cannot change " + result.path + " (" + os::describe(status) +
                     "): reserving huge pages needs root. Run: sudo xmem reserve --page-size " + sizeFlag(request.pageSize) +
                     (request.node ? " --node " + std::to_string(*request.node) : std::string()) + " --total " +
                     std::to_string(result.target) + "   (or: echo " + std::to_string(result.target) + " | sudo tee " +
@@ -144,7 +144,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
     // The kernel keeps what it can; ENOMEM only says it could not reach the target.
     if (auto status = os.setHugePageCount(request.pageSize, request.node, result.target);
         !status && status.code != static_cast<int>(std::errc::not_enough_memory))
-      throw Error(ErrorCode::SystemError, "writing " + result.path + " failed: " + os::describeOsError(status.code));
+      throw Error(ErrorCode::SystemError, "writing " + result.path + " failed: " + os::describe(status));
     result.after = currentTotal(os, request.pageSize, request.node);
   };
   if (progress) progress("reserving " + std::to_string(result.target) + " x " + formatBytes(request.pageSize) + " pages");
@@ -211,7 +211,7 @@ Reservation ScopedFreeHugePages::makeFree(std::size_t pageSize, std::uint64_t co
     ReservationRequest request{.pageSize = pageSize, .node = node, .total = count};
     validate(request, *SystemInfo::refresh());  // names an unknown size or node
     throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
-                                            os::describeOsError(status.code));
+                                            os::describe(status));
   }
   const std::uint64_t inUse = counts.total - std::min(counts.total, counts.free);
   if (counts.free == count) {

@@ -57,7 +57,7 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
   }
   HugePageCounts counts;
   if (auto status = os::current().hugePageCounts(pageSize, node, counts); !status) {
-    result.reason = "cannot read the " + size + " page counts: " + os::describeOsError(status.code);
+    result.reason = "cannot read the " + size + " page counts: " + os::describe(status);
     return result;
   }
   result.freePages = counts.obtainable();

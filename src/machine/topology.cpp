@@ -119,13 +119,13 @@ ThreadBinding bindThreadToCpu(std::uint32_t cpu, bool pinToCpu, const Topology& 
     binding.memoryBound = true;
   else
     binding.error = "binding the thread's memory to node " + std::to_string(*node) + " failed: " +
-                    os::describeOsError(status.code);
+                    os::describe(status);
   if (pinToCpu) {
     if (auto status = os.pinThread(cpu); status)
       binding.cpuPinned = true;
     else
       binding.error += (binding.error.empty() ? "" : "; ") + std::string("pinning the thread to CPU ") +
-                       std::to_string(cpu) + " failed: " + os::describeOsError(status.code);
+                       std::to_string(cpu) + " failed: " + os::describe(status);
   }
   return binding;
 }

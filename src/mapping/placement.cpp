@@ -2,10 +2,10 @@
 #include <xmem/placement.h>
 #include <xmem/system_info.h>
 
+#include "machine/os_error.h"
 #include "os/os.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -28,14 +28,12 @@ struct Unit {
 os::PageSurvey surveyOf(os::Platform& os, const void* address, std::size_t length) {
   os::PageSurvey survey;
   if (auto status = os.survey(address, length, survey); !status)
-    throw Error(ErrorCode::SystemError, "cannot read the page tables of " + formatBytes(length) + ": " +
-                                            os::describeOsError(status.code),
-                {.size = length, .osError = status.code});
+    throw osFailure(status, "cannot read the page tables of " + formatBytes(length), {.size = length});
   return survey;
 }
 
 // Cuts [begin, end) into units, page by page, and hands them on in batches with each unit's node
-// (or a negative errno: -ENOENT not in memory, -EFAULT not mapped).
+// (or an os::page_answer: kNotPresent not in memory, kNotMapped not mapped).
 class UnitWalker {
  public:
   using Visit = std::function<void(const std::vector<Unit>&, const std::vector<int>&)>;
@@ -89,13 +87,12 @@ class UnitWalker {
       addresses.push_back(reinterpret_cast<const void*>(units_[i].address));
       positions.push_back(i);
     }
-    std::vector<int> found(addresses.size(), -ENOENT);
+    std::vector<int> found(addresses.size(), os::page_answer::kNotPresent);
     if (!addresses.empty()) {
       if (auto status = os_.pageNodes(addresses.data(), addresses.size(), found.data()); !status)
-        throw Error(ErrorCode::SystemError, "cannot ask the kernel where pages are: " + os::describeOsError(status.code),
-                    {.osError = status.code});
+        throw osFailure(status, "cannot ask the kernel where pages are");
     }
-    std::vector<int> nodes(units_.size(), -EFAULT);
+    std::vector<int> nodes(units_.size(), os::page_answer::kNotMapped);
     for (std::size_t i = 0; i < positions.size(); ++i) nodes[positions[i]] = found[i];
     (*visit_)(units_, nodes);
     units_.clear();
@@ -211,7 +208,7 @@ PromoteResult promote(void* address, std::size_t length) {
 
   std::string problems;
   // Whether the kernel has MADV_COLLAPSE is probed once by the platform; an error from it here
-  // is about the area it was asked for (EINVAL: pages it cannot collapse), not about the kernel.
+  // is about the area it was asked for (Invalid: pages it cannot collapse), not about the kernel.
   result.deferred = !os.capabilities().collapseOnRequest;
   for (const auto& area : survey.areas) {
     if (area.hugeTlbPageSize != 0) continue;  // explicit huge pages already
@@ -223,17 +220,17 @@ PromoteResult promote(void* address, std::size_t length) {
     result.eligibleBytes += blockBytes;
     // MADV_HUGEPAGE keeps later faults huge and lets khugepaged work on it.
     if (auto advised = os.advise(blocks, blockBytes, os::Advice::HugePages); !advised)
-      problems += "; MADV_HUGEPAGE failed: " + os::describeOsError(advised.code);
+      problems += "; MADV_HUGEPAGE failed: " + os::describe(advised);
     if (result.deferred) continue;
     os::Status collapsed;
     for (unsigned attempt = 0;; ++attempt) {
       collapsed = os.advise(blocks, blockBytes, os::Advice::Collapse);
-      if (collapsed.code != EAGAIN || attempt == 4) break;
+      if (collapsed.kind != os::Status::Kind::TryAgain || attempt == 4) break;
       ++result.retries;  // pages briefly locked or under writeback: the kernel asks for another try
       std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
     }
     if (!collapsed)
-      problems += "; MADV_COLLAPSE: " + os::describeOsError(collapsed.code) + " for " + formatBytes(blockBytes) +
+      problems += "; MADV_COLLAPSE: " + os::describe(collapsed) + " for " + formatBytes(blockBytes) +
                   " at offset " + formatBytes(blockStart - begin);
     result.collapsed = true;  // it ran; part may have failed
   }
@@ -252,7 +249,7 @@ PromoteResult promote(void* address, std::size_t length) {
 
 std::size_t MigrateResult::failed() const noexcept {
   std::size_t total = 0;
-  for (const auto& [code, count] : failedByErrno) total += count;
+  for (const auto& [reason, count] : failedByReason) total += count;
   return total;
 }
 
@@ -290,10 +287,8 @@ MigrateResult migrate(void* address, std::size_t length, std::uint32_t node) {
     if (toMove.empty()) return;
     std::vector<int> status(toMove.size(), 0);
     if (auto moved = os.movePages(toMove.data(), toMove.size(), node, status.data()); !moved)
-      throw Error(ErrorCode::SystemError, "moving pages to node " + std::to_string(node) + " failed: " +
-                                              os::describeOsError(moved.code),
-                  {.node = node, .osError = moved.code});
-    // A page moved with its huge page (a THP seen as base pages) may report EBUSY: ask again.
+      throw osFailure(moved, "moving pages to node " + std::to_string(node) + " failed", {.node = node});
+    // A page moved with its huge page (a THP seen as base pages) may be reported busy: ask again.
     std::vector<const void*> recheck;
     std::vector<std::size_t> positions;
     for (std::size_t i = 0; i < status.size(); ++i)
@@ -302,7 +297,7 @@ MigrateResult migrate(void* address, std::size_t length, std::uint32_t node) {
         positions.push_back(i);
       }
     if (!recheck.empty()) {
-      std::vector<int> now(recheck.size(), -ENOENT);
+      std::vector<int> now(recheck.size(), os::page_answer::kNotPresent);
       if (os.pageNodes(recheck.data(), recheck.size(), now.data()))
         for (std::size_t i = 0; i < now.size(); ++i)
           if (now[i] == static_cast<int>(node)) status[positions[i]] = now[i];
@@ -312,15 +307,15 @@ MigrateResult migrate(void* address, std::size_t length, std::uint32_t node) {
         ++result.moved;
         result.bytesMoved += sizes[i];
       } else {
-        ++result.failedByErrno[status[i] < 0 ? -status[i] : EIO];
+        ++result.failedByReason[std::string(os::pageAnswerName(status[i]))];
       }
     }
   });
   result.message = std::to_string(result.moved) + " page(s) (" + formatBytes(result.bytesMoved) + ") moved to node " +
                    std::to_string(node) + ", " + std::to_string(result.alreadyThere) + " already there, " +
                    std::to_string(result.notPresent) + " not in memory";
-  for (const auto& [code, count] : result.failedByErrno)
-    result.message += ", " + std::to_string(count) + " could not move: " + os::describeOsError(code);
+  for (const auto& [reason, count] : result.failedByReason)
+    result.message += ", " + std::to_string(count) + " could not move: " + reason;
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include "mapping/backoff_table.h"
 #include "mapping/mapping_plan.h"
+#include "machine/os_error.h"
 #include "os/os.h"
 #include "mapping/prefault.h"
 
@@ -21,9 +22,6 @@ namespace {
 
 using os::Status;
 
-constexpr int kOutOfMemory = static_cast<int>(std::errc::not_enough_memory);
-constexpr int kPermission = static_cast<int>(std::errc::operation_not_permitted);
-constexpr int kAccess = static_cast<int>(std::errc::permission_denied);
 // Beyond any real machine; catches negative sizes converted to size_t.
 constexpr std::size_t kMaxSize = std::size_t{1} << 48;
 
@@ -33,15 +31,14 @@ std::string nodeList(const SystemInfo& info) {
   return list;
 }
 
-ErrorCode codeFor(int osError) {
-  if (osError == kOutOfMemory) return ErrorCode::OutOfMemory;
-  if (osError == kPermission || osError == kAccess) return ErrorCode::PermissionDenied;
-  if (osError == os::kUnsupported) return ErrorCode::Unsupported;
-  return ErrorCode::SystemError;
+// mlock fails for want of a limit as often as of memory: a failure it cannot name is a permission one.
+ErrorCode lockErrorCode(const Status& status) {
+  const ErrorCode code = errorCodeOf(status);
+  return code == ErrorCode::SystemError ? ErrorCode::PermissionDenied : code;
 }
 
-std::string lockFailureReason(os::Platform& os, std::size_t bytes, int osError) {
-  std::string reason = "mlock of " + formatBytes(bytes) + " failed: " + os::describeOsError(osError);
+std::string lockFailureReason(os::Platform& os, std::size_t bytes, const Status& status) {
+  std::string reason = "mlock of " + formatBytes(bytes) + " failed: " + os::describe(status);
   MemlockLimit limit;
   if (!os.memlockLimit(limit) || limit.privileged || limit.soft == MemlockLimit::kUnlimited) return reason;
   reason += "; RLIMIT_MEMLOCK is " + formatBytes(limit.soft) + " (hard limit " +
@@ -154,10 +151,10 @@ class Allocation {
         report_.locked = true;
         out.flags_.set(VirtualMemory::FLAG_LOCK);
       } else {
-        report_.lockError = lockFailureReason(os_, lockBytes, status.code);
+        report_.lockError = lockFailureReason(os_, lockBytes, status);
         if (options_.lock == LockPolicy::Required) {
           pool->giveBackChunk(chunk, options_.size, node);
-          fail(codeFor(status.code) == ErrorCode::SystemError ? ErrorCode::PermissionDenied : codeFor(status.code),
+          fail(lockErrorCode(status),
                "pool: " + report_.lockError, status.code);
         }
       }
@@ -263,10 +260,10 @@ class Allocation {
       }
       if (single) start = mapped.address;
       if (!mapped.placementStatus) {
-        std::string why = "binding to node(s) failed: " + os::describeOsError(mapped.placementStatus.code);
+        std::string why = "binding to node(s) failed: " + os::describe(mapped.placementStatus);
         if (request.placement.policy == NumaPolicy::Bind) {
           undo(start);
-          fail(codeFor(mapped.placementStatus.code), "cannot bind " + formatBytes(length) + " to node " +
+          fail(errorCodeOf(mapped.placementStatus), "cannot bind " + formatBytes(length) + " to node " +
                                                          std::to_string(options_.node.value_or(0)) + ": " + why,
                mapped.placementStatus.code);
         }
@@ -275,11 +272,11 @@ class Allocation {
       if (segment.kind == PageKind::Transparent) {
         if (auto status = os_.advise(mapped.address, segment.length, os::Advice::HugePages); !status)
           report_.decisions.push_back("transparent huge pages: madvise failed (" +
-                                      os::describeOsError(status.code) + "); base pages");
+                                      os::describe(status) + "); base pages");
       } else if (segment.kind == PageKind::Base && !options_.transparentHugePages && info_->thp.mode == ThpMode::Always) {
         // THP turned off for this mapping means off, even where the kernel gives THP to everything.
         if (auto status = os_.advise(mapped.address, segment.length, os::Advice::NoHugePages); !status)
-          report_.decisions.push_back("base pages: MADV_NOHUGEPAGE failed (" + os::describeOsError(status.code) +
+          report_.decisions.push_back("base pages: MADV_NOHUGEPAGE failed (" + os::describe(status) +
                                       "); the kernel may still use transparent huge pages");
       }
       if (segment.kind == PageKind::HugeTlb && request.placement.policy == NumaPolicy::Bind) {
@@ -317,8 +314,8 @@ class Allocation {
         report_.bound = placement().policy != NumaPolicy::None && report_.bindError.empty();
         return;
       }
-      const std::string why = failure->what + " failed: " + os::describeOsError(failure->status.code);
-      if (failure->pageSize == 0) fail(codeFor(failure->status.code), why, failure->status.code);
+      const std::string why = failure->what + " failed: " + os::describe(failure->status);
+      if (failure->pageSize == 0) fail(errorCodeOf(failure->status), why, failure->status.code);
       BackoffTable::instance().recordFailure(failure->pageSize, strictNode());
       failedNow.insert(failure->pageSize);
       report_.decisions.push_back(formatBytes(failure->pageSize) + " pages: " + why +
@@ -355,8 +352,8 @@ class Allocation {
     report_.prefaultThreads = result.threads;
     report_.prefaultTime = result.time;
     if (!result.status) {
-      fail(codeFor(result.status.code),
-           "faulting in " + formatBytes(report_.mappedSize) + " failed: " + os::describeOsError(result.status.code),
+      fail(errorCodeOf(result.status),
+           "faulting in " + formatBytes(report_.mappedSize) + " failed: " + os::describe(result.status),
            result.status.code);
     }
   }
@@ -369,9 +366,9 @@ class Allocation {
       out.flags_.set(VirtualMemory::FLAG_LOCK);
       return;
     }
-    report_.lockError = lockFailureReason(os_, report_.mappedSize, status.code);
+    report_.lockError = lockFailureReason(os_, report_.mappedSize, status);
     if (options_.lock == LockPolicy::Required) {
-      fail(codeFor(status.code) == ErrorCode::SystemError ? ErrorCode::PermissionDenied : codeFor(status.code),
+      fail(lockErrorCode(status),
            report_.lockError, status.code);
     }
   }
@@ -571,8 +568,7 @@ RangeUsage VirtualMemory::usage() const {
   if (data_ == nullptr) return {};
   RangeUsage usage;
   if (auto status = platform_->query(data_, report_.mappedSize, usage); !status)
-    throw Error(codeFor(status.code), "reading the kernel's view of the mapping failed: " +
-                                          os::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
+    throw osFailure(status, "reading the kernel's view of the mapping failed", {.size = report_.mappedSize});
   return usage;
 }
 
@@ -582,8 +578,7 @@ std::size_t VirtualMemory::discard() {
   for (const auto& segment : report_.segments) {
     if (segment.kind == PageKind::HugeTlb) continue;
     if (auto status = platform_->advise(data_ + segment.offset, segment.length, os::Advice::DontNeed); !status)
-      throw Error(codeFor(status.code), "giving back " + formatBytes(segment.length) + " failed: " +
-                                            os::describeOsError(status.code), {.size = segment.length, .osError = status.code});
+      throw osFailure(status, "giving back " + formatBytes(segment.length) + " failed", {.size = segment.length});
     given += segment.length;
   }
   report_.thpVerifiedBytes = 0;
@@ -598,8 +593,7 @@ RangeUsage queryUsage(const void* address, std::size_t length) {
                                                 std::to_string(length));
   RangeUsage usage;
   if (auto status = os::current().query(address, length, usage); !status)
-    throw Error(codeFor(status.code), "reading /proc/self/smaps failed: " + os::describeOsError(status.code),
-                {.size = length, .osError = status.code});
+    throw osFailure(status, "reading the kernel's view of " + formatBytes(length) + " failed", {.size = length});
   return usage;
 }
 
@@ -613,9 +607,8 @@ void VirtualMemory::protect(Protection protection) {
                 "write it read-write, then protectRX()",
                 {.size = report_.mappedSize});
   if (auto status = platform_->protect(data_, report_.mappedSize, protection); !status)
-    throw Error(codeFor(status.code), "changing " + formatBytes(report_.mappedSize) + " to " +
-                                          std::string(toString(protection)) + " failed: " +
-                                          os::describeOsError(status.code), {.size = report_.mappedSize, .osError = status.code});
+    throw osFailure(status, "changing " + formatBytes(report_.mappedSize) + " to " + std::string(toString(protection)) + " failed",
+                    {.size = report_.mappedSize});
 }
 
 void VirtualMemory::protectRW() { protect(Protection::ReadWrite); }
@@ -632,9 +625,8 @@ void protectRange(void* address, std::size_t size, Protection protection) {
   auto start = alignDown(reinterpret_cast<std::uintptr_t>(address), page);
   auto end = alignUp(reinterpret_cast<std::uintptr_t>(address) + size, page);
   if (auto status = os::current().protect(reinterpret_cast<void*>(start), end - start, protection); !status)
-    throw Error(codeFor(status.code), "changing " + formatBytes(size) + " to " + std::string(toString(protection)) +
-                                          " failed: " + os::describeOsError(status.code),
-                {.size = size, .osError = status.code});
+    throw osFailure(status, "changing " + formatBytes(size) + " to " + std::string(toString(protection)) + " failed",
+                    {.size = size});
 }
 }  // namespace
 

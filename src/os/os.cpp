@@ -37,4 +37,35 @@ ScopedPlatform::~ScopedPlatform() {
   generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
+std::string_view toString(Status::Kind kind) noexcept {
+  switch (kind) {
+    case Status::Kind::Ok: return "ok";
+    case Status::Kind::Unsupported: return "unsupported";
+    case Status::Kind::NoMemory: return "out of memory";
+    case Status::Kind::NoPermission: return "permission denied";
+    case Status::Kind::Busy: return "busy";
+    case Status::Kind::TryAgain: return "try again";
+    case Status::Kind::Invalid: return "invalid argument";
+    case Status::Kind::NotFound: return "not found";
+    case Status::Kind::BadAddress: return "bad address";
+    case Status::Kind::Other: return "failed";
+  }
+  return "?";
+}
+
+std::string describe(const Status& status) {
+  return status.code != 0 ? describeOsError(status.code) : std::string(toString(status.kind));
+}
+
+std::string_view pageAnswerName(int answer) noexcept {
+  switch (answer) {
+    case page_answer::kNotPresent: return "not in memory";
+    case page_answer::kNotMapped: return "not mapped";
+    case page_answer::kBusy: return "busy";
+    case page_answer::kNodeFull: return "node full";
+    case page_answer::kRefused: return "refused (shared with other processes, or not movable)";
+    default: return "failed";
+  }
+}
+
 }  // namespace xmem::os

@@ -2,15 +2,15 @@
 // Only files under src/platform/<os>/ include OS headers.
 //
 // Contract, for every function below unless it says otherwise:
-// - noexcept; the return value is a Status: code 0 is success, otherwise the OS error number
-//   (errno on POSIX, GetLastError() on Windows). Out-parameters are written only on success.
+// - noexcept; the return value is a Status: a kind the layers above decide on, and the OS's own
+//   code for messages. Out-parameters are written only on success.
 // - Addresses passed in are aligned to the base page size, lengths are > 0 and multiples of the
 //   page size of the range they touch (the hugetlb page size for explicit huge pages: the kernel
-//   rejects munmap/mprotect of a hugetlb range with EINVAL otherwise).
+//   rejects munmap/mprotect of a hugetlb range otherwise).
 // - A range passed in lies within one region obtained from reserve() or map(); the caller owns it.
 // - New memory reads as zero. Nothing here touches a page unless the function says it does.
-// - Functions that a platform cannot do return ENOSYS-like kUnsupported; Capabilities says which
-//   in advance, so callers decide without trying.
+// - Functions that a platform cannot do return Kind::Unsupported; Capabilities says which in
+//   advance, so callers decide without trying.
 //
 // Fitting other systems: Windows reserves with VirtualAlloc(MEM_RESERVE), maps large pages only
 // as whole regions (VirtualAlloc/VirtualAllocExNuma with MEM_LARGE_PAGES, so
@@ -23,19 +23,45 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace xmem::os {
 
+/// The outcome of an OS call.
 struct Status {
-  int code = 0;
-  constexpr bool ok() const noexcept { return code == 0; }
+  enum class Kind : std::uint8_t {
+    Ok,
+    Unsupported,   ///< the OS or this kernel cannot do it
+    NoMemory,      ///< no memory, no free huge pages, or no address space
+    NoPermission,  ///< a privilege or a limit (such as RLIMIT_MEMLOCK) stands in the way
+    Busy,          ///< in use by someone else
+    TryAgain,      ///< a transient failure: the same call may work later
+    Invalid,       ///< the OS rejects the arguments for this range (e.g. pages it cannot collapse)
+    NotFound,      ///< no such file, node or page size
+    BadAddress,    ///< the range is not (wholly) mapped, or a page cannot be had there
+    Other,
+  };
+  Kind kind = Kind::Ok;
+  int code = 0;  ///< the OS's own code (errno on POSIX, GetLastError() on Windows); 0 when ok
+
+  constexpr bool ok() const noexcept { return kind == Kind::Ok; }
   constexpr explicit operator bool() const noexcept { return ok(); }
 };
 
-/// Returned for operations a platform does not have (ENOSYS on Linux).
-inline constexpr int kUnsupported = 38;
+/// What pageNodes() and movePages() say of each page: its node (>= 0) or why there is none.
+namespace page_answer {
+inline constexpr int kNotPresent = -1;  ///< not in memory now (never touched, or swapped out)
+inline constexpr int kNotMapped = -2;   ///< no mapping there (or the shared zero page)
+inline constexpr int kBusy = -3;        ///< in use (under I/O, pinned, or moving): may work later
+inline constexpr int kNodeFull = -4;    ///< the target node has no memory for it
+inline constexpr int kRefused = -5;     ///< shared with other processes, or not movable at all
+inline constexpr int kFailed = -6;      ///< any other reason
+}  // namespace page_answer
+/// "busy", "node full", ...: a page_answer (below 0) for people.
+std::string_view pageAnswerName(int answer) noexcept;
 
 struct Placement {
   NumaPolicy policy = NumaPolicy::None;
@@ -67,7 +93,7 @@ enum class Advice : std::uint8_t {
   NoHugePages,  ///< never (MADV_NOHUGEPAGE)
   DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED)
   Collapse,     ///< make transparent huge pages of the range now (MADV_COLLAPSE, Linux 6.1+);
-                ///< EAGAIN: try again; EINVAL: this range cannot be collapsed. Whether the kernel
+                ///< TryAgain: try again; Invalid: this range cannot be collapsed. Whether the kernel
                 ///< has it at all is Capabilities::collapseOnRequest, not an error to interpret
 };
 
@@ -156,7 +182,7 @@ class Platform {
   virtual Status protect(void* address, std::size_t length, Protection protection) noexcept = 0;
   virtual Status lock(void* address, std::size_t length) noexcept = 0;
   virtual Status unlock(void* address, std::size_t length) noexcept = 0;
-  /// Name a range for /proc/PID/maps. kUnsupported where the kernel cannot.
+  /// Name a range for the OS's listing of mappings. Kind::Unsupported where the kernel cannot.
   virtual Status name(void* address, std::size_t length, const char* name) noexcept = 0;
   /// Fault every page of the range in for writing, without changing its contents. Where
   /// SystemInfo::populateReportsErrors, a page that cannot be had (a hugetlb page on a bound node
@@ -166,10 +192,10 @@ class Platform {
   virtual Status query(const void* address, std::size_t length, RangeUsage& out) noexcept = 0;
   /// Areas and huge pages of the range, page by page where the kernel can tell.
   virtual Status survey(const void* address, std::size_t length, PageSurvey& out) noexcept = 0;
-  /// The node of each page: nodes[i] >= 0, or a negative errno (-ENOENT: not in memory now).
+  /// The node of each page: nodes[i] >= 0, or a page_answer (kNotPresent: not in memory now).
   virtual Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept = 0;
   /// Move pages (mapped by this process only) to `node`. status[i]: the page's node afterwards,
-  /// or a negative errno (-ENOENT not in memory, -EBUSY in use, -ENOMEM node full, ...).
+  /// or a page_answer saying why it is not there.
   virtual Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept = 0;
   /// Set the calling thread's memory policy (set_mempolicy): where its new pages come from.
   virtual Status bindThreadMemory(const Placement& placement) noexcept = 0;
@@ -204,7 +230,10 @@ class ScopedPlatform {
   Platform* previous_;
 };
 
-/// A message for an OS error number, e.g. "Cannot allocate memory (ENOMEM)".
+/// A message for the OS's own code of a failure, e.g. "Cannot allocate memory (ENOMEM)".
 std::string describeOsError(int code);
+/// The same for a Status; its kind's name when it has no code of the OS.
+std::string describe(const Status& status);
+std::string_view toString(Status::Kind kind) noexcept;
 
 }  // namespace xmem::os

@@ -117,7 +117,7 @@ os::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std:
     known = true;
     if (!node || key.second == *node) counts.free += free;
   }
-  if (!known) return {ENOENT};
+  if (!known) return os::errnoStatus(ENOENT);
   if (!node) {
     counts.overcommit = overcommit_[pageSize];
     counts.surplus = surplus_[pageSize];
@@ -132,7 +132,7 @@ os::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std:
 
 os::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node,
                                                 std::uint64_t count) noexcept {
-  if (!switches.countsWritable) return {13};
+  if (!switches.countsWritable) return os::errnoStatus(EACCES);
   std::lock_guard lock(mutex_);
   auto& free = freePages_[{pageSize, node.value_or(0)}];
   std::uint64_t inUse = 0;
@@ -169,7 +169,7 @@ os::Status FakePlatform::reserve(std::size_t length, std::size_t alignment, void
   alignment = std::max(alignment, kBasePage);
   std::size_t rawLength = length + alignment;
   void* raw = ::mmap(nullptr, rawLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED) return {errno};
+  if (raw == MAP_FAILED) return os::errnoStatus(errno);
   auto* base = reinterpret_cast<std::uint8_t*>(alignUp(reinterpret_cast<std::uintptr_t>(raw), alignment));
   std::lock_guard lock(mutex_);
   regions_.push_back({base, length, raw, rawLength});
@@ -184,11 +184,11 @@ os::Status FakePlatform::map(const os::MapRequest& request, os::MapResult& out) 
   }
   const bool huge = request.hugePageSize != 0;
   if ((huge && switches.failMapOfPageSize.count(request.hugePageSize) != 0) || (!huge && switches.failBaseMap))
-    return {switches.mapErrno};
+    return os::errnoStatus(switches.mapErrno);
   if (request.length == 0 || (huge && request.length % request.hugePageSize != 0)) {
     std::lock_guard lock(mutex_);
     violations_.push_back("map length " + std::to_string(request.length) + " is not a multiple of its page size");
-    return {EINVAL};
+    return os::errnoStatus(EINVAL);
   }
   std::uint32_t node = request.placement.policy == NumaPolicy::Bind ? request.placement.nodes.nodes().front() : 0;
   if (huge) {
@@ -199,7 +199,7 @@ os::Status FakePlatform::map(const os::MapRequest& request, os::MapResult& out) 
     if (free < wanted) {
       // Like the kernel: surplus pages are added on demand up to nr_overcommit_hugepages.
       std::uint64_t extra = wanted - free;
-      if (surplus_[request.hugePageSize] + extra > overcommit_[request.hugePageSize]) return {ENOMEM};
+      if (surplus_[request.hugePageSize] + extra > overcommit_[request.hugePageSize]) return os::errnoStatus(ENOMEM);
       surplus_[request.hugePageSize] += extra;
       free += extra;
     }
@@ -220,7 +220,7 @@ os::Status FakePlatform::map(const os::MapRequest& request, os::MapResult& out) 
   mapping.placement = request.placement;
   mapping.pagesTakenFrom = node;
   os::MapResult result{address, {}};
-  if (request.placement.policy != NumaPolicy::None && switches.failBind) result.placementStatus = {switches.bindErrno};
+  if (request.placement.policy != NumaPolicy::None && switches.failBind) result.placementStatus = os::errnoStatus(switches.bindErrno);
   std::lock_guard lock(mutex_);
   mappings_.push_back(mapping);
   out = result;
@@ -237,7 +237,7 @@ os::Status FakePlatform::unmap(void* address, std::size_t length) noexcept {
   auto region = std::find_if(regions_.begin(), regions_.end(), [&](const Region& r) { return r.base == address; });
   if (region == regions_.end() || region->length != length) {
     violations_.push_back("unmap of " + std::to_string(length) + " bytes that is not a whole region");
-    return {EINVAL};
+    return os::errnoStatus(EINVAL);
   }
   auto* begin = static_cast<std::uint8_t*>(address);
   for (auto it = mappings_.begin(); it != mappings_.end();) {
@@ -261,12 +261,12 @@ FakePlatform::Mapping* FakePlatform::findMapping(const void* address) {
 }
 
 os::Status FakePlatform::advise(void* address, std::size_t, os::Advice advice) noexcept {
-  if (switches.failAdvise) return {EINVAL};
+  if (switches.failAdvise) return os::errnoStatus(EINVAL);
   std::lock_guard lock(mutex_);
   auto* mapping = findMapping(address);
   if (advice == os::Advice::Collapse) {
     ++collapseCalls;
-    if (switches.collapseErrno != 0 && switches.collapseFailures-- > 0) return {switches.collapseErrno};
+    if (switches.collapseErrno != 0 && switches.collapseFailures-- > 0) return os::errnoStatus(switches.collapseErrno);
     if (mapping != nullptr) {
       mapping->collapsed = true;
       mapping->populatedBytes = mapping->length;  // collapsing faults the whole range in
@@ -289,11 +289,11 @@ os::Status FakePlatform::protect(void* address, std::size_t length, Protection p
       mapping.protection = protection;
       any = true;
     }
-  return any ? os::Status{} : os::Status{ENOMEM};
+  return any ? os::Status{} : os::errnoStatus(ENOMEM);
 }
 
 os::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
-  if (switches.failLock) return {switches.lockErrno};
+  if (switches.failLock) return os::errnoStatus(switches.lockErrno);
   std::lock_guard lock(mutex_);
   auto* begin = static_cast<std::uint8_t*>(address);
   for (auto& mapping : mappings_)
@@ -304,15 +304,15 @@ os::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
 os::Status FakePlatform::unlock(void*, std::size_t) noexcept { return {}; }
 
 os::Status FakePlatform::name(void*, std::size_t, const char*) noexcept {
-  return machine.namedMappings ? os::Status{} : os::Status{EINVAL};
+  return machine.namedMappings ? os::Status{} : os::errnoStatus(EINVAL);
 }
 
 os::Status FakePlatform::populate(void* address, std::size_t length) noexcept {
   ++populateCalls_;
   std::lock_guard lock(mutex_);
   auto* mapping = findMapping(address);
-  if (mapping == nullptr) return {EFAULT};
-  if (switches.failPopulateOfPageSize.count(mapping->hugePageSize) != 0) return {EFAULT};
+  if (mapping == nullptr) return os::errnoStatus(EFAULT);
+  if (switches.failPopulateOfPageSize.count(mapping->hugePageSize) != 0) return os::errnoStatus(EFAULT);
   mapping->populatedBytes += length;
   return {};
 }
@@ -369,11 +369,11 @@ os::Status FakePlatform::pageNodes(const void* const* pages, std::size_t count, 
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < count; ++i) {
     const auto* page = static_cast<const std::uint8_t*>(pages[i]);
-    nodes[i] = -EFAULT;
+    nodes[i] = os::page_answer::kNotMapped;
     for (const auto& mapping : mappings_) {
       if (page < mapping.address || page >= mapping.address + mapping.length) continue;
       if (static_cast<std::size_t>(page - mapping.address) >= mapping.populatedBytes) {
-        nodes[i] = -ENOENT;
+        nodes[i] = os::page_answer::kNotPresent;
       } else {
         auto moved = movedPages_.find(reinterpret_cast<std::uintptr_t>(page) / kBasePage);
         nodes[i] = static_cast<int>(moved != movedPages_.end() ? moved->second : mapping.pagesTakenFrom);
@@ -391,9 +391,9 @@ os::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::u
     if (now[i] < 0) {
       status[i] = now[i];
     } else if (node >= machine.nodes.size()) {
-      status[i] = -ENODEV;
+      status[i] = os::page_answer::kFailed;
     } else if (switches.moveErrno != 0 && i % 2 == 1) {
-      status[i] = -switches.moveErrno;
+      status[i] = os::pageAnswerOf(-switches.moveErrno);
     } else {
       movedPages_[reinterpret_cast<std::uintptr_t>(pages[i]) / kBasePage] = node;
       status[i] = static_cast<int>(node);

@@ -2,6 +2,7 @@
 // memlock limit) with failure switches, backed by real memory so the returned pointers work.
 #pragma once
 
+#include "os/linux/linux_platform.h"
 #include "os/os.h"
 
 #include <xmem/system_info.h>
@@ -82,7 +83,7 @@ class FakePlatform final : public os::Platform {
   os::Status memlockLimit(MemlockLimit& out) noexcept override;
   os::Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override;
   os::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override {
-    return {switches.countsWritable ? 0 : 13};
+    return os::errnoStatus(switches.countsWritable ? 0 : 13);  // EACCES
   }
   os::Status compactMemory() noexcept override {
     ++compactions;

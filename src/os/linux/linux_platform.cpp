@@ -74,7 +74,7 @@ constexpr unsigned kCapIpcLock = 14;
 constexpr const char* kHugePagesDir = "/sys/kernel/mm/hugepages";
 constexpr const char* kNodesDir = "/sys/devices/system/node";
 
-Status lastError() noexcept { return Status{errno != 0 ? errno : EIO}; }
+Status lastError() noexcept { return errnoStatus(errno != 0 ? errno : EIO); }
 
 // Reads a small file into a fixed buffer: no allocation, usable from noexcept paths.
 bool readSmallFile(const char* path, char* buffer, std::size_t capacity, std::size_t& length) noexcept {
@@ -388,7 +388,7 @@ class LinuxPlatform final : public Platform {
     char temporary[4096];
     if (std::snprintf(temporary, sizeof temporary, "%s.%d.tmp", path, static_cast<int>(::getpid())) >=
         static_cast<int>(sizeof temporary))
-      return Status{ENAMETOOLONG};
+      return errnoStatus(ENAMETOOLONG);
     // Readable by all, as the state it replaces was: `xmem release --dry-run` reads it as any user.
     int fd = ::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return lastError();
@@ -487,7 +487,7 @@ class LinuxPlatform final : public Platform {
     };
     auto total = counter("nr_hugepages");
     auto free = counter("free_hugepages");
-    if (!total || !free) return Status{ENOENT};
+    if (!total || !free) return errnoStatus(ENOENT);
     HugePageCounts counts;
     counts.total = *total;
     counts.free = *free;
@@ -522,7 +522,7 @@ class LinuxPlatform final : public Platform {
     try {
       return writeText(hugePageCountPath(pageSize, node), std::to_string(count) + "\n");
     } catch (...) {
-      return Status{ENOMEM};
+      return errnoStatus(ENOMEM);
     }
   }
 
@@ -530,7 +530,7 @@ class LinuxPlatform final : public Platform {
     try {
       return ::access(hugePageCountPath(pageSize, node).c_str(), W_OK) == 0 ? Status{} : lastError();
     } catch (...) {
-      return Status{ENOMEM};
+      return errnoStatus(ENOMEM);
     }
   }
 
@@ -627,7 +627,7 @@ class LinuxPlatform final : public Platform {
       if (const auto located = surveyOf(areas, begin, length); located.hugeKnown) out.thpBytes = located.transparentBytes();
       return {};
     } catch (...) {
-      return Status{ENOMEM};
+      return errnoStatus(ENOMEM);
     }
   }
 
@@ -638,13 +638,15 @@ class LinuxPlatform final : public Platform {
       out = surveyOf(text::parseSmaps(*smaps), reinterpret_cast<std::uintptr_t>(address), length);
       return {};
     } catch (...) {
-      return Status{ENOMEM};
+      return errnoStatus(ENOMEM);
     }
   }
 
   Status pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept override {
     // move_pages without target nodes moves nothing and reports where each page is.
-    return ::syscall(SYS_move_pages, 0, count, const_cast<void**>(pages), nullptr, nodes, 0) == 0 ? Status{} : lastError();
+    if (::syscall(SYS_move_pages, 0, count, const_cast<void**>(pages), nullptr, nodes, 0) != 0) return lastError();
+    for (std::size_t i = 0; i < count; ++i) nodes[i] = pageAnswerOf(nodes[i]);
+    return {};
   }
 
   Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override {
@@ -657,6 +659,7 @@ class LinuxPlatform final : public Platform {
       if (::syscall(SYS_move_pages, 0, batch, const_cast<void**>(pages + done), targets, status + done, MPOL_MF_MOVE) < 0)
         return lastError();
     }
+    for (std::size_t i = 0; i < count; ++i) status[i] = pageAnswerOf(status[i]);
     return {};
   }
 
@@ -722,8 +725,36 @@ Platform& linuxPlatform() noexcept {
   return *platform;
 }
 
+Status errnoStatus(int error) noexcept {
+  using Kind = Status::Kind;
+  switch (error) {
+    case 0: return {};
+    case ENOSYS: case EOPNOTSUPP: return {Kind::Unsupported, error};
+    case ENOMEM: case ENOSPC: return {Kind::NoMemory, error};
+    case EPERM: case EACCES: case EROFS: return {Kind::NoPermission, error};
+    case EBUSY: return {Kind::Busy, error};
+    case EAGAIN: case EINTR: return {Kind::TryAgain, error};
+    case EINVAL: case ENAMETOOLONG: return {Kind::Invalid, error};
+    case ENOENT: case ENODEV: return {Kind::NotFound, error};
+    case EFAULT: return {Kind::BadAddress, error};
+    default: return {Kind::Other, error};
+  }
+}
+
+int pageAnswerOf(int kernelAnswer) noexcept {
+  if (kernelAnswer >= 0) return kernelAnswer;
+  switch (-kernelAnswer) {
+    case ENOENT: return page_answer::kNotPresent;
+    case EFAULT: return page_answer::kNotMapped;
+    case EBUSY: case EAGAIN: return page_answer::kBusy;
+    case ENOMEM: return page_answer::kNodeFull;
+    case EACCES: case EPERM: case EINVAL: return page_answer::kRefused;
+    default: return page_answer::kFailed;
+  }
+}
+
 std::string describeOsError(int code) {
-  if (code == kUnsupported) return "not supported by this kernel (ENOSYS)";
+  if (code == ENOSYS) return "not supported by this kernel (ENOSYS)";
   const char* name = strerrorname_np(code);
   std::string message = std::strerror(code);
   if (name != nullptr) message += std::string(" (") + name + ")";
