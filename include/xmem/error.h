@@ -29,6 +29,7 @@ struct ErrorContext {
   std::optional<std::uint32_t> node = std::nullopt;
   std::optional<std::size_t> pageSize = std::nullopt;
   int osError = 0;  ///< errno (or the Windows error code); 0 when the cause is not an OS call
+  std::optional<std::uint64_t> pages = std::nullopt;  ///< a page count it is about (the total a reservation was to reach)
 };
 
 class Error : public std::runtime_error {

@@ -24,6 +24,23 @@ struct ReservationRequest {
   bool dryRun = false;                 ///< say what would run, change nothing
 };
 
+/// One thing a reservation did (or, in a dry run, would do), as data: front ends spell it.
+struct ReservationStep {
+  enum class Kind : std::uint8_t {
+    WriteCount,     ///< write `count` to the reservation's count file
+    CompactMemory,  ///< ask the kernel to defragment free memory
+  };
+  Kind kind = Kind::WriteCount;
+  std::uint64_t count = 0;
+  bool operator==(const ReservationStep&) const = default;
+};
+
+/// What could get the pages a reservation did not, as data (front ends say how, in their words).
+enum class ReservationHelp : std::uint8_t {
+  DropCaches,     ///< free the page cache, then reserve again
+  ReserveAtBoot,  ///< reserve before memory fragments: the kernel command line, or sysctl at boot
+};
+
 struct Reservation {
   std::string path;                    ///< the count file
   std::uint64_t before = 0;
@@ -31,17 +48,30 @@ struct Reservation {
   std::uint64_t after = 0;             ///< read back from the kernel
   bool compacted = false;
   bool dryRun = false;
-  std::vector<std::string> commands;   ///< what ran (or would run), as shell commands
-  std::string advice;                  ///< what would help when the kernel gave fewer than asked
+  std::vector<ReservationStep> steps;  ///< what ran (or would run)
+  std::string advice;                  ///< why the kernel gave fewer than asked, when it did
+  std::vector<ReservationHelp> help;   ///< what would help then
 
   bool complete() const noexcept { return after >= target; }
 };
 
+/// Pages of one size that something lacks, as data: the front end turns it into a command line.
+struct MissingPages {
+  std::size_t pageSize = 0;
+  std::optional<std::uint32_t> node = std::nullopt;  ///< none: the system-wide pool
+  std::uint64_t pages = 0;             ///< more pages needed
+  std::uint64_t total = 0;             ///< the count that holds them: reserved now + pages
+  std::string countFile;               ///< where the OS keeps that count
+};
+
+/// Where the OS keeps the count of `pageSize` pages (on `node`, or system-wide).
+std::string hugePageCountFile(std::size_t pageSize, std::optional<std::uint32_t> node = std::nullopt);
+
 /// Progress messages for people (long steps such as compaction); may be empty.
 using Progress = std::function<void(std::string_view)>;
 
-/// Throws Error: an unknown page size or node, nothing asked, or no permission (the message
-/// names the command that would work).
+/// Throws Error: an unknown page size or node, nothing asked, or no permission (PermissionDenied,
+/// with the page size, node and the total it was to reach in its context).
 Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress = {});
 
 struct RestoredCount {

@@ -2,6 +2,7 @@
 // node, which huge pages that takes, what is free now, what is missing and how to get it.
 #pragma once
 
+#include <xmem/huge_pages.h>
 #include <xmem/profiles.h>
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
@@ -70,7 +71,7 @@ struct MemoryPlan {
   const MemoryProfile* profile = nullptr;
   PlanOptions options;
   std::vector<NodeRequirement> nodes;  ///< nodes with threads only
-  std::vector<std::string> commands;   ///< what would reserve the missing pages (root)
+  std::vector<MissingPages> missing;   ///< what to reserve for it, 1 GiB pages first (needs root)
   std::vector<std::string> notes;
 
   std::size_t total() const noexcept;

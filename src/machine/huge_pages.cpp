@@ -2,6 +2,7 @@
 #include <xmem/huge_pages.h>
 #include <xmem/system_info.h>
 
+#include "machine/os_error.h"
 #include "os/os.h"
 
 #include <algorithm>
@@ -98,6 +99,10 @@ void validate(const ReservationRequest& request, const SystemInfo& info) {
 
 }  // namespace
 
+std::string hugePageCountFile(std::size_t pageSize, std::optional<std::uint32_t> node) {
+  return os::current().hugePageCountPath(pageSize, node);
+}
+
 std::string reservationStatePath() {
   const char* dir = std::getenv("XMEM_STATE_DIR");
   return std::string(dir != nullptr && *dir != '\0' ? dir : "/run/xmem") + "/reservations";
@@ -112,28 +117,22 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   result.path = os.hugePageCountPath(request.pageSize, request.node);
   result.before = currentTotal(os, request.pageSize, request.node);
   result.target = request.total.value_or(result.before + request.count);
-  std::string write = "echo " + std::to_string(result.target) + " > " + result.path;
-  result.commands.push_back(write);
+  result.steps.push_back({ReservationStep::Kind::WriteCount, result.target});
   if (request.dryRun) {
     result.after = result.before;
     return result;
   }
   if (auto status = os.checkHugePageCountWritable(request.pageSize, request.node); !status)
     throw Error(ErrorCode::PermissionDenied,
-                "cannot change " + result.path + " (" + os::describe(status) +
-                    "): reserving huge pages needs root. Run: sudo xmem reserve --page-size " + sizeFlag(request.pageSize) +
-                    (request.node ? " --node " + std::to_string(*request.node) : std::string()) + " --total " +
-                    std::to_string(result.target) + "   (or: echo " + std::to_string(result.target) + " | sudo tee " +
-                    result.path + ")",
-                {.node = request.node, .pageSize = request.pageSize, .osError = status.code});
+                "cannot change " + result.path + " (" + os::describe(status) + "): reserving huge pages needs root.",
+                {.node = request.node, .pageSize = request.pageSize, .osError = status.code, .pages = result.target});
 
   // One reservation at a time across processes, from reading the count to writing it: another
   // one in between would record a count this one already changed, or lose this one's record.
   StateLock locked(os, /*create=*/true);
   result.before = currentTotal(os, request.pageSize, request.node);
   result.target = request.total.value_or(result.before + request.count);
-  write = "echo " + std::to_string(result.target) + " > " + result.path;
-  result.commands.back() = write;
+  result.steps.back().count = result.target;
 
   // Record the original first, so a release can always put it back.
   auto state = readState();
@@ -141,29 +140,30 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   writeState(os, state);
 
   auto apply = [&] {
-    // The kernel keeps what it can; ENOMEM only says it could not reach the target.
+    // The kernel keeps what it can; NoMemory only says it could not reach the target.
     if (auto status = os.setHugePageCount(request.pageSize, request.node, result.target);
-        !status && status.code != static_cast<int>(std::errc::not_enough_memory))
-      throw Error(ErrorCode::SystemError, "writing " + result.path + " failed: " + os::describe(status));
+        !status && status.kind != os::Status::Kind::NoMemory)
+      throw osFailure(status, "writing " + result.path + " failed");
     result.after = currentTotal(os, request.pageSize, request.node);
   };
   if (progress) progress("reserving " + std::to_string(result.target) + " x " + formatBytes(request.pageSize) + " pages");
   apply();
   if (!result.complete() && request.compact) {
     if (progress) progress("only " + std::to_string(result.after) + " reserved; compacting memory and trying again");
-    result.commands.push_back("echo 1 > /proc/sys/vm/compact_memory");
+    result.steps.push_back({ReservationStep::Kind::CompactMemory, 0});
     result.compacted = os.compactMemory().ok();
-    result.commands.push_back(write);
+    result.steps.push_back({ReservationStep::Kind::WriteCount, result.target});
     apply();
   }
   if (!result.complete()) {
     result.advice = "the kernel found room for " + std::to_string(result.after) + " of " + std::to_string(result.target) +
                     " pages: free memory is fragmented";
-    result.advice += request.pageSize >= GiB
-                         ? ". 1 GiB pages need 1 GiB of contiguous free memory: reserve them before 2 MiB pages, "
-                           "or at boot with hugepagesz=1G hugepages=N on the kernel command line"
-                         : ". Dropping caches (echo 3 > /proc/sys/vm/drop_caches) or reserving at boot "
-                           "(vm.nr_hugepages in sysctl.d) can help";
+    if (request.pageSize >= GiB) {
+      result.advice += ". 1 GiB pages need 1 GiB of contiguous free memory: reserve them before 2 MiB pages";
+      result.help = {ReservationHelp::ReserveAtBoot};
+    } else {
+      result.help = {ReservationHelp::DropCaches, ReservationHelp::ReserveAtBoot};
+    }
   }
   return result;
 }

@@ -72,7 +72,7 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     result.reason = (counts.total == 0 ? "no " + size + " pages are reserved" + where
                                        : "all " + std::to_string(counts.total) + " reserved " + size + " pages" +
                                              where + " are in use") +
-                    "; reserve some as root: echo N > " + os::current().hugePageCountPath(pageSize, node);
+                    "; reserve some as root (the count is in " + os::current().hugePageCountPath(pageSize, node) + ")";
     return result;
   }
   result.available = true;

@@ -2,7 +2,6 @@
 #include <xmem/planner.h>
 #include <xmem/types.h>
 
-#include "os/os.h"
 
 #include <algorithm>
 #include <numeric>
@@ -42,10 +41,8 @@ HugePageCounts countsOn(const SystemInfo& machine, std::size_t pageSize, std::ui
   return found == size->nodes.end() ? HugePageCounts{} : found->second;
 }
 
-std::string reserveCommand(std::uint32_t node, std::size_t pageSize, std::uint64_t more, std::uint64_t total) {
-  const std::string size = pageSize == kOneGbPageSize ? "1G" : "2M";
-  return "xmem reserve --node " + std::to_string(node) + " --page-size " + size + " --count " + std::to_string(more) +
-         "   # or: echo " + std::to_string(total + more) + " > " + os::current().hugePageCountPath(pageSize, node);
+MissingPages missingOn(std::uint32_t node, std::size_t pageSize, std::uint64_t more, std::uint64_t total) {
+  return {.pageSize = pageSize, .node = node, .pages = more, .total = total + more, .countFile = hugePageCountFile(pageSize, node)};
 }
 
 }  // namespace
@@ -139,9 +136,9 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
     node.missing.twoMbPages = node.need.twoMbPages > node.free2M.free ? node.need.twoMbPages - node.free2M.free : 0;
     // 1 GiB pages first: they need long runs of free memory, which 2 MiB reservations break up.
     if (node.missing.oneGbPages != 0)
-      plan.commands.push_back(reserveCommand(node.node, kOneGbPageSize, node.missing.oneGbPages, node.free1G.total));
+      plan.missing.push_back(missingOn(node.node, kOneGbPageSize, node.missing.oneGbPages, node.free1G.total));
     if (node.missing.twoMbPages != 0)
-      plan.commands.push_back(reserveCommand(node.node, kHugePageSize, node.missing.twoMbPages, node.free2M.total));
+      plan.missing.push_back(missingOn(node.node, kHugePageSize, node.missing.twoMbPages, node.free2M.total));
     plan.nodes.push_back(node);
   }
   if (oneGb && !plan.satisfied())

@@ -50,9 +50,14 @@ TEST(Planner, SpecExampleSixteenThreadsOneSocket) {
   EXPECT_EQ(node.need.oneGbPages, 2U);
   EXPECT_EQ(node.need.twoMbPages, 160U);
   EXPECT_EQ(node.missing.twoMbPages, 160U);
-  ASSERT_EQ(plan.commands.size(), 2U);
-  EXPECT_THAT(plan.commands[0], HasSubstr("xmem reserve --node 0 --page-size 1G --count 2"));
-  EXPECT_THAT(plan.commands[1], HasSubstr("echo 160 > /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"));
+  ASSERT_EQ(plan.missing.size(), 2U) << "1 GiB pages first";
+  EXPECT_EQ(plan.missing[0].pageSize, kOneGbPageSize);
+  EXPECT_EQ(plan.missing[0].node, 0U);
+  EXPECT_EQ(plan.missing[0].pages, 2U);
+  EXPECT_EQ(plan.missing[1].pageSize, kHugePageSize);
+  EXPECT_EQ(plan.missing[1].pages, 160U);
+  EXPECT_EQ(plan.missing[1].total, 160U);
+  EXPECT_EQ(plan.missing[1].countFile, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages");
 }
 
 TEST(Planner, SpecExampleThirtyTwoThreadsTwoSockets) {
@@ -72,7 +77,7 @@ TEST(Planner, TwoMegabytePagesOnlyAndWhatIsFree) {
   EXPECT_EQ(node.need.twoMbPages, 1040U + 128U + 2U);
   EXPECT_EQ(node.missing.twoMbPages, 0U) << "1200 are free";
   EXPECT_TRUE(plan.satisfied());
-  EXPECT_TRUE(plan.commands.empty());
+  EXPECT_TRUE(plan.missing.empty());
 }
 
 TEST(Planner, JitCodeTakesAHugePageAThreadOnlyWithHugePagesJit) {

@@ -29,7 +29,7 @@ TEST(SystemInfo, AvailabilityReadsFreePagesLiveAndSaysWhy) {
   auto none = hugePageAvailability(kHugePageSize);
   EXPECT_FALSE(none.available);
   EXPECT_THAT(none.reason, HasSubstr("no 2 MiB pages are reserved"));
-  EXPECT_THAT(none.reason, HasSubstr("echo N > /fake/2097152/all")) << "the platform's own count file";
+  EXPECT_THAT(none.reason, HasSubstr("the count is in /fake/2097152/all")) << "the platform's own count file";
   EXPECT_FALSE(isHugePagesAvailable());
 
   fake.setHugePages(kHugePageSize, 0, 12);  // no re-probe needed: counts are read live
@@ -62,7 +62,7 @@ TEST(SystemInfo, PerNodeAvailability) {
   os::ScopedPlatform scoped(fake);
   EXPECT_FALSE(hugePageAvailability(kHugePageSize, 0U).available);
   EXPECT_THAT(hugePageAvailability(kHugePageSize, 0U).reason,
-              HasSubstr("echo N > /fake/2097152/0"));
+              HasSubstr("the count is in /fake/2097152/0"));
   EXPECT_TRUE(hugePageAvailability(kHugePageSize, 1U).available);
   EXPECT_THAT(hugePageAvailability(kHugePageSize, 7U).reason, HasSubstr("node 7 does not exist"));
 }

@@ -1,5 +1,7 @@
 #include "json_output.h"
 
+#include "remedies.h"
+
 #include <xmem/version.h>
 
 namespace xmem::cli {
@@ -16,6 +18,12 @@ nlohmann::json countsJson(const HugePageCounts& counts, bool withReserved) {
 
 nlohmann::json limitJson(std::uint64_t bytes) {
   return bytes == MemlockLimit::kUnlimited ? nlohmann::json(nullptr) : nlohmann::json(bytes);
+}
+
+std::vector<std::string> reserveCommands(const MemoryPlan& plan) {
+  std::vector<std::string> commands;
+  for (const auto& missing : plan.missing) commands.push_back(reserveCommand(missing));
+  return commands;
 }
 
 }  // namespace
@@ -159,7 +167,7 @@ nlohmann::json toJson(const MemoryPlan& plan) {
           {"total", plan.total()},
           {"shared", plan.shared()},
           {"satisfied", plan.satisfied()},
-          {"commands", plan.commands},
+          {"commands", reserveCommands(plan)},
           {"notes", plan.notes}};
 }
 

@@ -4,6 +4,7 @@
 #include "config_option.h"
 #include "info_command.h"
 #include "plan_command.h"
+#include "remedies.h"
 #include "reserve_command.h"
 #include "run_command.h"
 
@@ -47,7 +48,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
   } catch (const xmem::Error& error) {
-    std::cerr << "xmem: " << error.what() << '\n';
+    // The library says what is missing; the command line that fixes it is the face's to spell.
+    const auto remedy = xmem::cli::rootCommandFor(error);
+    std::cerr << "xmem: " << error.what() << (remedy ? " " + *remedy : std::string()) << '\n';
     return 1;
   }
   return 0;

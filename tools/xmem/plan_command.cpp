@@ -1,5 +1,7 @@
 #include "plan_command.h"
 
+#include "remedies.h"
+
 #include "json_output.h"
 #include "text_output.h"
 
@@ -63,9 +65,9 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
     }
   }
   fmt::print(out, "\nIn all: {} ({} in datasets and caches)\n", formatBytes(plan.total()), formatBytes(plan.shared()));
-  if (!plan.commands.empty()) {
+  if (!plan.missing.empty()) {
     fmt::print(out, "\nTo reserve what is missing (as root; 1 GiB pages first):\n");
-    for (const auto& command : plan.commands) fmt::print(out, "  {}\n", command);
+    for (const auto& missing : plan.missing) fmt::print(out, "  {}\n", reserveCommand(missing));
   } else if (plan.options.hugePages) {
     fmt::print(out, "\nEvery page this plan needs is free now.\n");
   }

@@ -1,5 +1,7 @@
 #include "reserve_command.h"
 
+#include "remedies.h"
+
 #include "workload_options.h"
 
 #include <xmem/error.h>
@@ -40,13 +42,13 @@ int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, s
       request.dryRun = options.dryRun;
       auto reservation = reserveHugePages(request, [&](std::string_view step) { fmt::print(err, "... {}\n", step); });
       if (reservation.dryRun) {
-        for (const auto& command : reservation.commands) fmt::print(out, "Would run: {}\n", command);
+        for (const auto& command : stepCommands(reservation)) fmt::print(out, "Would run: {}\n", command);
         continue;
       }
       fmt::print(out, "node {}: {} -> {} pages of {} ({} asked)\n", node.node, reservation.before, reservation.after,
                  formatBytes(pageSize), reservation.target);
       if (!reservation.complete()) {
-        fmt::print(out, "Partial: {}\n", reservation.advice);
+        fmt::print(out, "Partial: {}\n", adviceText(reservation, pageSize));
         code = 3;
       }
     }
@@ -85,15 +87,15 @@ int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ost
       report["reservation"] = {{"path", reservation.path},     {"before", reservation.before},
                                {"target", reservation.target}, {"after", reservation.after},
                                {"complete", reservation.complete()}, {"compacted", reservation.compacted},
-                               {"dry_run", reservation.dryRun}, {"commands", reservation.commands},
-                               {"advice", reservation.advice}};
+                               {"dry_run", reservation.dryRun}, {"commands", stepCommands(reservation)},
+                               {"advice", adviceText(reservation, *pageSize)}};
     } else if (reservation.dryRun) {
       fmt::print(out, "Would run (as root):\n");
-      for (const auto& command : reservation.commands) fmt::print(out, "  {}\n", command);
+      for (const auto& command : stepCommands(reservation)) fmt::print(out, "  {}\n", command);
     } else {
       fmt::print(out, "{}: {} -> {} pages of {} ({} asked){}\n", reservation.path, reservation.before, reservation.after,
                  formatBytes(*pageSize), reservation.target, reservation.compacted ? ", after compacting memory" : "");
-      if (!reservation.complete()) fmt::print(out, "Partial: {}\n", reservation.advice);
+      if (!reservation.complete()) fmt::print(out, "Partial: {}\n", adviceText(reservation, *pageSize));
       fmt::print(out, "`xmem release` puts the count back to {}.\n", reservation.before);
     }
     if (!reservation.complete() && !reservation.dryRun && !options.json) {
