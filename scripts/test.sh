@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The layer rule first: a wrong include is named in a second, before any build.
+scripts/check-layers.sh
+
 for preset in release asan tsan; do
   echo "=== $preset: configure, build, test"
   cmake --preset "$preset" >/dev/null
