@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,10 @@ class Topology {
   Topology(std::vector<Node> nodes, std::vector<std::vector<std::uint32_t>> distances);
   /// Nodes with the given ids and that distance matrix (no CPUs, no memory figures): for tests.
   static Topology fromDistances(const std::vector<std::uint32_t>& ids, std::vector<std::vector<std::uint32_t>> distances);
-  /// This machine: from hwloc, or from the kernel's files where hwloc cannot tell.
+  /// This machine, read once and cached (a full hwloc load takes milliseconds): what every
+  /// caller should use. Shared, so it stays valid for as long as a caller holds it.
+  static std::shared_ptr<const Topology> get();
+  /// This machine read now: from hwloc, or from the kernel's files where hwloc cannot tell.
   static Topology fromSystem();
   /// This machine from the kernel's files only (SystemInfo).
   static Topology fromKernel();

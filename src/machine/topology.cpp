@@ -3,9 +3,11 @@
 #include <xmem/topology.h>
 
 #include "os/os.h"
+#include "machine/machine_locks.h"
 #include "machine/topology_hwloc.h"
 
 #include <algorithm>
+#include <mutex>
 #include <numeric>
 #include <set>
 
@@ -60,6 +62,25 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
   std::vector<Node> nodes;
   for (auto id : ids) nodes.push_back({id, {}, 0});
   return Topology(std::move(nodes), std::move(distances));
+}
+
+namespace {
+std::mutex cacheMutex;
+std::shared_ptr<const Topology> cache;
+std::uint64_t cachedFrom = 0;  // the os::platformGeneration() it was read under
+}  // namespace
+
+void lockTopologyCache() noexcept { cacheMutex.lock(); }
+void unlockTopologyCache() noexcept { cacheMutex.unlock(); }
+
+std::shared_ptr<const Topology> Topology::get() {
+  std::lock_guard lock(cacheMutex);
+  // A test that installs another platform gets a topology read under it.
+  if (!cache || cachedFrom != os::platformGeneration()) {
+    cachedFrom = os::platformGeneration();
+    cache = std::make_shared<const Topology>(fromSystem());
+  }
+  return cache;
 }
 
 Topology Topology::fromSystem() {

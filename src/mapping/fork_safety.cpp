@@ -5,14 +5,17 @@
 
 namespace xmem {
 
-// Always in this order: no path takes the back-off table's lock while holding SystemInfo's.
+// Always in this order: no path takes the back-off table's lock while holding a cache's, and a
+// topology read takes SystemInfo's inside the topology's.
 void lockForFork() noexcept {
   BackoffTable::instance().lockForFork();
+  lockTopologyCache();
   lockSystemInfoCache();
 }
 
 void unlockAfterFork() noexcept {
   unlockSystemInfoCache();
+  unlockTopologyCache();
   BackoffTable::instance().unlockAfterFork();
 }
 

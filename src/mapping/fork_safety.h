@@ -1,6 +1,6 @@
 // fork() copies a lock that another thread holds as held forever: a child that allocates would
 // wait on it for good. These take every lock the library's allocation path may take (the cached
-// SystemInfo, the huge page back-off table), in one order, so a process that forks while xmem
+// SystemInfo and Topology, the huge page back-off table), in one order, so a process that forks while xmem
 // allocates (the preload library registers them with pthread_atfork) hands its child free locks.
 // Pools are not covered: a forked child must not use a pool its parent's threads were using.
 #pragma once

@@ -639,7 +639,7 @@ void VirtualMemory::protectRWX(void* address, std::size_t size) {
 bool VirtualMemory::bindToNUMANode(std::int64_t affinity, bool pin) {
   if (affinity < 0) return false;
   try {
-    return bindThreadToCpu(static_cast<std::uint32_t>(affinity), pin, Topology::fromSystem()).error.empty();
+    return bindThreadToCpu(static_cast<std::uint32_t>(affinity), pin, *Topology::get()).error.empty();
   } catch (const Error&) {
     return false;
   }

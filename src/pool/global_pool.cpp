@@ -29,7 +29,7 @@ void initGlobalPool(std::size_t poolSize, std::size_t hugePageSize) {
   options.capacity = poolSize;
   options.hugePages = hugePageSize > 0;
   options.transparentHugePages = hugePageSize > 0;
-  auto topology = Topology::fromSystem();
+  auto topology = *Topology::get();
   if (topology.size() > 1)
     setGlobalPool(std::make_shared<NumaMemoryPool>(options, std::move(topology)));
   else

@@ -25,7 +25,7 @@ NumaMemoryPool::NumaMemoryPool(std::size_t size, bool hugePages)
             options.transparentHugePages = hugePages;
             return options;
           }(),
-          Topology::fromSystem()) {}
+          *Topology::get()) {}
 
 NumaMemoryPool::~NumaMemoryPool() = default;
 

@@ -1,6 +1,8 @@
 #include <xmem/topology.h>
 #include <xmem/error.h>
 
+#include "support/fake_platform.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -84,6 +86,18 @@ TEST(Topology, ThisMachine) {
   auto first = topology.nodes().front().id;
   EXPECT_EQ(topology.distance(first, first), 10U);
   EXPECT_EQ(topology.nearestNodes(first).size(), topology.size() - 1);
+}
+
+TEST(Topology, ThisMachineIsReadOnceAndAgainOnlyUnderAnotherPlatform) {
+  const auto first = Topology::get();
+  EXPECT_EQ(Topology::get().get(), first.get()) << "cached: no second hwloc load";
+  testing::FakePlatform fake;
+  fake.setNodes(2);
+  {
+    os::ScopedPlatform installed(fake);
+    EXPECT_NE(Topology::get().get(), first.get()) << "read again under the installed platform";
+  }
+  EXPECT_GE(Topology::get()->size(), 1U) << "and again once it is gone";
 }
 
 }  // namespace

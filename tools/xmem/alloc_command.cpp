@@ -22,7 +22,7 @@ int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream
   allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
   allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
   allocation.transparentHugePages = options.transparentHugePages;
-  auto layout = ProfileAllocation::allocate(*profile, allocation, Topology::fromSystem(), [&](std::string_view step) {
+  auto layout = ProfileAllocation::allocate(*profile, allocation, *Topology::get(), [&](std::string_view step) {
     if (!options.json) fmt::print(err, "... {}\n", step);
   });
   if (options.json) {

@@ -62,7 +62,7 @@ void printText(const SystemInfo& info, std::ostream& out) {
     fmt::print(out, "\n");
   }
   // The distance matrix (hwloc, from the firmware's table): 10 is local.
-  auto topology = Topology::fromSystem();
+  const Topology topology = *Topology::get();
   fmt::print(out, "\nDistances     {:>6}", "");
   for (const auto& to : topology.nodes()) fmt::print(out, " {:>6}", fmt::format("node {}", to.id));
   fmt::print(out, "\n");

@@ -76,7 +76,7 @@ nlohmann::json toJson(const SystemInfo& info) {
       {"features",
        {{"populate_reports_errors", info.populateReportsErrors}, {"named_mappings", info.namedMappings}}},
       {"nodes", nodes},
-      {"topology", toJson(Topology::fromSystem())},
+      {"topology", toJson(*Topology::get())},
   };
 }
 

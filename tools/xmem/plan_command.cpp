@@ -79,7 +79,7 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
 int runPlan(const PlanCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "plan", err);
   if (profile == nullptr) return 2;
-  auto plan = planMemory(*profile, planOptions(options.workload), Topology::fromSystem(), *SystemInfo::refresh());
+  auto plan = planMemory(*profile, planOptions(options.workload), *Topology::get(), *SystemInfo::refresh());
   if (options.json)
     out << toJson(plan).dump(2) << '\n';
   else

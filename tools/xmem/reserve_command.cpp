@@ -27,7 +27,7 @@ int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, s
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "reserve", err);
   if (profile == nullptr) return 2;
   const auto wanted = planOptions(options.workload);
-  auto plan = planMemory(*profile, wanted, Topology::fromSystem(), *SystemInfo::refresh());
+  auto plan = planMemory(*profile, wanted, *Topology::get(), *SystemInfo::refresh());
   int code = 0;
   bool any = false;
   for (const auto& node : plan.nodes) {
