@@ -201,6 +201,88 @@ std::string defaultPreload(const std::string& self) {
   return directory + "/../src/libxmem-preload.so";
 }
 
+struct Options {
+  int pairs = 7;
+  std::string preload;
+  std::string only;  ///< one workload; empty: all
+};
+
+// Nullopt (after saying why) for bad options.
+std::optional<Options> parseOptions(int argc, char** argv, const std::string& self) {
+  Options options;
+  options.preload = defaultPreload(self);
+  for (int i = 1; i < argc; ++i) {
+    const std::string option = argv[i];
+    if (option == "--pairs" && i + 1 < argc) {
+      options.pairs = std::atoi(argv[++i]);
+    } else if (option == "--preload" && i + 1 < argc) {
+      options.preload = argv[++i];
+    } else if (option == "--only" && i + 1 < argc) {
+      options.only = argv[++i];
+      if (findWorkload(options.only) == nullptr) {
+        std::fprintf(stderr, "xmem_bench_preload: --only '%s': expected small, large4m, calloc, memalign or realloc\n",
+                     options.only.c_str());
+        return std::nullopt;
+      }
+    } else {
+      std::fprintf(stderr, "usage: %s [--pairs N (1 or more)] [--preload PATH] [--only WORKLOAD]\n", argv[0]);
+      return std::nullopt;
+    }
+  }
+  if (options.pairs < 1) {
+    std::fprintf(stderr, "xmem_bench_preload: --pairs %d: expected 1 or more\n", options.pairs);
+    return std::nullopt;
+  }
+  return options;
+}
+
+// One workload's paired runs and its table row; false when a child failed. Counts a missed target.
+bool measure(const std::string& self, const Workload& workload, const Options& options, int& missed) {
+  std::vector<double> plain, preloaded, ratios;
+  for (int pair = 0; pair < options.pairs; ++pair) {
+    const bool preloadFirst = pair % 2 == 1;
+    auto first = spawn(self, workload, preloadFirst ? options.preload : "", workload.pairs);
+    auto second = spawn(self, workload, preloadFirst ? "" : options.preload, workload.pairs);
+    if (!first || !second) {
+      std::fprintf(stderr, "xmem_bench_preload: the %s child failed\n", workload.name);
+      return false;
+    }
+    const double glibc = preloadFirst ? second->loopSeconds : first->loopSeconds;
+    const double xmem = preloadFirst ? first->loopSeconds : second->loopSeconds;
+    plain.push_back(glibc);
+    preloaded.push_back(xmem);
+    ratios.push_back(xmem / glibc);
+  }
+  const double ratio = median(ratios);
+  const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end());
+  char range[32];
+  std::snprintf(range, sizeof range, "%.2f-%.2fx", *low, *high);
+  char target[16] = "-";
+  if (workload.target != 0) {
+    std::snprintf(target, sizeof target, "%s%.2fx", ratio <= workload.target ? "<=" : "MISS ", workload.target);
+    missed += ratio > workload.target ? 1 : 0;
+  }
+  const double perOp = 1e9 / static_cast<double>(workload.pairs);
+  std::printf("%-9s %-38s %12.1f %12.1f %7.2fx %15s %7s\n", workload.name, workload.what, median(plain) * perOp,
+              median(preloaded) * perOp, ratio, range, target);
+  return true;
+}
+
+// System calls per warm 4 MiB pair: the difference of two run lengths cancels start-up.
+void countSystemCalls(const std::string& self, const std::string& preload) {
+  const Workload& large = *findWorkload("large4m");
+  auto longer = systemCalls(self, large, preload, 20'000);
+  auto shorter = systemCalls(self, large, preload, 10'000);
+  auto glibcLonger = systemCalls(self, large, "", 20'000);
+  auto glibcShorter = systemCalls(self, large, "", 10'000);
+  if (longer && shorter && glibcLonger && glibcShorter)
+    std::printf("\nsystem calls per 4 MiB pair once warm (strace -c, 20k minus 10k pairs): xmem %.3f, glibc %.3f\n",
+                std::max(0.0, static_cast<double>(*longer) - static_cast<double>(*shorter)) / 10'000.0,
+                std::max(0.0, static_cast<double>(*glibcLonger) - static_cast<double>(*glibcShorter)) / 10'000.0);
+  else
+    std::printf("\nsystem calls per pair: not counted (strace is not installed: apt-get install strace)\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -209,81 +291,21 @@ int main(int argc, char** argv) {
     const Workload* workload = findWorkload(argv[2]);
     return workload == nullptr ? 2 : runChild(*workload, std::strtoull(argv[3], nullptr, 10));
   }
-  int pairsWanted = 7;
-  std::string preload = defaultPreload(self);
-  std::string only;
-  for (int i = 1; i < argc; ++i) {
-    const std::string option = argv[i];
-    if (option == "--pairs" && i + 1 < argc) {
-      pairsWanted = std::atoi(argv[++i]);
-    } else if (option == "--preload" && i + 1 < argc) {
-      preload = argv[++i];
-    } else if (option == "--only" && i + 1 < argc) {
-      only = argv[++i];
-      if (findWorkload(only) == nullptr) {
-        std::fprintf(stderr, "xmem_bench_preload: --only '%s': expected small, large4m, calloc, memalign or realloc\n", only.c_str());
-        return 2;
-      }
-    } else {
-      std::fprintf(stderr, "usage: %s [--pairs N (1 or more)] [--preload PATH] [--only WORKLOAD]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (pairsWanted < 1) {
-    std::fprintf(stderr, "xmem_bench_preload: --pairs %d: expected 1 or more\n", pairsWanted);
-    return 2;
-  }
-  if (access(preload.c_str(), R_OK) != 0) {
-    std::fprintf(stderr, "xmem_bench_preload: no preload library at %s (give --preload PATH)\n", preload.c_str());
+  const auto options = parseOptions(argc, argv, self);
+  if (!options) return 2;
+  if (access(options->preload.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "xmem_bench_preload: no preload library at %s (give --preload PATH)\n", options->preload.c_str());
     return 1;
   }
-  std::printf("glibc alone vs LD_PRELOAD=%s, %d pairs each, order alternating; CPU time of the loop\n\n", preload.c_str(),
-              pairsWanted);
+  std::printf("glibc alone vs LD_PRELOAD=%s, %d pairs each, order alternating; CPU time of the loop\n\n",
+              options->preload.c_str(), options->pairs);
   std::printf("%-9s %-38s %12s %12s %8s %15s %7s\n", "workload", "", "glibc ns/op", "xmem ns/op", "ratio", "pairs (lo-hi)",
               "target");
   int missed = 0;
   for (const auto& workload : kWorkloads) {
-    if (!only.empty() && only != workload.name) continue;
-    std::vector<double> plain, preloaded, ratios;
-    for (int pair = 0; pair < pairsWanted; ++pair) {
-      const bool preloadFirst = pair % 2 == 1;
-      auto first = spawn(self, workload, preloadFirst ? preload : "", workload.pairs);
-      auto second = spawn(self, workload, preloadFirst ? "" : preload, workload.pairs);
-      if (!first || !second) {
-        std::fprintf(stderr, "xmem_bench_preload: the %s child failed\n", workload.name);
-        return 1;
-      }
-      const double glibc = preloadFirst ? second->loopSeconds : first->loopSeconds;
-      const double xmem = preloadFirst ? first->loopSeconds : second->loopSeconds;
-      plain.push_back(glibc);
-      preloaded.push_back(xmem);
-      ratios.push_back(xmem / glibc);
-    }
-    const double ratio = median(ratios);
-    const auto [low, high] = std::minmax_element(ratios.begin(), ratios.end());
-    char range[32];
-    std::snprintf(range, sizeof range, "%.2f-%.2fx", *low, *high);
-    char target[16] = "-";
-    if (workload.target != 0) {
-      std::snprintf(target, sizeof target, "%s%.2fx", ratio <= workload.target ? "<=" : "MISS ", workload.target);
-      missed += ratio > workload.target ? 1 : 0;
-    }
-    const double perOp = 1e9 / static_cast<double>(workload.pairs);
-    std::printf("%-9s %-38s %12.1f %12.1f %7.2fx %15s %7s\n", workload.name, workload.what, median(plain) * perOp,
-                median(preloaded) * perOp, ratio, range, target);
+    if (!options->only.empty() && options->only != workload.name) continue;
+    if (!measure(self, workload, *options, missed)) return 1;
   }
-  if (only.empty() || only == "large4m") {
-    const Workload& large = *findWorkload("large4m");
-    auto longer = systemCalls(self, large, preload, 20'000);
-    auto shorter = systemCalls(self, large, preload, 10'000);
-    auto glibcLonger = systemCalls(self, large, "", 20'000);
-    auto glibcShorter = systemCalls(self, large, "", 10'000);
-    if (longer && shorter && glibcLonger && glibcShorter)
-      std::printf("\nsystem calls per 4 MiB pair once warm (strace -c, 20k minus 10k pairs): xmem %.3f, glibc %.3f\n",
-                  std::max(0.0, static_cast<double>(*longer) - static_cast<double>(*shorter)) / 10'000.0,
-                  std::max(0.0, static_cast<double>(*glibcLonger) - static_cast<double>(*glibcShorter)) / 10'000.0);
-    else
-      std::printf("\nsystem calls per pair: not counted (strace is not installed: apt-get install strace)\n");
-  }
+  if (options->only.empty() || options->only == "large4m") countSystemCalls(self, options->preload);
   return missed == 0 ? 0 : 3;
 }

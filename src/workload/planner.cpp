@@ -71,6 +71,55 @@ bool MemoryPlan::satisfied() const noexcept {
   });
 }
 
+namespace {
+
+// Only the chosen nodes take workers; without NUMA, the first of them takes them all.
+std::vector<std::size_t> workerWeights(const PlanOptions& options, const Topology& topology) {
+  for (auto id : options.nodes)
+    if (!topology.has(id)) throw Error(ErrorCode::InvalidArgument, "node " + std::to_string(id) + " does not exist on this machine", {.node = id});
+  std::vector<std::size_t> weights;
+  bool first = true;
+  for (const auto& node : topology.nodes()) {
+    const bool chosen = options.nodes.empty() ||
+                        std::find(options.nodes.begin(), options.nodes.end(), node.id) != options.nodes.end();
+    const bool takes = chosen && (options.numa || first);
+    if (chosen) first = false;
+    weights.push_back(takes ? std::max<std::size_t>(node.cpus.size(), 1) : 0);
+  }
+  return weights;
+}
+
+// What one node with `threads` workers needs, and how much of it is not free there now.
+NodeRequirement requirementOf(const Topology::Node& where, unsigned threads, std::size_t datasetSize, bool oneGb,
+                              const MemoryProfile& profile, const PlanOptions& options, const Topology& topology,
+                              const SystemInfo& machine) {
+  NodeRequirement node;
+  node.node = where.id;
+  node.threads = threads;
+  node.cpus = where.cpus;
+  for (auto other : topology.nearestNodes(node.node)) node.fallback.push_back({other, topology.distance(node.node, other)});
+  node.dataset = datasetSize;
+  node.cache = profile.cacheSize;
+  node.scratchpads = std::size_t{threads} * profile.scratchpadSize;
+  node.jit = std::size_t{threads} * profile.jitSize;
+  // One JIT mapping per thread, as ProfileAllocation makes them: a huge page each, or none.
+  const std::uint64_t jitPages = jitOnHugePages(options) ? threads * pagesFor(profile.jitSize, kHugePageSize) : 0;
+  if (options.hugePages) {
+    const std::size_t onGigabytePages = oneGb ? alignDown(node.dataset, kOneGbPageSize) : 0;
+    node.need.oneGbPages = onGigabytePages / kOneGbPageSize;
+    // Each part is its own mapping (or pool), so each rounds up to whole pages by itself.
+    node.need.twoMbPages = pagesFor(node.dataset - onGigabytePages, kHugePageSize) + pagesFor(node.cache, kHugePageSize) +
+                           pagesFor(scratchpadPoolBytes(options, node.scratchpads), kHugePageSize) + jitPages;
+  }
+  node.free1G = countsOn(machine, kOneGbPageSize, node.node);
+  node.free2M = countsOn(machine, kHugePageSize, node.node);
+  node.missing.oneGbPages = node.need.oneGbPages > node.free1G.free ? node.need.oneGbPages - node.free1G.free : 0;
+  node.missing.twoMbPages = node.need.twoMbPages > node.free2M.free ? node.need.twoMbPages - node.free2M.free : 0;
+  return node;
+}
+
+}  // namespace
+
 MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, const Topology& topology,
                       const SystemInfo& machine) {
   if (options.threads == 0) throw Error(ErrorCode::InvalidArgument, "threads 0: expected at least 1 worker thread");
@@ -95,51 +144,16 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
   }
   plan.options.oneGbPages = oneGb;
 
-  for (auto id : options.nodes)
-    if (!topology.has(id)) throw Error(ErrorCode::InvalidArgument, "node " + std::to_string(id) + " does not exist on this machine", {.node = id});
-  // Only the chosen nodes take workers; without NUMA, the first of them takes them all.
-  std::vector<std::size_t> weights;
-  bool first = true;
-  for (const auto& node : topology.nodes()) {
-    const bool chosen = options.nodes.empty() ||
-                        std::find(options.nodes.begin(), options.nodes.end(), node.id) != options.nodes.end();
-    const bool takes = chosen && (options.numa || first);
-    if (chosen) first = false;
-    weights.push_back(takes ? std::max<std::size_t>(node.cpus.size(), 1) : 0);
-  }
-  const auto shares = spread(options.threads, weights);
-
+  const auto shares = spread(options.threads, workerWeights(options, topology));
   for (std::size_t i = 0; i < shares.size(); ++i) {
     if (shares[i] == 0) continue;  // like XMRig: no dataset on a node without workers
-    NodeRequirement node;
-    node.node = topology.nodes()[i].id;
-    node.threads = shares[i];
-    node.cpus = topology.nodes()[i].cpus;
-    for (auto other : topology.nearestNodes(node.node)) node.fallback.push_back({other, topology.distance(node.node, other)});
-    node.dataset = datasetSize;
-    node.cache = profile.cacheSize;
-    node.scratchpads = std::size_t{shares[i]} * profile.scratchpadSize;
-    node.jit = std::size_t{shares[i]} * profile.jitSize;
-    // One JIT mapping per thread, as ProfileAllocation makes them: a huge page each, or none.
-    const std::uint64_t jitPages = jitOnHugePages(options) ? shares[i] * pagesFor(profile.jitSize, kHugePageSize) : 0;
-    if (options.hugePages) {
-      const std::size_t onGigabytePages = oneGb ? alignDown(node.dataset, kOneGbPageSize) : 0;
-      node.need.oneGbPages = onGigabytePages / kOneGbPageSize;
-      // Each part is its own mapping (or pool), so each rounds up to whole pages by itself.
-      node.need.twoMbPages = pagesFor(node.dataset - onGigabytePages, kHugePageSize) +
-                             pagesFor(node.cache, kHugePageSize) +
-                             pagesFor(scratchpadPoolBytes(options, node.scratchpads), kHugePageSize) + jitPages;
-    }
-    node.free1G = countsOn(machine, kOneGbPageSize, node.node);
-    node.free2M = countsOn(machine, kHugePageSize, node.node);
-    node.missing.oneGbPages = node.need.oneGbPages > node.free1G.free ? node.need.oneGbPages - node.free1G.free : 0;
-    node.missing.twoMbPages = node.need.twoMbPages > node.free2M.free ? node.need.twoMbPages - node.free2M.free : 0;
+    auto node = requirementOf(topology.nodes()[i], shares[i], datasetSize, oneGb, profile, options, topology, machine);
     // 1 GiB pages first: they need long runs of free memory, which 2 MiB reservations break up.
     if (node.missing.oneGbPages != 0)
       plan.missing.push_back(missingOn(node.node, kOneGbPageSize, node.missing.oneGbPages, node.free1G.total));
     if (node.missing.twoMbPages != 0)
       plan.missing.push_back(missingOn(node.node, kHugePageSize, node.missing.twoMbPages, node.free2M.total));
-    plan.nodes.push_back(node);
+    plan.nodes.push_back(std::move(node));
   }
   if (oneGb && !plan.satisfied())
     plan.notes.push_back("if the kernel cannot find free 1 GiB pages at run time (memory fragmented), reserve them at "
