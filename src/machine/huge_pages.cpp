@@ -41,8 +41,7 @@ class StateLock {
     if (!std::filesystem::exists(path.parent_path(), ignored)) return;
     const std::string lockPath = path.string() + ".lock";
     if (auto status = os_.lockFile(lockPath.c_str(), handle_); !status)
-      throw Error(ErrorCode::SystemError, "cannot lock " + lockPath + ": " + os::describe(status),
-                  {.osError = status.code});
+      throw osFailure(status, "cannot lock " + lockPath);
     held_ = true;
   }
   ~StateLock() {
@@ -68,16 +67,13 @@ void writeState(os::Platform& os, const std::map<std::string, std::uint64_t>& st
   std::string contents;
   for (const auto& [count, original] : state) contents += count + ' ' + std::to_string(original) + '\n';
   if (auto status = os.replaceFile(path.c_str(), contents.data(), contents.size()); !status)
-    throw Error(ErrorCode::SystemError, "cannot record the reservation in " + path.string() + ": " +
-                                            os::describe(status),
-                {.osError = status.code});
+    throw osFailure(status, "cannot record the reservation in " + path.string());
 }
 
 std::uint64_t currentTotal(os::Platform& os, std::size_t pageSize, std::optional<std::uint32_t> node) {
   HugePageCounts counts;
   if (auto status = os.hugePageCounts(pageSize, node, counts); !status)
-    throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
-                                            os::describe(status));
+    throw osFailure(status, "cannot read " + os.hugePageCountPath(pageSize, node), {.node = node, .pageSize = pageSize});
   return counts.total;
 }
 
@@ -210,8 +206,7 @@ Reservation ScopedFreeHugePages::makeFree(std::size_t pageSize, std::uint64_t co
   if (auto status = os.hugePageCounts(pageSize, node, counts); !status) {
     ReservationRequest request{.pageSize = pageSize, .node = node, .total = count};
     validate(request, *SystemInfo::refresh());  // names an unknown size or node
-    throw Error(ErrorCode::SystemError, "cannot read " + os.hugePageCountPath(pageSize, node) + ": " +
-                                            os::describe(status));
+    throw osFailure(status, "cannot read " + os.hugePageCountPath(pageSize, node), {.node = node, .pageSize = pageSize});
   }
   const std::uint64_t inUse = counts.total - std::min(counts.total, counts.free);
   if (counts.free == count) {
