@@ -139,6 +139,35 @@ class MemoryPool final : public IMemoryPool {
   std::unique_ptr<Impl> impl_;
 };
 
+/// One chunk of a pool, given back when the lease goes (or reset()): the pool layer's own way to
+/// hold a chunk. It keeps its pool alive. VirtualMemory(usePool = true) is the spec's form of it.
+class PoolLease {
+ public:
+  PoolLease() = default;
+  /// Adopt `address`, a chunk `pool` handed out for `size` bytes asked on `node`.
+  PoolLease(std::shared_ptr<IMemoryPool> pool, std::uint8_t* address, std::size_t size, std::uint32_t node) noexcept
+      : pool_(std::move(pool)), address_(address), size_(size), node_(node) {}
+  /// A chunk of `size` bytes for `node` from the pool, or nullopt when it cannot serve it.
+  static std::optional<PoolLease> take(std::shared_ptr<IMemoryPool> pool, std::size_t size, std::uint32_t node);
+  ~PoolLease() { reset(); }
+  PoolLease(PoolLease&& other) noexcept { *this = std::move(other); }
+  PoolLease& operator=(PoolLease&& other) noexcept;
+  PoolLease(const PoolLease&) = delete;
+  PoolLease& operator=(const PoolLease&) = delete;
+
+  std::uint8_t* data() const noexcept { return address_; }
+  std::size_t size() const noexcept { return size_; }  ///< as asked (the chunk may be larger: its class)
+  explicit operator bool() const noexcept { return address_ != nullptr; }
+  /// Give the chunk back now.
+  void reset() noexcept;
+
+ private:
+  std::shared_ptr<IMemoryPool> pool_;
+  std::uint8_t* address_ = nullptr;
+  std::size_t size_ = 0;
+  std::uint32_t node_ = 0;
+};
+
 /// The pool VirtualMemory(usePool = true) allocates from; empty when none is installed. Shared:
 /// a pool stays alive while VirtualMemory objects hold chunks of it, even after it is replaced.
 std::shared_ptr<IMemoryPool> globalPool();

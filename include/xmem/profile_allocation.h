@@ -29,7 +29,7 @@ struct NodeLayout {
   std::optional<VirtualMemory> dataset;
   std::optional<VirtualMemory> cache;
   std::shared_ptr<MemoryPool> pool;          ///< scratchpads come from here
-  std::vector<std::uint8_t*> scratchpads;
+  std::vector<PoolLease> scratchpads;        ///< one per thread, given back with the layout
   std::size_t scratchpadSize = 0;
   std::vector<VirtualMemory> jit;            ///< one executable buffer per thread
   std::chrono::nanoseconds time{0};
@@ -53,7 +53,6 @@ class ProfileAllocation {
 
   ProfileAllocation(ProfileAllocation&&) noexcept = default;
   ProfileAllocation& operator=(ProfileAllocation&&) noexcept = default;
-  ~ProfileAllocation();
 
   const MemoryProfile& profile() const noexcept { return *profile_; }
   const std::vector<NodeLayout>& nodes() const noexcept { return nodes_; }

@@ -31,6 +31,7 @@
 #include <mutex>
 #include <new>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace xmem {
@@ -751,6 +752,28 @@ std::optional<ChunkSource::Chunk> IMemoryPool::takeChunk(std::size_t size, std::
   std::uint8_t* address = get(size, node);
   if (address == nullptr) return std::nullopt;
   return Chunk{address, MemoryPool::classSize(size), node, isHugePages(node)};
+}
+
+std::optional<PoolLease> PoolLease::take(std::shared_ptr<IMemoryPool> pool, std::size_t size, std::uint32_t node) {
+  std::uint8_t* address = pool->get(size, node);
+  if (address == nullptr) return std::nullopt;
+  return PoolLease(std::move(pool), address, size, node);
+}
+
+PoolLease& PoolLease::operator=(PoolLease&& other) noexcept {
+  if (this == &other) return *this;
+  reset();
+  pool_ = std::move(other.pool_);
+  address_ = std::exchange(other.address_, nullptr);
+  size_ = other.size_;
+  node_ = other.node_;
+  return *this;
+}
+
+void PoolLease::reset() noexcept {
+  if (address_ != nullptr) pool_->release(address_, size_, node_);
+  address_ = nullptr;
+  pool_.reset();
 }
 
 }  // namespace xmem

@@ -110,8 +110,10 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
       pool.name = "xmem:scratchpads";
       layout.pool = std::make_shared<MemoryPool>(pool);
       layout.scratchpadSize = profile.scratchpadSize;
+      layout.scratchpads.reserve(need.threads);  // so that adopting a chunk cannot throw
       for (unsigned thread = 0; thread < need.threads; ++thread)
-        layout.scratchpads.push_back(layout.pool->allocate(profile.scratchpadSize));
+        layout.scratchpads.emplace_back(layout.pool, layout.pool->allocate(profile.scratchpadSize), profile.scratchpadSize,
+                                        need.node);
     }
     for (unsigned thread = 0; thread < need.threads && profile.jitSize != 0; ++thread) {
       VirtualMemoryOptions jit;
@@ -128,11 +130,6 @@ ProfileAllocation ProfileAllocation::allocate(const MemoryProfile& profile, cons
     allocation.nodes_.push_back(std::move(layout));
   }
   return allocation;
-}
-
-ProfileAllocation::~ProfileAllocation() {
-  for (auto& layout : nodes_)
-    for (auto* scratchpad : layout.scratchpads) layout.pool->deallocate(scratchpad, layout.scratchpadSize);
 }
 
 }  // namespace xmem

@@ -29,7 +29,7 @@ TEST_F(ProfileAllocationKernel, LightModeCacheAndScratchpadsOnTwoMegabytePages) 
   EXPECT_EQ(node.breakdown().twoMb, 256 * MiB);
   EXPECT_EQ(smapsAt(node.cache->data()).kernelPageSize, 2 * MiB);
   ASSERT_EQ(node.scratchpads.size(), 2U);
-  EXPECT_EQ(smapsAt(node.scratchpads[1]).kernelPageSize, 2 * MiB);
+  EXPECT_EQ(smapsAt(node.scratchpads[1].data()).kernelPageSize, 2 * MiB);
   EXPECT_THAT(node.summary(), ::testing::HasSubstr("256 MiB (0+256) huge 100%: 128 x 2 MiB; scratchpads 2 x 2 MiB on huge pages"));
   EXPECT_EQ(node.jit.size(), 2U);
 }

@@ -65,6 +65,27 @@ TEST_F(Pool, BadSizesAndAFullPoolAreErrorsThatSayWhy) {
   EXPECT_EQ(pool.stats().liveChunks, 2U) << "failed requests hold nothing";
 }
 
+TEST_F(Pool, ALeaseGivesItsChunkBackWhenItGoes) {
+  install();
+  auto pool = std::make_shared<MemoryPool>(options(4 * MiB));
+  {
+    auto lease = PoolLease::take(pool, 2 * MiB, 0);
+    ASSERT_TRUE(lease.has_value());
+    EXPECT_TRUE(pool->owns(lease->data()));
+    EXPECT_EQ(pool->stats().liveChunks, 1U);
+    PoolLease moved = std::move(*lease);
+    EXPECT_FALSE(*lease) << "a moved-from lease holds nothing";
+    EXPECT_EQ(pool->stats().liveChunks, 1U) << "moving gives nothing back";
+    auto second = PoolLease::take(pool, 2 * MiB, 0);
+    ASSERT_TRUE(second.has_value());
+    EXPECT_FALSE(PoolLease::take(pool, 2 * MiB, 0).has_value()) << "full: nullopt, not a throw";
+    second->reset();
+    EXPECT_EQ(pool->stats().liveChunks, 1U);
+  }
+  EXPECT_EQ(pool->stats().liveChunks, 0U);
+  EXPECT_EQ(pool->stats().invalidReleases, 0U);
+}
+
 TEST_F(Pool, SizesRoundUpToTheirClass) {
   EXPECT_EQ(MemoryPool::classSize(0), 0U);
   EXPECT_EQ(MemoryPool::classSize(1), 64 * KiB);
