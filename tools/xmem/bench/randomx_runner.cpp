@@ -171,7 +171,11 @@ struct Placement {
 
 Placement placementOf(randomx_dataset* dataset, unsigned threads) {
   Placement placement;
-  placement.datasetSize = dataset != nullptr ? 2080 * kMiB : 0;  // BASE_SIZE + EXTRA_SIZE, rounded
+  // librandomx's own figure, rounded up to the 2 MiB pages it takes (the rx/0 profile's 2080 MiB): this
+  // program links librandomx only, as it runs under libxmem-preload.so, which must be the one xmem in
+  // the process.
+  const std::size_t datasetBytes = randomx_dataset_item_count() * RANDOMX_DATASET_ITEM_SIZE;
+  placement.datasetSize = dataset != nullptr ? (datasetBytes + 2 * kMiB - 1) / (2 * kMiB) * (2 * kMiB) : 0;
   const auto datasetStart = dataset != nullptr ? reinterpret_cast<std::uintptr_t>(randomx_get_dataset_memory(dataset)) : 0;
   placement.areas = readSmaps();
   for (const auto& area : placement.areas) {
@@ -181,6 +185,7 @@ Placement placementOf(randomx_dataset* dataset, unsigned threads) {
     const auto to = std::min(area.end, datasetStart + placement.datasetSize);
     if (placement.datasetSize != 0 && from < to) placement.datasetHuge += area.huge * (to - from) / (area.end - area.start);
   }
+  // randomx.h does not say the cache's size (RANDOMX_ARGON_MEMORY, 256 MiB) or the scratchpad's (2 MiB).
   placement.wanted = placement.datasetSize + 256 * kMiB + threads * 2 * kMiB;
   return placement;
 }
