@@ -61,7 +61,7 @@ struct MissingPages {
   std::optional<std::uint32_t> node = std::nullopt;  ///< none: the system-wide pool
   std::uint64_t pages = 0;             ///< more pages needed
   std::uint64_t total = 0;             ///< the count that holds them: reserved now + pages
-  std::string countFile;               ///< where the OS keeps that count
+  std::string countFile = {};          ///< where the OS keeps that count
 };
 
 /// Where the OS keeps the count of `pageSize` pages (on `node`, or system-wide).
@@ -109,6 +109,23 @@ class ScopedFreeHugePages {
   };
   std::map<std::pair<std::size_t, std::optional<std::uint32_t>>, Found> original_;
 };
+
+/// Why a set of free counts could not be had: the first page size that fell short.
+struct FreePagesShortfall {
+  std::size_t pageSize = 0;
+  std::uint64_t wanted = 0;  ///< pages of that size asked free
+  std::uint64_t got = 0;     ///< what the kernel left free of them
+  std::string why;           ///< the error's message (the request failed), else the kernel's advice (may be empty)
+  bool failed = false;       ///< the request itself failed: no such size or node, not root
+};
+
+/// Several free counts at once in `counts` (put back when it goes), for one run that needs
+/// `pages` (page size, count): the largest pages first, as they need long runs of free memory.
+/// A count of 0 frees none of that size where it can, and where it cannot (not root, no such
+/// size) leaves the machine as it is. Stops at the first size it cannot make free and says why.
+std::optional<FreePagesShortfall> makeHugePagesFree(ScopedFreeHugePages& counts,
+                                                    std::vector<std::pair<std::size_t, std::uint64_t>> pages,
+                                                    std::optional<std::uint32_t> node = std::nullopt);
 
 /// Where xmem records what it changed: $XMEM_STATE_DIR/reservations, else /run/xmem/reservations
 /// (gone at reboot, as the reservations themselves are).

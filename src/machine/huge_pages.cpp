@@ -281,4 +281,22 @@ void writePersistentConfiguration(const PersistentConfiguration& configuration) 
     throw Error(ErrorCode::PermissionDenied, "cannot write " + configuration.sysctlPath + ": it needs root");
 }
 
+std::optional<FreePagesShortfall> makeHugePagesFree(ScopedFreeHugePages& counts,
+                                                    std::vector<std::pair<std::size_t, std::uint64_t>> pages,
+                                                    std::optional<std::uint32_t> node) {
+  std::stable_sort(pages.begin(), pages.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [pageSize, count] : pages) {
+    try {
+      const auto reservation = counts.makeFree(pageSize, count, node);
+      if (!reservation.complete() && count != 0) {
+        const std::uint64_t missing = std::min(count, reservation.target - reservation.after);
+        return FreePagesShortfall{pageSize, count, count - missing, reservation.advice, false};
+      }
+    } catch (const Error& error) {
+      if (count != 0) return FreePagesShortfall{pageSize, count, 0, error.what(), true};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace xmem

@@ -158,6 +158,36 @@ TEST_F(Reserve, ScopedFreePagesSetsFreeCountsAndPutsEachBack) {
   EXPECT_THROW(refused.makeFree(kHugePageSize, 5, 1U), Error);
 }
 
+TEST_F(Reserve, SeveralFreeCountsAtOnceLargestFirstAndTheFirstShortfallSaid) {
+  fake.setHugePages(kHugePageSize, 1, 3);
+  {
+    ScopedFreeHugePages pages;
+    EXPECT_FALSE(makeHugePagesFree(pages, {{kHugePageSize, 6}, {kOneGbPageSize, 1}}, 1U));
+    EXPECT_EQ(total(1U), 6U);
+    HugePageCounts gigabyte;
+    fake.hugePageCounts(kOneGbPageSize, 1U, gigabyte);
+    EXPECT_EQ(gigabyte.free, 1U);
+
+    fake.reservable[kOneGbPageSize] = 0;
+    const auto shortfall = makeHugePagesFree(pages, {{kHugePageSize, 2}, {kOneGbPageSize, 3}}, 1U);
+    ASSERT_TRUE(shortfall);
+    EXPECT_EQ(shortfall->pageSize, kOneGbPageSize) << "1 GiB pages first: they need long free runs";
+    EXPECT_EQ(shortfall->wanted, 3U);
+    EXPECT_LT(shortfall->got, 3U);
+    EXPECT_FALSE(shortfall->failed);
+    EXPECT_THAT(shortfall->why, HasSubstr("found room for"));
+    EXPECT_EQ(total(1U), 6U) << "stops at the first shortfall";
+  }
+  EXPECT_EQ(total(1U), 3U) << "every count put back";
+
+  ScopedFreeHugePages pages;
+  EXPECT_FALSE(makeHugePagesFree(pages, {{4 * MiB, 0}, {kHugePageSize, 1}}, 1U)) << "none of a size there is none of";
+  const auto unknown = makeHugePagesFree(pages, {{4 * MiB, 1}}, 1U);
+  ASSERT_TRUE(unknown);
+  EXPECT_TRUE(unknown->failed);
+  EXPECT_THAT(unknown->why, HasSubstr("not one this kernel offers"));
+}
+
 // Two xmem processes reserving at once, each on its own nodes: every record reaches the state
 // file, so a release afterwards can put every count back.
 TEST_F(Reserve, TwoProcessesReservingAtOnceLoseNoRecord) {

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace xmem::cli::bench {
+namespace xmem::bench {
 
 /// Writes every byte once with non-zero values (a memset of zeros over zeroed memory takes a fast
 /// path on some CPUs and would flatter everything). Returns seconds.
@@ -35,4 +35,4 @@ double randomxShapedIterationsPerSecond(const std::uint8_t* dataset, std::size_t
                                         std::uint8_t* const* scratchpads, std::size_t iterationsPerThread,
                                         unsigned threads, bool prefetch);
 
-}  // namespace xmem::cli::bench
+}  // namespace xmem::bench

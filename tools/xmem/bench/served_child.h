@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xmem::cli {
+namespace xmem::bench {
 
 class ServedChild {
  public:
@@ -40,4 +40,4 @@ class ServedChild {
   std::string why_;
 };
 
-}  // namespace xmem::cli
+}  // namespace xmem::bench

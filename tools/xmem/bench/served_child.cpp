@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace xmem::cli {
+namespace xmem::bench {
 
 ServedChild::ServedChild(const std::vector<std::string>& argv, const std::vector<std::string>& environment) {
   std::vector<std::string> env;
@@ -138,4 +138,4 @@ std::string ServedChild::finish() {
   return why_;
 }
 
-}  // namespace xmem::cli
+}  // namespace xmem::bench

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-namespace xmem::cli {
+namespace xmem::bench {
 namespace {
 
 TEST(PairedStatistics, TenValuesGiveTheSecondAndNinthAsA98PercentInterval) {
@@ -59,4 +59,4 @@ TEST(PairedStatistics, VerdictsTellLevelFromBehind) {
 }
 
 }  // namespace
-}  // namespace xmem::cli
+}  // namespace xmem::bench

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace xmem::cli {
+namespace xmem::bench {
 
 struct MedianInterval {
   double median = 0;
@@ -30,4 +30,4 @@ MedianInterval pairedRatio(const std::vector<double>& a, const std::vector<doubl
 /// difference the measurement can show), else "not met".
 std::string verdict(const MedianInterval& ratio, double goal);
 
-}  // namespace xmem::cli
+}  // namespace xmem::bench

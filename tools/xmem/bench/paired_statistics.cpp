@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace xmem::cli {
+namespace xmem::bench {
 namespace {
 
 /// P(X <= k) for X ~ Binomial(n, 1/2).
@@ -49,4 +49,4 @@ std::string verdict(const MedianInterval& ratio, double goal) {
   return ratio.high >= goal ? "level" : "not met";
 }
 
-}  // namespace xmem::cli
+}  // namespace xmem::bench

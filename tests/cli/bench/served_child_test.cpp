@@ -8,7 +8,7 @@
 
 #include <cstdlib>
 
-namespace xmem::cli {
+namespace xmem::bench {
 namespace {
 
 using ::testing::HasSubstr;
@@ -59,4 +59,4 @@ TEST(ServedChild, GoingOutOfScopeEndsAChildThatWaitsForInput) {
 }
 
 }  // namespace
-}  // namespace xmem::cli
+}  // namespace xmem::bench

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace xmem::cli::bench {
+namespace xmem::bench {
 namespace {
 
 constexpr std::size_t kLine = 64;
@@ -130,4 +130,4 @@ double randomxShapedIterationsPerSecond(const std::uint8_t* dataset, std::size_t
   return static_cast<double>(iterationsPerThread) * threads / seconds / 1e3;
 }
 
-}  // namespace xmem::cli::bench
+}  // namespace xmem::bench

@@ -171,7 +171,11 @@ struct Placement {
 
 Placement placementOf(randomx_dataset* dataset, unsigned threads) {
   Placement placement;
-  placement.datasetSize = dataset != nullptr ? 2080 * kMiB : 0;  // BASE_SIZE + EXTRA_SIZE, rounded
+  // librandomx's own figure, rounded up to the 2 MiB pages it takes (the rx/0 profile's 2080 MiB): this
+  // program links librandomx only, as it runs under libxmem-preload.so, which must be the one xmem in
+  // the process.
+  const std::size_t datasetBytes = randomx_dataset_item_count() * RANDOMX_DATASET_ITEM_SIZE;
+  placement.datasetSize = dataset != nullptr ? (datasetBytes + 2 * kMiB - 1) / (2 * kMiB) * (2 * kMiB) : 0;
   const auto datasetStart = dataset != nullptr ? reinterpret_cast<std::uintptr_t>(randomx_get_dataset_memory(dataset)) : 0;
   placement.areas = readSmaps();
   for (const auto& area : placement.areas) {
@@ -181,6 +185,7 @@ Placement placementOf(randomx_dataset* dataset, unsigned threads) {
     const auto to = std::min(area.end, datasetStart + placement.datasetSize);
     if (placement.datasetSize != 0 && from < to) placement.datasetHuge += area.huge * (to - from) / (area.end - area.start);
   }
+  // randomx.h does not say the cache's size (RANDOMX_ARGON_MEMORY, 256 MiB) or the scratchpad's (2 MiB).
   placement.wanted = placement.datasetSize + 256 * kMiB + threads * 2 * kMiB;
   return placement;
 }
@@ -207,49 +212,43 @@ void serve(const std::vector<randomx_vm*>& vms) {
   }
 }
 
-}  // namespace
+// librandomx's cache and (in fast mode) dataset, initialised with every thread.
+struct RandomX {
+  randomx_flags flags{};
+  randomx_cache* cache = nullptr;
+  randomx_dataset* dataset = nullptr;
+  double initSeconds = 0;
+};
 
-int main(int argc, char** argv) {
-  Options options;
-  try {
-    if (!parse(argc, argv, options)) throw std::invalid_argument("bad");
-  } catch (const std::exception&) {
-    std::fprintf(stderr, "usage: xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json] [--serve]\n");
-    return 2;
-  }
-  auto flags = randomx_get_flags();
-  if (!options.light) flags |= RANDOMX_FLAG_FULL_MEM;
-  if (options.largePages) flags |= RANDOMX_FLAG_LARGE_PAGES;
+bool initialise(const Options& options, RandomX& randomx) {
+  randomx.flags = randomx_get_flags();
+  if (!options.light) randomx.flags |= RANDOMX_FLAG_FULL_MEM;
+  if (options.largePages) randomx.flags |= RANDOMX_FLAG_LARGE_PAGES;
   const auto started = std::chrono::steady_clock::now();
-  randomx_cache* cache = randomx_alloc_cache(flags);
-  randomx_dataset* dataset = options.light ? nullptr : randomx_alloc_dataset(flags);
-  if (cache == nullptr || (!options.light && dataset == nullptr)) {
-    std::fprintf(stderr, "librandomx could not allocate its %s%s\n", cache == nullptr ? "cache" : "dataset",
+  randomx.cache = randomx_alloc_cache(randomx.flags);
+  randomx.dataset = options.light ? nullptr : randomx_alloc_dataset(randomx.flags);
+  if (randomx.cache == nullptr || (!options.light && randomx.dataset == nullptr)) {
+    std::fprintf(stderr, "librandomx could not allocate its %s%s\n", randomx.cache == nullptr ? "cache" : "dataset",
                  options.largePages ? " on large pages (are enough 2 MiB pages reserved?)" : "");
-    return 3;
+    return false;
   }
-  randomx_init_cache(cache, kVectors[0].key, std::strlen(kVectors[0].key));
-  if (dataset != nullptr) {
+  randomx_init_cache(randomx.cache, kVectors[0].key, std::strlen(kVectors[0].key));
+  if (randomx.dataset != nullptr) {
     const unsigned long items = randomx_dataset_item_count();
     std::vector<std::thread> workers;
     for (unsigned t = 0; t < options.threads; ++t) {
       const unsigned long first = items * t / options.threads;
       const unsigned long last = items * (t + 1) / options.threads;
-      workers.emplace_back([=] { randomx_init_dataset(dataset, cache, first, last - first); });
+      workers.emplace_back([=, &randomx] { randomx_init_dataset(randomx.dataset, randomx.cache, first, last - first); });
     }
     for (auto& worker : workers) worker.join();
   }
-  const double initSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  randomx.initSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return true;
+}
 
-  // One VM per thread, as a miner runs them; each checks every vector, then hashes for a while.
-  std::vector<randomx_vm*> vms;
-  for (unsigned t = 0; t < options.threads; ++t) {
-    vms.push_back(randomx_create_vm(flags, dataset != nullptr ? nullptr : cache, dataset));  // fast mode reads the dataset only
-    if (vms.back() == nullptr) {
-      std::fprintf(stderr, "librandomx could not create a VM\n");
-      return 3;
-    }
-  }
+// Whether every VM gets every test vector right (each wrong one is printed).
+bool hashesRight(const std::vector<randomx_vm*>& vms) {
   bool right = true;
   for (auto* vm : vms) {
     for (const auto& vector : kVectors) {
@@ -262,32 +261,36 @@ int main(int argc, char** argv) {
       }
     }
   }
+  return right;
+}
+
+struct Outcome {
+  bool right = false;
   std::uint64_t hashes = 0;
   double hashSeconds = 0;
-  if (options.seconds > 0 && !options.serve) {
-    std::uint64_t nonceBase = 0;
-    hashes = hashFor(vms, options.seconds, nonceBase, hashSeconds);
-  }
+};
 
-  const auto placement = placementOf(dataset, options.threads);
-  const double rate = hashSeconds > 0 ? static_cast<double>(hashes) / hashSeconds : 0;
+void report(const Options& options, const RandomX& randomx, const Outcome& outcome, const Placement& placement) {
+  const double rate = outcome.hashSeconds > 0 ? static_cast<double>(outcome.hashes) / outcome.hashSeconds : 0;
   if (options.json) {
     std::printf("{%s\"hashes_right\": %s, \"threads\": %u, \"mode\": \"%s\", \"init_seconds\": %.3f, \"hashes\": %llu, "
                 "\"hash_seconds\": %.3f, \"hashes_per_second\": %.2f, \"dataset_huge_bytes\": %zu, \"huge_bytes\": %zu, "
                 "\"gigabyte_page_bytes\": %zu, \"wanted_bytes\": %zu}\n",
-                options.serve ? "\"ready\": true, " : "", right ? "true" : "false", options.threads,
-                options.light ? "light" : "fast", initSeconds, static_cast<unsigned long long>(hashes), hashSeconds, rate,
-                placement.datasetHuge, placement.allHuge, placement.gigabyteHuge, placement.wanted);
+                options.serve ? "\"ready\": true, " : "", outcome.right ? "true" : "false", options.threads,
+                options.light ? "light" : "fast", randomx.initSeconds, static_cast<unsigned long long>(outcome.hashes),
+                outcome.hashSeconds, rate, placement.datasetHuge, placement.allHuge, placement.gigabyteHuge, placement.wanted);
     std::fflush(stdout);
   } else {
-    if (right) std::printf("hashes: all %zu test vectors right on %u VM(s)\n", std::size(kVectors), options.threads);
-    std::printf("%s init: %.1f s with %u thread(s)\n", dataset != nullptr ? "dataset" : "cache", initSeconds, options.threads);
-    if (dataset != nullptr)
+    if (outcome.right) std::printf("hashes: all %zu test vectors right on %u VM(s)\n", std::size(kVectors), options.threads);
+    std::printf("%s init: %.1f s with %u thread(s)\n", randomx.dataset != nullptr ? "dataset" : "cache", randomx.initSeconds,
+                options.threads);
+    if (randomx.dataset != nullptr)
       std::printf("dataset: %zu of %zu MiB on huge pages\n", placement.datasetHuge / kMiB, placement.datasetSize / kMiB);
     std::printf("huge pages in the process: %zu MiB (%zu MiB on 1 GiB pages); dataset + cache + scratchpads: %zu MiB\n",
                 placement.allHuge / kMiB, placement.gigabyteHuge / kMiB, placement.wanted / kMiB);
-    if (hashSeconds > 0) std::printf("hashrate: %.1f H/s (%llu hashes in %.1f s)\n", rate,
-                                     static_cast<unsigned long long>(hashes), hashSeconds);
+    if (outcome.hashSeconds > 0)
+      std::printf("hashrate: %.1f H/s (%llu hashes in %.1f s)\n", rate, static_cast<unsigned long long>(outcome.hashes),
+                  outcome.hashSeconds);
   }
   if (options.expectHuge && !placement.huge()) {
     std::printf("NOT on huge pages; the areas of 2 MiB and more:\n");
@@ -296,18 +299,48 @@ int main(int argc, char** argv) {
         std::printf("  %lx-%lx page %zu KiB, huge %zu MiB\n", static_cast<unsigned long>(area.start),
                     static_cast<unsigned long>(area.end), area.kernelPageSize / 1024, area.huge / kMiB);
   }
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  try {
+    if (!parse(argc, argv, options)) throw std::invalid_argument("bad");
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "usage: xmem-randomx [--threads N] [--light] [--seconds S] [--large-pages] [--expect-huge] [--json] [--serve]\n");
+    return 2;
+  }
+  RandomX randomx;
+  if (!initialise(options, randomx)) return 3;
+  // One VM per thread, as a miner runs them; each checks every vector, then hashes for a while.
+  std::vector<randomx_vm*> vms;
+  for (unsigned t = 0; t < options.threads; ++t) {
+    // Fast mode reads the dataset only.
+    vms.push_back(randomx_create_vm(randomx.flags, randomx.dataset != nullptr ? nullptr : randomx.cache, randomx.dataset));
+    if (vms.back() == nullptr) {
+      std::fprintf(stderr, "librandomx could not create a VM\n");
+      return 3;
+    }
+  }
+  Outcome outcome;
+  outcome.right = hashesRight(vms);
+  if (options.seconds > 0 && !options.serve) {
+    std::uint64_t nonceBase = 0;
+    outcome.hashes = hashFor(vms, options.seconds, nonceBase, outcome.hashSeconds);
+  }
+  const auto placement = placementOf(randomx.dataset, options.threads);
+  report(options, randomx, outcome, placement);
   if (options.serve) {
     // Fast mode needs the cache no more: giving it back lets more sources live side by side.
-    if (dataset != nullptr) {
-      randomx_release_cache(cache);
-      cache = nullptr;
+    if (randomx.dataset != nullptr) {
+      randomx_release_cache(randomx.cache);
+      randomx.cache = nullptr;
     }
     serve(vms);
   }
-
   for (auto* vm : vms) randomx_destroy_vm(vm);
-  if (dataset != nullptr) randomx_release_dataset(dataset);
-  if (cache != nullptr) randomx_release_cache(cache);
-  return right && (!options.expectHuge || placement.huge()) ? 0 : 1;
+  if (randomx.dataset != nullptr) randomx_release_dataset(randomx.dataset);
+  if (randomx.cache != nullptr) randomx_release_cache(randomx.cache);
+  return outcome.right && (!options.expectHuge || placement.huge()) ? 0 : 1;
 }

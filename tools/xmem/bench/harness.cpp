@@ -1,0 +1,31 @@
+#include "harness.h"
+
+#include "interrupt.h"
+
+#include <xmem/huge_pages.h>
+
+namespace xmem::bench {
+
+Results run(const Settings& settings, const Say& say) {
+  InterruptScope signals;
+  ScopedFreeHugePages counts;
+  Results results;
+  if (settings.synthetic) {
+    const SyntheticRun synthetic{settings.bufferSize, settings.nodes, settings.threads, settings.rounds,
+                                 settings.quick ? Work{2'000'000, 4'000'000, 200'000}
+                                                : Work{12'000'000, 60'000'000, 4'000'000}};
+    results.strategies = runStrategies(synthetic, counts, say);
+  }
+  if (settings.randomx && settings.profile->family == "randomx") {
+    const RandomxRun randomx{settings.runner, settings.light(), settings.threads, settings.randomxRounds,
+                             settings.hashSeconds};
+    results.sources = runSources(sources(randomx.light, settings.threads, settings.preloadLibrary, settings.findLibrary),
+                                 randomx, counts, say);
+  }
+  counts.restore();
+  results.interrupted = interrupted();
+  if (!results.interrupted) results.targets = judgeTargets(results.strategies, results.sources, settings.nodes);
+  return results;
+}
+
+}  // namespace xmem::bench
