@@ -110,6 +110,11 @@ class ScopedFreeHugePages {
   std::map<std::pair<std::size_t, std::optional<std::uint32_t>>, Found> original_;
 };
 
+/// The variables that move xmem's files elsewhere (tests point them at a scratch folder). The
+/// names live here, with the layer that reads them; the options table lists them with their help.
+inline constexpr const char* kStateDirVariable = "XMEM_STATE_DIR";
+inline constexpr const char* kSysctlDirVariable = "XMEM_SYSCTL_DIR";
+
 /// Where xmem records what it changed: $XMEM_STATE_DIR/reservations, else /run/xmem/reservations
 /// (gone at reboot, as the reservations themselves are).
 std::string reservationStatePath();
