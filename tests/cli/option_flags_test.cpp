@@ -107,5 +107,15 @@ TEST(OptionFlags, XmemRunHasAnOptionForEveryPreloadVariable) {
   }
 }
 
+// A bug: `xmem alloc --prefault 2` (and XMEM_PREFAULT=2, "prefault": 2) faulted in with every core.
+TEST(OptionFlags, AllocPrefaultsWithTheThreadsAskedFor) {
+  MemoryConfig config;
+  EXPECT_EQ(allocationOptions(config).prefaultThreads, VirtualMemory::kAllCores) << "true: every core";
+  applyOptionText(config, "prefault", "2", "--prefault");
+  EXPECT_EQ(allocationOptions(config).prefaultThreads, 2U);
+  applyOptionText(config, "prefault", "false", "--no-prefault");
+  EXPECT_EQ(allocationOptions(config).prefaultThreads, 0U);
+}
+
 }  // namespace
 }  // namespace xmem::cli

@@ -16,7 +16,8 @@ namespace xmem::cli {
 ProfileAllocationOptions allocationOptions(const MemoryConfig& config) {
   ProfileAllocationOptions allocation;
   allocation.plan = planOptions(config);
-  allocation.prefaultThreads = config.prefault ? VirtualMemory::kAllCores : 0;
+  // prefault: true is every core (0 threads in the config), a number that many threads.
+  allocation.prefaultThreads = !config.prefault ? 0 : config.prefaultThreads != 0 ? config.prefaultThreads : VirtualMemory::kAllCores;
   allocation.lock = config.lock ? LockPolicy::BestEffort : LockPolicy::None;
   allocation.transparentHugePages = config.transparentHugePages;
   return allocation;
