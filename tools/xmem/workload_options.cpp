@@ -22,6 +22,7 @@ void resolveWorkloadOptions(WorkloadOptions& options) {
   options.profile = options.flags.typed("profile").value_or(config.profile);
   // XMRig's config lays threads out per algorithm: the profile this run is for decides.
   const MemoryProfile* profile = findProfile(options.profile);
+  if (profile != nullptr) config.profile = options.profile;
   if (config.threads == 0 && profile != nullptr) config.threads = config.threadsFor(profile->name);
   options.config = std::move(config);
 }
