@@ -11,12 +11,16 @@ namespace xmem {
 /// Read by `xmem run` (tools/xmem), which has --preload-library for it.
 inline constexpr const char* kPreloadLibraryVariable = "XMEM_PRELOAD_LIBRARY";
 
-struct PlaceVariable {
+struct EnvironmentVariable {
   std::string_view name;     ///< XMEM_STATE_DIR
   std::string_view flag;     ///< the option that sets the same, or empty
   std::string_view values;   ///< what it takes
   std::string_view meaning;  ///< with its default
 };
-const std::vector<PlaceVariable>& placeVariables();
+/// XMEM_STATE_DIR, XMEM_SYSCTL_DIR, XMEM_PRELOAD_LIBRARY.
+const std::vector<EnvironmentVariable>& placeVariables();
+/// Every XMEM_* variable xmem reads: the memory options' (config.h), the preload policy's
+/// (preload_policy.h), then the places.
+std::vector<EnvironmentVariable> environmentVariables();
 
 }  // namespace xmem

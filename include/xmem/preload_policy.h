@@ -44,6 +44,9 @@ struct PreloadPolicyParse {
 /// Reads the variables through `lookup` (getenv in the library; a map in tests).
 PreloadPolicyParse parsePreloadPolicy(const std::function<const char*(const char*)>& lookup);
 
+/// Named apart from the list for `xmem run`'s check that the node exists on this machine.
+inline constexpr const char* kPreloadNodeVariable = "XMEM_PRELOAD_NODE";
+
 struct PreloadVariable {
   const char* name;          ///< XMEM_PRELOAD_THRESHOLD
   const char* flag;          ///< `xmem run`'s option that sets it: --threshold

@@ -107,7 +107,7 @@ const std::vector<Entry>& table() {
        readPages},
       {{"XMEM_PRELOAD_1GB_ABOVE", "--1gb-above", "SIZE", "1 GiB pages only for requests of at least this size", "1G"},
        [](PreloadPolicy& p, std::string_view t) { return readSize(p.oneGbAbove, t, ""); }},
-      {{"XMEM_PRELOAD_NODE", "--node", "local, interleave, none, or a node number",
+      {{kPreloadNodeVariable, "--node", "local, interleave, none, or a node number",
         "local: the allocating thread's node, preferred; N: bound to node N; interleave: all nodes", "local"},
        readNode},
       {{"XMEM_PRELOAD_LOCK", "--lock", "0 or 1", "mlock each allocation, best effort", "0", "1"},

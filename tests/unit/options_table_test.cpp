@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <filesystem>
+#include <regex>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -119,6 +121,26 @@ TEST(OptionsTable, TheReadmesPlacesTableIsTheList) {
     expected += "| " + code(variable.name) + " | " + code(variable.flag) + " | " + std::string(variable.values) + " | " +
                 std::string(variable.meaning) + " |\n";
   EXPECT_EQ(readmeTable(header), expected) << "README.md should hold:\n" << expected;
+}
+
+TEST(OptionsTable, EveryVariableTheSourcesNameIsInTheTable) {
+  std::set<std::string, std::less<>> known;
+  for (const auto& variable : environmentVariables())
+    EXPECT_TRUE(known.insert(std::string(variable.name)).second) << variable.name << " twice";
+  // A string literal "XMEM_..." in the library or the command is a variable someone reads.
+  const std::regex literal("\"(XMEM_[A-Z0-9_]+)\"");
+  for (const char* folder : {"src", "tools", "include", "bench"}) {
+    const std::filesystem::path root = std::filesystem::path(XMEM_SOURCE_DIR) / folder;
+    if (!std::filesystem::exists(root)) continue;
+    for (const auto& file : std::filesystem::recursive_directory_iterator(root)) {
+      const auto extension = file.path().extension();
+      if (extension != ".cpp" && extension != ".h") continue;
+      std::ifstream in(file.path());
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (std::sregex_iterator it(text.begin(), text.end(), literal), end; it != end; ++it)
+        EXPECT_TRUE(known.contains((*it)[1].str())) << (*it)[1] << " in " << file.path() << " is not in the options table";
+    }
+  }
 }
 
 }  // namespace

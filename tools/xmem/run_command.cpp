@@ -47,7 +47,7 @@ int runProgram(const RunCommandOptions& options, std::ostream& err) {
   if (parsed.policy.nodeMode == PreloadPolicy::NodeMode::Fixed && !SystemInfo::get()->hasNode(parsed.policy.node)) {
     std::string nodes;
     for (const auto& node : SystemInfo::get()->nodes) nodes += (nodes.empty() ? "" : ", ") + std::to_string(node.id);
-    parsed.errors.push_back("XMEM_PRELOAD_NODE='" + std::to_string(parsed.policy.node) +
+    parsed.errors.push_back(std::string(kPreloadNodeVariable) + "='" + std::to_string(parsed.policy.node) +
                             "': this machine has node(s) " + nodes);
   }
   if (!parsed.errors.empty()) {
