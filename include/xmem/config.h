@@ -1,7 +1,8 @@
 // The memory options users know from XMRig's config (huge-pages, huge-pages-jit, 1gb-pages,
 // memory-pool, numa, randomx mode) plus xmem's own, with one table behind the JSON config file,
 // the XMEM_* environment variables and this struct. Checked strictly: an unknown key or a bad
-// value is an Error that names it and says what was expected.
+// value is an Error that names it and says what was expected. The command's flags are made from
+// the same table (memoryConfigKeys()).
 //
 // Two shapes of file are read:
 // - xmem's own: a flat object of the table's keys ({"huge-pages": true, "threads": 8}); any other
@@ -72,13 +73,29 @@ MemoryConfig loadMemoryConfig(const std::string& path);
 /// variable, its value and what it takes.
 void applyEnvironment(MemoryConfig& config);
 
-/// The table, for help texts: key, environment variable, XMRig's dotted key, what it takes.
+/// Which commands an option matters to: the plan's (plan, reserve --profile, alloc) or only an
+/// allocation's (alloc).
+enum class OptionUse : std::uint8_t { Plan, Allocation };
+
+/// One key of the table, with the names made from it: its variable (XMEM_ and the key in capitals,
+/// '-' as '_') and its flags (--KEY, and --no-KEY where false is a value it takes).
 struct ConfigKey {
-  std::string_view key;
-  std::string_view environment;
-  std::string_view xmrigKey;  ///< "cpu.huge-pages"; empty: xmem's own
-  std::string_view takes;
+  std::string_view key;          ///< "huge-pages", the flat key of xmem's file
+  std::string_view environment;  ///< "XMEM_HUGE_PAGES"
+  std::string_view xmrigKey;     ///< "cpu.huge-pages"; empty: xmem's own
+  std::string_view takes;        ///< what its value may be
+  std::string_view help;         ///< what it does
+  std::string_view flag;         ///< "--huge-pages"
+  std::string_view negation;     ///< "--no-huge-pages"; empty when false is not a value it takes
+  std::string_view shortFlag;    ///< "-p"; usually empty
+  bool flagTakesValue;           ///< --threads 8; false: a switch (--lock, --no-lock; --lock=VALUE still works)
+  OptionUse use;
 };
 const std::vector<ConfigKey>& memoryConfigKeys();
+
+/// Applies `text` to `key` as its variable's text is read (so "1" is one thread, true for lock).
+/// `origin` (a variable, a flag) starts the message; empty: the message is the value and what the
+/// key takes alone. Throws Error for an unknown key or a bad value.
+void applyOptionText(MemoryConfig& config, std::string_view key, const std::string& text, std::string_view origin);
 
 }  // namespace xmem

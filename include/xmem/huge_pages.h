@@ -127,6 +127,11 @@ std::optional<FreePagesShortfall> makeHugePagesFree(ScopedFreeHugePages& counts,
                                                     std::vector<std::pair<std::size_t, std::uint64_t>> pages,
                                                     std::optional<std::uint32_t> node = std::nullopt);
 
+/// The variables that move xmem's files elsewhere (tests point them at a scratch folder). The
+/// names live here, with the layer that reads them; the options table lists them with their help.
+inline constexpr const char* kStateDirVariable = "XMEM_STATE_DIR";
+inline constexpr const char* kSysctlDirVariable = "XMEM_SYSCTL_DIR";
+
 /// Where xmem records what it changed: $XMEM_STATE_DIR/reservations, else /run/xmem/reservations
 /// (gone at reboot, as the reservations themselves are).
 std::string reservationStatePath();

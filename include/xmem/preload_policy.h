@@ -1,6 +1,7 @@
 // The policy of libxmem-preload.so, read from XMEM_PRELOAD_* environment variables: which
-// requests it serves, on which pages and nodes, and what it reports. `xmem run` sets the same
-// variables from its options and checks them with the same parser before starting the program.
+// requests it serves, on which pages and nodes, and what it reports. `xmem run` makes its options
+// from the same list (preloadVariables()), sets the variables and checks them with the same parser
+// before starting the program.
 #pragma once
 
 #include <xmem/types.h>
@@ -43,12 +44,19 @@ struct PreloadPolicyParse {
 /// Reads the variables through `lookup` (getenv in the library; a map in tests).
 PreloadPolicyParse parsePreloadPolicy(const std::function<const char*(const char*)>& lookup);
 
+/// Named apart from the list for `xmem run`'s check that the node exists on this machine.
+inline constexpr const char* kPreloadNodeVariable = "XMEM_PRELOAD_NODE";
+
 struct PreloadVariable {
-  const char* name;
-  const char* values;   ///< what it takes
-  const char* meaning;  ///< with its default
+  const char* name;          ///< XMEM_PRELOAD_THRESHOLD
+  const char* flag;          ///< `xmem run`'s option that sets it: --threshold
+  const char* values;        ///< what it takes
+  const char* meaning;
+  const char* defaultValue;  ///< what applies without it
+  const char* switchValue = nullptr;  ///< set: the option is a switch that sets this ("1"); else it takes a value
 };
-/// Every variable, for `xmem run --help` and the README.
+/// Every variable, in one list: the library's parser, `xmem run`'s options and --help, and the
+/// README's table come from it.
 const std::vector<PreloadVariable>& preloadVariables();
 
 }  // namespace xmem

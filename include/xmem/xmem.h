@@ -2,6 +2,7 @@
 #pragma once
 
 #include <xmem/config.h>
+#include <xmem/environment.h>
 #include <xmem/error.h>
 #include <xmem/huge_pages.h>
 #include <xmem/memory_pool.h>

@@ -100,7 +100,9 @@ std::string hugePageCountFile(std::size_t pageSize, std::optional<std::uint32_t>
 }
 
 std::string reservationStatePath() {
-  const char* dir = std::getenv("XMEM_STATE_DIR");
+  // Read here, not passed down from options: the machine layer sits below options, and every caller
+  // (xmem, the tests, a program using the library) gets the same place without saying so.
+  const char* dir = std::getenv(kStateDirVariable);
   return std::string(dir != nullptr && *dir != '\0' ? dir : "/run/xmem") + "/reservations";
 }
 
@@ -253,7 +255,7 @@ PersistentConfiguration persistentConfiguration() {
   auto& os = os::current();
   auto info = SystemInfo::refresh();
   PersistentConfiguration configuration;
-  const char* dir = std::getenv("XMEM_SYSCTL_DIR");
+  const char* dir = std::getenv(kSysctlDirVariable);  // read here as kStateDirVariable is
   configuration.sysctlPath = std::string(dir != nullptr && *dir != '\0' ? dir : "/etc/sysctl.d") + "/60-xmem-hugepages.conf";
   std::uint64_t twoMb = 0;
   std::string kernel;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -22,9 +23,10 @@ struct Where {
   std::string_view key;
 };
 
+// Without an origin (a flag, whose name the command line's parser puts first) only the value.
 [[noreturn]] void bad(const Where& where, const std::string& value, std::string_view expected) {
-  throw Error(ErrorCode::InvalidArgument, std::string(where.origin) + ": \"" + std::string(where.key) + "\" is " + value +
-                                              ": expected " + std::string(expected));
+  const std::string what = where.origin.empty() ? value : std::string(where.origin) + ": \"" + std::string(where.key) + "\" is " + value;
+  throw Error(ErrorCode::InvalidArgument, what + ": expected " + std::string(expected));
 }
 
 bool toBool(const json& value, const Where& where) {
@@ -50,8 +52,13 @@ enum class TextKind {
 };
 
 struct Entry {
-  ConfigKey names;
+  std::string_view key;
+  std::string_view xmrigKey;  // empty: xmem's own
+  std::string_view takes;
+  std::string_view help;
   TextKind text;
+  OptionUse use;
+  std::string_view shortFlag;
   std::function<void(MemoryConfig&, const json&, const Where&)> apply;
 };
 
@@ -106,38 +113,48 @@ void applyRandomXMode(MemoryConfig& c, const json& v, const Where& w) {
   else bad(w, v.dump(), "auto, fast or light");
 }
 
-// The one table: xmem's key, its variable, XMRig's dotted key, what it takes, how its text reads
-// and how its value is checked and applied.
+// The one table: xmem's key, XMRig's dotted key, what it takes, what it does, how its text reads,
+// which commands it matters to, its short flag, and how its value is checked and applied. The
+// XMEM_* variable and the flags are made from the key (names() below), so they cannot drift.
 const std::vector<Entry>& table() {
+  using enum TextKind;
   static const std::vector<Entry> entries = {
-      {{"huge-pages", "XMEM_HUGE_PAGES", "cpu.huge-pages", "true, false or a page size in KB (2048)"},
-       TextKind::SwitchOrNumber, applyHugePages},
-      {{"huge-pages-jit", "XMEM_HUGE_PAGES_JIT", "cpu.huge-pages-jit", "true or false"}, TextKind::Switch,
-       [](MemoryConfig& c, const json& v, const Where& w) { c.hugePagesJit = toBool(v, w); }},
-      {{"1gb-pages", "XMEM_1GB_PAGES", "randomx.1gb-pages", "true or false"}, TextKind::Switch,
+      {"huge-pages", "cpu.huge-pages", "true, false or a page size in KB (2048)", "Explicit 2 MiB huge pages, else THP",
+       SwitchOrNumber, OptionUse::Plan, "", applyHugePages},
+      {"huge-pages-jit", "cpu.huge-pages-jit", "true or false", "JIT code on huge pages (one 2 MiB page per thread)",
+       Switch, OptionUse::Plan, "", [](MemoryConfig& c, const json& v, const Where& w) { c.hugePagesJit = toBool(v, w); }},
+      {"1gb-pages", "randomx.1gb-pages", "true or false", "The dataset on 1 GiB pages", Switch, OptionUse::Plan, "",
        [](MemoryConfig& c, const json& v, const Where& w) { c.oneGbPages = toBool(v, w); }},
-      {{"memory-pool", "XMEM_MEMORY_POOL", "cpu.memory-pool", "true, false, or a number of 2 MiB pages"},
-       TextKind::WordOrNumber, applyMemoryPool},
-      {{"numa", "XMEM_NUMA", "randomx.numa", "true, false, or a list of node numbers"}, TextKind::WordOrNodes, applyNuma},
-      {{"thp", "XMEM_THP", "", "true or false"}, TextKind::Switch,
-       [](MemoryConfig& c, const json& v, const Where& w) { c.transparentHugePages = toBool(v, w); }},
-      {{"lock", "XMEM_LOCK", "", "true or false"}, TextKind::Switch,
-       [](MemoryConfig& c, const json& v, const Where& w) { c.lock = toBool(v, w); }},
-      {{"prefault", "XMEM_PREFAULT", "", "true, false, or a number of threads"}, TextKind::WordOrNumber, applyPrefault},
-      {{"profile", "XMEM_PROFILE", "", "a profile name such as rx/0"}, TextKind::Text,
+      {"memory-pool", "cpu.memory-pool", "true, false, or a number of 2 MiB pages",
+       "Scratchpads from one pool per node of at least this many 2 MiB pages", WordOrNumber, OptionUse::Plan, "",
+       applyMemoryPool},
+      {"numa", "randomx.numa", "true, false, or a list of node numbers", "Place memory per node, on these nodes only",
+       WordOrNodes, OptionUse::Plan, "", applyNuma},
+      {"thp", "", "true or false", "Transparent huge pages for what explicit pages do not cover", Switch,
+       OptionUse::Allocation, "", [](MemoryConfig& c, const json& v, const Where& w) { c.transparentHugePages = toBool(v, w); }},
+      {"lock", "", "true or false", "Lock the memory (mlock), reporting why when it cannot", Switch, OptionUse::Allocation,
+       "", [](MemoryConfig& c, const json& v, const Where& w) { c.lock = toBool(v, w); }},
+      {"prefault", "", "true, false, or a number of threads",
+       "Fault the pages in at once with this many threads (true: every core), else on first touch", WordOrNumber,
+       OptionUse::Allocation, "", applyPrefault},
+      {"profile", "", "a profile name such as rx/0", "Algorithm profile, e.g. rx/0, rx/wow, cn/0, argon2/chukwa", Text,
+       OptionUse::Plan, "-p",
        [](MemoryConfig& c, const json& v, const Where& w) {
          if (!v.is_string() || findProfile(v.get<std::string>()) == nullptr) bad(w, v.dump(), "one of " + profileNames());
          c.profile = v.get<std::string>();
        }},
-      {{"threads", "XMEM_THREADS", "", "a number of threads from 1 to 4096"}, TextKind::Number,
+      {"threads", "", "a number of threads from 1 to 4096", "Worker threads (default: one per CPU)", Number,
+       OptionUse::Plan, "-t",
        [](MemoryConfig& c, const json& v, const Where& w) {
          c.threads = static_cast<unsigned>(toCount(v, w, 4096, "a number of threads from 1 to 4096"));
          if (c.threads == 0) bad(w, "0", "a number of threads from 1 to 4096");
        }},
-      {{"randomx-mode", "XMEM_RANDOMX_MODE", "randomx.mode", "auto, fast or light"}, TextKind::Text, applyRandomXMode},
-      {{"scratchpad-prefetch-mode", "XMEM_SCRATCHPAD_PREFETCH_MODE", "randomx.scratchpad_prefetch_mode",
-        "0 (off), 1 (prefetcht0), 2 (prefetchnta) or 3 (mov)"},
-       TextKind::Number,
+      {"randomx-mode", "randomx.mode", "auto, fast or light", "RandomX mode: light plans the cache alone, no dataset",
+       Text, OptionUse::Plan, "", applyRandomXMode},
+      {"scratchpad-prefetch-mode", "randomx.scratchpad_prefetch_mode",
+       "0 (off), 1 (prefetcht0), 2 (prefetchnta) or 3 (mov)",
+       "How the miner's RandomX code reads its scratchpad (checked and kept; no layout depends on it)", Number,
+       OptionUse::Plan, "",
        [](MemoryConfig& c, const json& v, const Where& w) {
          c.scratchpadPrefetchMode = static_cast<unsigned>(toCount(v, w, 3, "0 (off), 1 (prefetcht0), 2 (prefetchnta) or 3 (mov)"));
        }},
@@ -145,21 +162,43 @@ const std::vector<Entry>& table() {
   return entries;
 }
 
+// Whether "false" is one of the values a key's text takes: then it has a --no-KEY flag.
+bool takesFalse(TextKind text) { return text != TextKind::Number && text != TextKind::Text; }
+
+// The names made from each key, in table order: XMEM_HUGE_PAGES, --huge-pages, --no-huge-pages.
+struct Names {
+  std::string environment, flag, negation;
+};
+
+const std::vector<Names>& names() {
+  static const std::vector<Names> all = [] {
+    std::vector<Names> out;
+    for (const auto& entry : table()) {
+      std::string environment = "XMEM_";
+      for (const char c : entry.key) environment += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::string key(entry.key);
+      out.push_back({environment, "--" + key, takesFalse(entry.text) ? "--no-" + key : ""});
+    }
+    return out;
+  }();
+  return all;
+}
+
 const Entry* entryFor(std::string_view key) {
   for (const auto& entry : table())
-    if (entry.names.key == key) return &entry;
+    if (entry.key == key) return &entry;
   return nullptr;
 }
 
 const Entry* entryForXmrigKey(std::string_view dottedKey) {
   for (const auto& entry : table())
-    if (!entry.names.xmrigKey.empty() && entry.names.xmrigKey == dottedKey) return &entry;
+    if (!entry.xmrigKey.empty() && entry.xmrigKey == dottedKey) return &entry;
   return nullptr;
 }
 
 std::string knownKeys() {
   std::string keys;
-  for (const auto& entry : table()) keys += (keys.empty() ? "" : ", ") + std::string(entry.names.key);
+  for (const auto& entry : table()) keys += (keys.empty() ? "" : ", ") + std::string(entry.key);
   return keys;
 }
 
@@ -180,7 +219,7 @@ std::optional<bool> booleanWord(std::string_view text, bool oneAndZeroToo) {
 }
 
 json fromText(const Entry& entry, const std::string& text, const Where& where) {
-  const auto refuse = [&]() -> json { bad(where, isDigits(text) ? text : json(text).dump(), entry.names.takes); };
+  const auto refuse = [&]() -> json { bad(where, isDigits(text) ? text : json(text).dump(), entry.takes); };
   const bool switchKind = entry.text == TextKind::Switch || entry.text == TextKind::SwitchOrNumber;
   if (entry.text != TextKind::Number && entry.text != TextKind::Text)
     if (auto word = booleanWord(text, switchKind)) return *word;
@@ -277,7 +316,12 @@ unsigned MemoryConfig::threadsFor(std::string_view name) const {
 const std::vector<ConfigKey>& memoryConfigKeys() {
   static const std::vector<ConfigKey> keys = [] {
     std::vector<ConfigKey> out;
-    for (const auto& entry : table()) out.push_back(entry.names);
+    for (std::size_t i = 0; i < table().size(); ++i) {
+      const Entry& entry = table()[i];
+      const Names& made = names()[i];
+      out.push_back({entry.key, made.environment, entry.xmrigKey, entry.takes, entry.help, made.flag, made.negation,
+                     entry.shortFlag, entry.text != TextKind::Switch && entry.text != TextKind::SwitchOrNumber, entry.use});
+    }
     return out;
   }();
   return keys;
@@ -315,12 +359,17 @@ MemoryConfig loadMemoryConfig(const std::string& path) {
 }
 
 void applyEnvironment(MemoryConfig& config) {
-  for (const auto& entry : table()) {
-    const char* raw = std::getenv(std::string(entry.names.environment).c_str());
-    if (raw == nullptr) continue;
-    const Where where{entry.names.environment, entry.names.key};
-    entry.apply(config, fromText(entry, raw, where), where);
+  for (const auto& key : memoryConfigKeys()) {
+    const char* raw = std::getenv(std::string(key.environment).c_str());
+    if (raw != nullptr) applyOptionText(config, key.key, raw, key.environment);
   }
+}
+
+void applyOptionText(MemoryConfig& config, std::string_view key, const std::string& text, std::string_view origin) {
+  const Entry* entry = entryFor(key);
+  if (entry == nullptr) throw Error(ErrorCode::InvalidArgument, "unknown option \"" + std::string(key) + "\": expected one of " + knownKeys());
+  const Where where{origin, key};
+  entry->apply(config, fromText(*entry, text, where), where);
 }
 
 }  // namespace xmem

@@ -1,6 +1,7 @@
 #include <xmem/preload_policy.h>
 
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 namespace xmem {
@@ -23,106 +24,137 @@ std::optional<std::uint32_t> parseNumber(std::string_view text) {
   return value;
 }
 
+// Each reader sets its part of the policy from a variable's text and returns nullptr, or leaves
+// the policy as it was and returns what the variable takes.
+using Reader = const char* (*)(PreloadPolicy&, std::string_view);
+
+constexpr const char* kSize = "a size such as 2M, 64K or 1G";
+
+const char* readSize(std::size_t& out, std::string_view text, std::string_view zeroWord) {
+  if (!zeroWord.empty() && text == zeroWord) {
+    out = 0;
+    return nullptr;
+  }
+  const auto bytes = parseSize(text);
+  if (!bytes) return kSize;
+  out = *bytes;
+  return nullptr;
+}
+
+const char* readPages(PreloadPolicy& policy, std::string_view text) {
+  bool oneGb = false, twoMb = false, thp = false;
+  if (text.empty()) return "a list of 1g, 2m and thp (e.g. 2m,thp), or none";
+  if (text != "none") {
+    for (auto item : splitList(text)) {
+      if (item == "1g") oneGb = true;
+      else if (item == "2m") twoMb = true;
+      else if (item == "thp") thp = true;
+      else return "a list of 1g, 2m and thp (e.g. 2m,thp), or none";
+    }
+  }
+  policy.oneGbPages = oneGb;
+  policy.hugePages = twoMb;
+  policy.transparentHugePages = thp;
+  return nullptr;
+}
+
+const char* readNode(PreloadPolicy& policy, std::string_view text) {
+  if (text == "local") policy.nodeMode = PreloadPolicy::NodeMode::Local;
+  else if (text == "interleave") policy.nodeMode = PreloadPolicy::NodeMode::Interleave;
+  else if (text == "none") policy.nodeMode = PreloadPolicy::NodeMode::None;
+  else if (auto node = parseNumber(text); node && *node < NodeSet::kMaxNodes) {
+    policy.nodeMode = PreloadPolicy::NodeMode::Fixed;
+    policy.node = *node;
+  } else {
+    return "local, interleave, none, or a node number";
+  }
+  return nullptr;
+}
+
+const char* readReport(PreloadPolicy& policy, std::string_view text) {
+  bool atExit = false, onSignal = false;
+  for (auto item : splitList(text)) {
+    if (item == "exit") atExit = true;
+    else if (item == "signal") onSignal = true;
+    else return "a list of exit and signal";
+  }
+  policy.reportAtExit = atExit;
+  policy.reportOnSignal = onSignal;
+  return nullptr;
+}
+
+const char* readSignal(PreloadPolicy& policy, std::string_view text) {
+  if (text == "USR1" || text == "SIGUSR1") policy.reportSignal = 10;
+  else if (text == "USR2" || text == "SIGUSR2") policy.reportSignal = 12;
+  else if (auto number = parseNumber(text); number && *number >= 1 && *number <= 64) policy.reportSignal = static_cast<int>(*number);
+  else return "USR1, USR2 or a signal number from 1 to 64";
+  return nullptr;
+}
+
+struct Entry {
+  PreloadVariable variable;
+  Reader read;
+};
+
+// The one list of the XMEM_PRELOAD_* variables: the library reads them, `xmem run` makes its flags
+// from them and sets them, and the README's table is checked against them.
+const std::vector<Entry>& table() {
+  static const std::vector<Entry> entries = {
+      {{"XMEM_PRELOAD_THRESHOLD", "--threshold", "SIZE (e.g. 2M)", "requests of at least this size are served by xmem", "2M"},
+       [](PreloadPolicy& p, std::string_view t) { return readSize(p.threshold, t, ""); }},
+      {{"XMEM_PRELOAD_PAGES", "--pages", "a list of 1g, 2m, thp, or none",
+        "page kinds allowed, largest first; none: 4 KiB pages", "1g,2m,thp"},
+       readPages},
+      {{"XMEM_PRELOAD_1GB_ABOVE", "--1gb-above", "SIZE", "1 GiB pages only for requests of at least this size", "1G"},
+       [](PreloadPolicy& p, std::string_view t) { return readSize(p.oneGbAbove, t, ""); }},
+      {{kPreloadNodeVariable, "--node", "local, interleave, none, or a node number",
+        "local: the allocating thread's node, preferred; N: bound to node N; interleave: all nodes", "local"},
+       readNode},
+      {{"XMEM_PRELOAD_LOCK", "--lock", "0 or 1", "mlock each allocation, best effort", "0", "1"},
+       [](PreloadPolicy& p, std::string_view t) -> const char* {
+         if (t != "0" && t != "1") return "0 or 1";
+         p.lock = t == "1";
+         return nullptr;
+       }},
+      {{"XMEM_PRELOAD_PREFAULT_ABOVE", "--prefault-above", "SIZE or never",
+        "fault requests of at least this size in at once with every core", "64M"},
+       [](PreloadPolicy& p, std::string_view t) { return readSize(p.prefaultAbove, t, "never"); }},
+      {{"XMEM_PRELOAD_POOL", "--pool", "SIZE or off",
+        "requests of 2M to 64M come from a pool per node of this first size, reused when freed", "8M"},
+       [](PreloadPolicy& p, std::string_view t) { return readSize(p.poolCapacity, t, "off"); }},
+      {{"XMEM_PRELOAD_REPORT", "--report", "a list of exit, signal",
+        "print what each large allocation got, and where it is now, at exit and/or on a signal", "none"},
+       readReport},
+      {{"XMEM_PRELOAD_REPORT_SIGNAL", "--report-signal", "USR1, USR2 or a number", "the signal for the report", "USR2"},
+       readSignal},
+      {{"XMEM_PRELOAD_REPORT_FILE", "--report-file", "PATH", "append the report there", "standard error"},
+       [](PreloadPolicy& p, std::string_view t) -> const char* {
+         p.reportFile = std::string(t);
+         return nullptr;
+       }},
+  };
+  return entries;
+}
+
 }  // namespace
 
 const std::vector<PreloadVariable>& preloadVariables() {
-  static const std::vector<PreloadVariable> variables = {
-      {"XMEM_PRELOAD_THRESHOLD", "SIZE (e.g. 2M)", "requests of at least this size are served by xmem (default 2M)"},
-      {"XMEM_PRELOAD_PAGES", "LIST of 1g, 2m, thp, or none",
-       "page kinds allowed, largest first; none: 4 KiB pages (default 1g,2m,thp)"},
-      {"XMEM_PRELOAD_1GB_ABOVE", "SIZE", "1 GiB pages only for requests of at least this size (default 1G)"},
-      {"XMEM_PRELOAD_NODE", "local, interleave, none, or a node number",
-       "local: the allocating thread's node, preferred; N: bound to node N; interleave: all nodes (default local)"},
-      {"XMEM_PRELOAD_LOCK", "0 or 1", "mlock each allocation, best effort (default 0)"},
-      {"XMEM_PRELOAD_PREFAULT_ABOVE", "SIZE or never",
-       "fault requests of at least this size in at once with every core (default 64M)"},
-      {"XMEM_PRELOAD_POOL", "SIZE or off",
-       "requests of 2M to 64M come from a pool per node of this first size, reused when freed (default 8M)"},
-      {"XMEM_PRELOAD_REPORT", "LIST of exit, signal", "print what each large allocation got at exit and/or on a signal"},
-      {"XMEM_PRELOAD_REPORT_SIGNAL", "USR1, USR2 or a number", "the signal for the report (default USR2)"},
-      {"XMEM_PRELOAD_REPORT_FILE", "PATH", "append the report there instead of standard error"},
-  };
+  static const std::vector<PreloadVariable> variables = [] {
+    std::vector<PreloadVariable> out;
+    for (const auto& entry : table()) out.push_back(entry.variable);
+    return out;
+  }();
   return variables;
 }
 
 PreloadPolicyParse parsePreloadPolicy(const std::function<const char*(const char*)>& lookup) {
   PreloadPolicyParse parsed;
-  auto& policy = parsed.policy;
-  auto bad = [&](const char* name, std::string_view value, const std::string& expected) {
-    parsed.errors.push_back(std::string(name) + "='" + std::string(value) + "': expected " + expected);
-  };
-  auto size = [&](const char* name, std::size_t& out) {
-    const char* value = lookup(name);
-    if (value == nullptr) return;
-    if (auto bytes = parseSize(value)) out = *bytes;
-    else bad(name, value, "a size such as 2M, 64K or 1G");
-  };
-  size("XMEM_PRELOAD_THRESHOLD", policy.threshold);
-  size("XMEM_PRELOAD_1GB_ABOVE", policy.oneGbAbove);
-  if (const char* value = lookup("XMEM_PRELOAD_PAGES")) {
-    bool oneGb = false, twoMb = false, thp = false, ok = true;
-    const std::string_view text = value;
-    if (text != "none") {
-      for (auto item : splitList(text)) {
-        if (item == "1g") oneGb = true;
-        else if (item == "2m") twoMb = true;
-        else if (item == "thp") thp = true;
-        else ok = false;
-      }
-    }
-    if (ok && !text.empty()) {
-      policy.oneGbPages = oneGb;
-      policy.hugePages = twoMb;
-      policy.transparentHugePages = thp;
-    } else {
-      bad("XMEM_PRELOAD_PAGES", text, "a list of 1g, 2m and thp (e.g. 2m,thp), or none");
-    }
+  for (const auto& entry : table()) {
+    const char* value = lookup(entry.variable.name);
+    if (value == nullptr) continue;
+    if (const char* expected = entry.read(parsed.policy, value))
+      parsed.errors.push_back(std::string(entry.variable.name) + "='" + value + "': expected " + expected);
   }
-  if (const char* value = lookup("XMEM_PRELOAD_NODE")) {
-    const std::string_view text = value;
-    if (text == "local") policy.nodeMode = PreloadPolicy::NodeMode::Local;
-    else if (text == "interleave") policy.nodeMode = PreloadPolicy::NodeMode::Interleave;
-    else if (text == "none") policy.nodeMode = PreloadPolicy::NodeMode::None;
-    else if (auto node = parseNumber(text); node && *node < NodeSet::kMaxNodes) {
-      policy.nodeMode = PreloadPolicy::NodeMode::Fixed;
-      policy.node = *node;
-    } else {
-      bad("XMEM_PRELOAD_NODE", text, "local, interleave, none, or a node number");
-    }
-  }
-  if (const char* value = lookup("XMEM_PRELOAD_LOCK")) {
-    const std::string_view text = value;
-    if (text == "0" || text == "1") policy.lock = text == "1";
-    else bad("XMEM_PRELOAD_LOCK", text, "0 or 1");
-  }
-  if (const char* value = lookup("XMEM_PRELOAD_PREFAULT_ABOVE"); value != nullptr && std::string_view(value) == "never")
-    policy.prefaultAbove = 0;
-  else
-    size("XMEM_PRELOAD_PREFAULT_ABOVE", policy.prefaultAbove);
-  if (const char* value = lookup("XMEM_PRELOAD_POOL"); value != nullptr && std::string_view(value) == "off")
-    policy.poolCapacity = 0;
-  else
-    size("XMEM_PRELOAD_POOL", policy.poolCapacity);
-  if (const char* value = lookup("XMEM_PRELOAD_REPORT")) {
-    bool ok = true;
-    for (auto item : splitList(value)) {
-      if (item == "exit") policy.reportAtExit = true;
-      else if (item == "signal") policy.reportOnSignal = true;
-      else ok = false;
-    }
-    if (!ok) {
-      policy.reportAtExit = policy.reportOnSignal = false;
-      bad("XMEM_PRELOAD_REPORT", value, "a list of exit and signal");
-    }
-  }
-  if (const char* value = lookup("XMEM_PRELOAD_REPORT_SIGNAL")) {
-    const std::string_view text = value;
-    if (text == "USR1" || text == "SIGUSR1") policy.reportSignal = 10;
-    else if (text == "USR2" || text == "SIGUSR2") policy.reportSignal = 12;
-    else if (auto number = parseNumber(text); number && *number >= 1 && *number <= 64) policy.reportSignal = static_cast<int>(*number);
-    else bad("XMEM_PRELOAD_REPORT_SIGNAL", text, "USR1, USR2 or a signal number from 1 to 64");
-  }
-  if (const char* value = lookup("XMEM_PRELOAD_REPORT_FILE")) policy.reportFile = value;
   return parsed;
 }
 

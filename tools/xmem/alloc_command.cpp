@@ -1,6 +1,5 @@
 #include "alloc_command.h"
 
-#include "config_option.h"
 #include "json_output.h"
 
 #include <xmem/profile_allocation.h>
@@ -14,14 +13,20 @@
 
 namespace xmem::cli {
 
+ProfileAllocationOptions allocationOptions(const MemoryConfig& config) {
+  ProfileAllocationOptions allocation;
+  allocation.plan = planOptions(config);
+  // prefault: true is every core (0 threads in the config), a number that many threads.
+  allocation.prefaultThreads = !config.prefault ? 0 : config.prefaultThreads != 0 ? config.prefaultThreads : VirtualMemory::kAllCores;
+  allocation.lock = config.lock ? LockPolicy::BestEffort : LockPolicy::None;
+  allocation.transparentHugePages = config.transparentHugePages;
+  return allocation;
+}
+
 int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "alloc", err);
   if (profile == nullptr) return 2;
-  ProfileAllocationOptions allocation;
-  allocation.plan = planOptions(options.workload);
-  allocation.prefaultThreads = options.noPrefault ? 0 : VirtualMemory::kAllCores;
-  allocation.lock = options.lock ? LockPolicy::BestEffort : LockPolicy::None;
-  allocation.transparentHugePages = options.transparentHugePages;
+  const ProfileAllocationOptions allocation = allocationOptions(options.workload.config);
   auto layout = ProfileAllocation::allocate(*profile, allocation, *Topology::get(), [&](std::string_view step) {
     if (!options.json) fmt::print(err, "... {}\n", step);
   });
@@ -61,16 +66,11 @@ void addAllocCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
       "alloc", "Allocate an algorithm's memory layout (dataset and cache per node, scratchpads, JIT code) the way xmem "
                "would for a miner, print what each node got, hold it for a while, then free it.");
-  addWorkloadOptions(*command, options->workload);
+  addWorkloadOptions(*command, options->workload, OptionUse::Allocation);
   command->add_option("--hold", options->holdSeconds, "Seconds to keep the memory before freeing it")->check(CLI::Range(0.0, 86400.0));
-  command->add_flag("--no-prefault", options->noPrefault, "Leave pages to fault in on first touch");
-  command->add_flag("--lock", options->lock, "Lock the memory (mlock), reporting why when it cannot");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
-  command->callback([options, command] {
-    const MemoryConfig config = applyConfigDefaults(*command, options->workload);
-    if (command->count("--no-prefault") == 0) options->noPrefault = !config.prefault;
-    if (command->count("--lock") == 0) options->lock = config.lock;
-    options->transparentHugePages = config.transparentHugePages;
+  command->callback([options] {
+    resolveWorkloadOptions(options->workload);
     std::exit(runAlloc(*options, std::cout, std::cerr));
   });
 }

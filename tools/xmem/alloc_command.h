@@ -3,6 +3,8 @@
 
 #include "workload_options.h"
 
+#include <xmem/profile_allocation.h>
+
 #include <CLI/CLI.hpp>
 
 #include <iosfwd>
@@ -13,12 +15,11 @@ namespace xmem::cli {
 struct AllocCommandOptions {
   WorkloadOptions workload;
   double holdSeconds = 0;
-  bool noPrefault = false;
-  bool lock = false;
   bool json = false;
-  // From --config or XMEM_* only:
-  bool transparentHugePages = true;
 };
+
+/// What `xmem alloc` asks of ProfileAllocation for the options in force.
+ProfileAllocationOptions allocationOptions(const MemoryConfig& config);
 
 int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err);
 void addAllocCommand(CLI::App& app);

@@ -1,5 +1,7 @@
 #include "config_option.h"
 
+#include <xmem/environment.h>
+
 #include <string>
 
 namespace xmem::cli {
@@ -17,6 +19,11 @@ void addConfigOption(CLI::App& app) {
                  "JSON file of memory options: XMRig's config.json, or xmem's own keys (" + keys +
                      "). XMEM_* variables apply on top; flags win over both")
       ->check(CLI::ExistingFile);
+  std::string footer = "Environment: XMEM_* for each key of --config (" + std::string(memoryConfigKeys().front().environment) +
+                       ", ...), XMEM_PRELOAD_* (see xmem run --help), and";
+  for (const auto& variable : placeVariables())
+    footer += "\n  " + std::string(variable.name) + "=" + std::string(variable.values) + "  " + std::string(variable.meaning);
+  app.footer(footer);
   // Subcommands made after this inherit it: an option they do not know goes to the app, so
   // `xmem plan --config FILE` reads the file as `xmem --config FILE plan` does.
   app.fallthrough();

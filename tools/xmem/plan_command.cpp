@@ -79,7 +79,7 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
 int runPlan(const PlanCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "plan", err);
   if (profile == nullptr) return 2;
-  auto plan = planMemory(*profile, planOptions(options.workload), *Topology::get(), *SystemInfo::refresh());
+  auto plan = planMemory(*profile, planOptions(options.workload.config), *Topology::get(), *SystemInfo::refresh());
   if (options.json)
     out << toJson(plan).dump(2) << '\n';
   else
@@ -94,8 +94,8 @@ void addPlanCommand(CLI::App& app) {
               "JIT code, the huge pages that takes, what is free now, and the commands that reserve what is missing.");
   addWorkloadOptions(*command, options->workload);
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
-  command->callback([options, command] {
-    applyConfigDefaults(*command, options->workload);
+  command->callback([options] {
+    resolveWorkloadOptions(options->workload);
     std::exit(runPlan(*options, std::cout, std::cerr));
   });
 }

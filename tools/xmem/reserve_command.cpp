@@ -26,7 +26,7 @@ namespace {
 int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "reserve", err);
   if (profile == nullptr) return 2;
-  const auto wanted = planOptions(options.workload);
+  const auto wanted = planOptions(options.workload.config);
   auto plan = planMemory(*profile, wanted, *Topology::get(), *SystemInfo::refresh());
   int code = 0;
   bool any = false;
@@ -164,7 +164,8 @@ void addReserveCommands(CLI::App& app) {
   // --profile: reserve what that workload's plan is missing on each node (see xmem plan).
   addWorkloadOptions(*reserve, options->workload);
   auto* profile = reserve->get_option("--profile");
-  for (const char* workloadOnly : {"--threads", "--no-1gb-pages", "--no-huge-pages"}) reserve->get_option(workloadOnly)->needs(profile);
+  for (auto* workloadOnly : options->workload.flags.options())
+    if (workloadOnly != profile) workloadOnly->needs(profile);
   profile->excludes(count)->excludes(total);
   reserve->add_flag("--no-compact", options->noCompact, "Do not compact memory when the kernel finds too few pages");
   reserve->add_flag("--dry-run", options->dryRun, "Print what would run; change nothing");
@@ -174,7 +175,7 @@ void addReserveCommands(CLI::App& app) {
   reserve->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   reserve->callback([options, reserve] {
     options->forProfile = reserve->count("--profile") != 0;
-    if (options->forProfile) applyConfigDefaults(*reserve, options->workload);
+    if (options->forProfile) resolveWorkloadOptions(options->workload);
     std::exit(runReserve(*options, std::cout, std::cerr));
   });
 

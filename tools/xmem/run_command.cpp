@@ -1,5 +1,6 @@
 #include "run_command.h"
 
+#include <xmem/environment.h>
 #include <xmem/preload_policy.h>
 #include <xmem/system_info.h>
 
@@ -18,29 +19,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunOption {
-  const char* flag;
-  const char* variable;
-  const char* help;
-};
-
-// Each option sets one XMEM_PRELOAD_* variable; the library's parser checks the values.
-constexpr RunOption kRunOptions[] = {
-    {"--threshold", "XMEM_PRELOAD_THRESHOLD", "Serve requests of at least this size (default 2M)"},
-    {"--pages", "XMEM_PRELOAD_PAGES", "Page kinds allowed: a list of 1g, 2m, thp, or none (default 1g,2m,thp)"},
-    {"--1gb-above", "XMEM_PRELOAD_1GB_ABOVE", "1 GiB pages only for requests of at least this size (default 1G)"},
-    {"--node", "XMEM_PRELOAD_NODE", "local, interleave, none, or a node number to bind to (default local)"},
-    {"--prefault-above", "XMEM_PRELOAD_PREFAULT_ABOVE", "Fault in with every core from this size, or never (default 64M)"},
-    {"--pool", "XMEM_PRELOAD_POOL", "First size of the per-node pool for requests of 2M to 64M, or off (default 8M)"},
-    {"--report", "XMEM_PRELOAD_REPORT", "Print what each large allocation got: exit, signal, or exit,signal"},
-    {"--report-signal", "XMEM_PRELOAD_REPORT_SIGNAL", "Signal for the report: USR1, USR2 or a number (default USR2)"},
-    {"--report-file", "XMEM_PRELOAD_REPORT_FILE", "Append the report to this file instead of standard error"},
-};
+std::string helpOf(const PreloadVariable& variable) {
+  return std::string(variable.meaning) + " (" + variable.values + "; default " + variable.defaultValue + ") [" + variable.name + "]";
+}
 
 }  // namespace
 
 std::string findPreloadLibrary() {
-  if (const char* given = std::getenv("XMEM_PRELOAD_LIBRARY")) return given;
+  if (const char* given = std::getenv(kPreloadLibraryVariable)) return given;
   std::error_code error;
   const auto self = fs::read_symlink("/proc/self/exe", error);
   if (!error) {
@@ -61,7 +47,7 @@ int runProgram(const RunCommandOptions& options, std::ostream& err) {
   if (parsed.policy.nodeMode == PreloadPolicy::NodeMode::Fixed && !SystemInfo::get()->hasNode(parsed.policy.node)) {
     std::string nodes;
     for (const auto& node : SystemInfo::get()->nodes) nodes += (nodes.empty() ? "" : ", ") + std::to_string(node.id);
-    parsed.errors.push_back("XMEM_PRELOAD_NODE='" + std::to_string(parsed.policy.node) +
+    parsed.errors.push_back(std::string(kPreloadNodeVariable) + "='" + std::to_string(parsed.policy.node) +
                             "': this machine has node(s) " + nodes);
   }
   if (!parsed.errors.empty()) {
@@ -71,8 +57,7 @@ int runProgram(const RunCommandOptions& options, std::ostream& err) {
   const std::string library = options.library.empty() ? findPreloadLibrary() : options.library;
   std::error_code error;
   if (library.empty() || !fs::exists(library, error)) {
-    fmt::print(err, "xmem run: libxmem-preload.so not found{}; give it with --preload-library or XMEM_PRELOAD_LIBRARY\n",
-               library.empty() ? "" : " at '" + library + "'");
+    fmt::print(err, "xmem run: libxmem-preload.so not found{}; give it with --preload-library or {}\n", library.empty() ? "" : " at '" + library + "'", kPreloadLibraryVariable);
     return 2;
   }
   std::string preload = fs::absolute(library, error).string();
@@ -94,16 +79,22 @@ void addRunCommand(CLI::App& app) {
       "run", "Run an unmodified program with its large allocations on xmem memory (huge pages, NUMA placement, "
              "pre-faulting) through libxmem-preload.so: xmem run [OPTIONS] -- PROGRAM [ARGS...]. Smaller requests "
              "stay with the system allocator. The options set the XMEM_PRELOAD_* variables of the same meaning.");
-  for (const auto& option : kRunOptions)
-    command->add_option(option.flag, (*values)[option.variable], std::string(option.help) + " [" + option.variable + "]");
-  auto lock = std::make_shared<bool>(false);
-  command->add_flag("--lock", *lock, "Lock each allocation (mlock), best effort [XMEM_PRELOAD_LOCK]");
-  command->add_option("--preload-library", options->library, "Path of libxmem-preload.so (default: found next to xmem)");
+  // One option per XMEM_PRELOAD_* variable, from the library's list; its parser checks the values.
+  for (const auto& variable : preloadVariables()) {
+    std::string& text = (*values)[variable.name];
+    if (variable.switchValue != nullptr)
+      command->add_flag(std::string(variable.flag) + "{" + variable.switchValue + "}", text, helpOf(variable));
+    else
+      command->add_option(variable.flag, text, helpOf(variable));
+  }
+  for (const auto& variable : placeVariables())
+    if (variable.name == kPreloadLibraryVariable)
+      command->add_option(std::string(variable.flag), options->library,
+                          std::string(variable.meaning) + " [" + std::string(variable.name) + "]");
   command->add_option("command", options->command, "The program and its arguments, after --")->required();
-  command->callback([options, values, command, lock] {
-    for (const auto& option : kRunOptions)
-      if (command->count(option.flag) != 0) options->variables[option.variable] = (*values)[option.variable];
-    if (*lock) options->variables["XMEM_PRELOAD_LOCK"] = "1";
+  command->callback([options, values, command] {
+    for (const auto& variable : preloadVariables())
+      if (command->count(variable.flag) != 0) options->variables[variable.name] = (*values)[variable.name];
     std::exit(runProgram(*options, std::cerr));
   });
 }

@@ -1,7 +1,9 @@
-// The options every workload command shares (--profile, --threads, --no-1gb-pages,
-// --no-huge-pages), their defaults from --config and XMEM_* variables, and turning them into a
-// profile and a plan.
+// The options every workload command shares: the options table's flags (--profile, --threads,
+// --huge-pages/--no-huge-pages, --1gb-pages/--no-1gb-pages, --numa, ...), over the --config file
+// and XMEM_* variables, and turning them into a profile and a plan.
 #pragma once
+
+#include "option_flags.h"
 
 #include <xmem/config.h>
 #include <xmem/planner.h>
@@ -15,24 +17,21 @@
 namespace xmem::cli {
 
 struct WorkloadOptions {
-  std::string profile = "rx/0";
-  unsigned threads = 0;  ///< 0: one per CPU
-  bool noOneGbPages = false;
-  bool noHugePages = false;
-  // From --config or XMEM_* only:
-  bool numa = true;
-  std::vector<std::uint32_t> numaNodes = {};
-  bool jitHugePages = false;
-  bool randomxLight = false;
-  std::uint64_t poolPages = 0;  ///< memory-pool: 2 MiB pages per node's scratchpad pool
+  OptionFlags flags;
+  /// After resolveWorkloadOptions: the file's, the variables' and the flags' options, in that order.
+  MemoryConfig config;
+  /// The profile asked for, as typed: the command checks it (findProfileOrSay).
+  std::string profile;
 };
 
-void addWorkloadOptions(CLI::App& command, WorkloadOptions& options);
-/// Fills the options not given on the command line from effectiveConfig() (--config, XMEM_*);
-/// returns that config for the command's other options. Throws Error for a bad file or variable.
-MemoryConfig applyConfigDefaults(const CLI::App& command, WorkloadOptions& options);
+/// Adds the table's flags for `use` (Plan: plan and reserve; Allocation: alloc's too).
+void addWorkloadOptions(CLI::App& command, WorkloadOptions& options, OptionUse use = OptionUse::Plan);
+/// Fills `options.config` from effectiveConfig() (--config, XMEM_*) and the flags typed over it;
+/// the threads come from XMRig's profile for the algorithm when neither gives a count. Throws
+/// Error for a bad file, variable or flag.
+void resolveWorkloadOptions(WorkloadOptions& options);
 /// The profile, or nullptr after telling `err` which names exist.
 const MemoryProfile* findProfileOrSay(const std::string& name, std::string_view command, std::ostream& err);
-PlanOptions planOptions(const WorkloadOptions& options);
+PlanOptions planOptions(const MemoryConfig& config);
 
 }  // namespace xmem::cli
