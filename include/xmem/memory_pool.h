@@ -168,7 +168,8 @@ class PoolLease {
   std::uint32_t node_ = 0;
 };
 
-/// The pool VirtualMemory(usePool = true) allocates from; empty when none is installed. Shared:
+/// The pool VirtualMemory(usePool = true) allocates from (its use-pool source, when that is a
+/// pool); empty when none is installed. Shared:
 /// a pool stays alive while VirtualMemory objects hold chunks of it, even after it is replaced.
 std::shared_ptr<IMemoryPool> globalPool();
 /// Install `pool` as the global pool (empty removes it); returns the previous one.

@@ -1,40 +1,25 @@
 #include <xmem/system_info.h>
 
 #include "machine/machine_locks.h"
+#include "machine/platform_cache.h"
 #include "os/os.h"
 
-#include <mutex>
 
 namespace xmem {
 namespace {
-
-std::mutex cacheMutex;
-std::shared_ptr<const SystemInfo> cache;
-std::uint64_t cachedFrom = 0;  // the os::platformGeneration() the cache was probed from
-
+PlatformCache<SystemInfo> cache;
 }  // namespace
 
-void lockSystemInfoCache() noexcept { cacheMutex.lock(); }
-void unlockSystemInfoCache() noexcept { cacheMutex.unlock(); }
+void lockSystemInfoCache() noexcept { cache.lock(); }
+void unlockSystemInfoCache() noexcept { cache.unlock(); }
 
-
+// A test that installs another platform gets that platform's machine on its next call.
 std::shared_ptr<const SystemInfo> SystemInfo::get() {
-  std::lock_guard lock(cacheMutex);
-  // A test that installs another platform gets that platform's machine on its next call.
-  if (!cache || cachedFrom != os::platformGeneration()) {
-    cachedFrom = os::platformGeneration();
-    cache = std::make_shared<const SystemInfo>(os::current().probe());
-  }
-  return cache;
+  return cache.get([] { return os::current().probe(); });
 }
 
 std::shared_ptr<const SystemInfo> SystemInfo::refresh() {
-  const auto generation = os::platformGeneration();
-  auto fresh = std::make_shared<const SystemInfo>(os::current().probe());
-  std::lock_guard lock(cacheMutex);
-  cache = fresh;
-  cachedFrom = generation;
-  return fresh;
+  return cache.refresh([] { return os::current().probe(); });
 }
 
 Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint32_t> node) {

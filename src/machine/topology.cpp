@@ -4,10 +4,10 @@
 
 #include "os/os.h"
 #include "machine/machine_locks.h"
+#include "machine/platform_cache.h"
 #include "machine/topology_hwloc.h"
 
 #include <algorithm>
-#include <mutex>
 #include <numeric>
 #include <set>
 
@@ -65,22 +65,15 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
 }
 
 namespace {
-std::mutex cacheMutex;
-std::shared_ptr<const Topology> cache;
-std::uint64_t cachedFrom = 0;  // the os::platformGeneration() it was read under
+PlatformCache<Topology> cache;
 }  // namespace
 
-void lockTopologyCache() noexcept { cacheMutex.lock(); }
-void unlockTopologyCache() noexcept { cacheMutex.unlock(); }
+void lockTopologyCache() noexcept { cache.lock(); }
+void unlockTopologyCache() noexcept { cache.unlock(); }
 
+// A test that installs another platform gets a topology read under it.
 std::shared_ptr<const Topology> Topology::get() {
-  std::lock_guard lock(cacheMutex);
-  // A test that installs another platform gets a topology read under it.
-  if (!cache || cachedFrom != os::platformGeneration()) {
-    cachedFrom = os::platformGeneration();
-    cache = std::make_shared<const Topology>(fromSystem());
-  }
-  return cache;
+  return cache.get([] { return fromSystem(); });
 }
 
 Topology Topology::fromSystem() {

@@ -1,27 +1,16 @@
-// The process-wide pool. Held by shared_ptr so replacing or destroying it never leaves a
-// VirtualMemory with a dangling chunk: each one keeps its pool alive until it is freed.
+// The process-wide pool: the mapping layer's use-pool source, when that is a pool. Held by
+// shared_ptr so replacing or destroying it never leaves a VirtualMemory with a dangling chunk:
+// each one keeps its pool alive until it is freed.
 #include <xmem/memory_pool.h>
 #include <xmem/numa_memory_pool.h>
 #include <xmem/topology.h>
 
-#include <mutex>
-
 namespace xmem {
-namespace {
-std::mutex globalMutex;
-std::shared_ptr<IMemoryPool> installed;
-}  // namespace
 
-std::shared_ptr<IMemoryPool> globalPool() {
-  std::lock_guard lock(globalMutex);
-  return installed;
-}
+std::shared_ptr<IMemoryPool> globalPool() { return std::dynamic_pointer_cast<IMemoryPool>(usePoolSource()); }
 
 std::shared_ptr<IMemoryPool> setGlobalPool(std::shared_ptr<IMemoryPool> pool) {
-  std::lock_guard lock(globalMutex);
-  std::swap(installed, pool);
-  setUsePoolSource(installed);
-  return pool;
+  return std::dynamic_pointer_cast<IMemoryPool>(setUsePoolSource(std::move(pool)));
 }
 
 void initGlobalPool(std::size_t poolSize, std::size_t hugePageSize) {

@@ -1,0 +1,47 @@
+// A value read from the platform once and kept: SystemInfo, the Topology. Read again when a test
+// installs another platform (os::platformGeneration() moves), or when refreshed.
+#pragma once
+
+#include "os/os.h"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace xmem {
+
+template <typename T>
+class PlatformCache {
+ public:
+  /// The kept value, read with `read()` (which returns a T) on first use.
+  template <typename Read>
+  std::shared_ptr<const T> get(Read&& read) {
+    std::lock_guard lock(mutex_);
+    if (!value_ || readUnder_ != os::platformGeneration()) {
+      readUnder_ = os::platformGeneration();
+      value_ = std::make_shared<const T>(read());
+    }
+    return value_;
+  }
+  /// A fresh value, read outside the lock, which then replaces the kept one.
+  template <typename Read>
+  std::shared_ptr<const T> refresh(Read&& read) {
+    const auto generation = os::platformGeneration();
+    auto fresh = std::make_shared<const T>(read());
+    std::lock_guard lock(mutex_);
+    value_ = fresh;
+    readUnder_ = generation;
+    return fresh;
+  }
+  /// Held across fork() (machine_locks.h).
+  void lock() noexcept { mutex_.lock(); }
+  void unlock() noexcept { mutex_.unlock(); }
+
+ private:
+  std::mutex mutex_;
+  std::shared_ptr<const T> value_;
+  std::uint64_t readUnder_ = 0;  // the os::platformGeneration() it was read under
+};
+
+}  // namespace xmem
