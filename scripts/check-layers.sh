@@ -44,25 +44,35 @@ while IFS= read -r file; do
     continue
   fi
   while IFS=: read -r line text; do
+    [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*[\<\"]([^\>\"]+)[\>\"] ]] || continue
+    path=${BASH_REMATCH[1]}
     target=""
-    if [[ $text =~ ^#include\ *\<xmem/([^>]+)\> ]]; then
-      target=${header_rank[${BASH_REMATCH[1]}]:-}
-      [[ -z $target ]] && { fail "$file:$line: <xmem/${BASH_REMATCH[1]}> is not listed in src/layers.txt"; continue; }
-    elif [[ $text =~ ^#include\ *\"([a-z_]+)/ ]]; then
+    if [[ $path == ../* || $path == */../* || $path == ./* ]]; then
+      fail "$file:$line: ${text} is relative: include from a layer root (\"layer/file.h\" or <xmem/file.h>)"
+      continue
+    elif [[ $path == xmem/* ]]; then
+      target=${header_rank[${path#xmem/}]:-}
+      [[ -z $target ]] && { fail "$file:$line: <$path> is not listed in src/layers.txt"; continue; }
+    elif [[ $path =~ ^([a-z_]+)/ ]]; then
       dir=${BASH_REMATCH[1]}
       [[ $dir == preload ]] && target=$top || target=${rank[$dir]:-}
+      if [[ $path =~ ^os/[a-z]+/ && $file != src/os/* ]]; then
+        fail "$file:$line: ${text} is one OS's own header: above src/os, use os/os.h"
+        continue
+      fi
     fi
     if [[ -n $target && $target -gt $own ]]; then
       fail "$file:$line: ${text} points up, from $(name_of "$own") to $(name_of "$target")"
     fi
-  done < <(grep -n '^#include' "$file" || true)
-done < <(git ls-files 'src/**.h' 'src/**.cpp' 'include/xmem/*.h' 'tools/**.h' 'tools/**.cpp' 'bench/**.h' 'bench/**.cpp')
+  done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$file" || true)
+done < <(git ls-files 'src/**.h' 'src/**.hpp' 'src/**.inc' 'src/**.cpp' 'include/xmem/*' 'tools/**.h' 'tools/**.hpp' \
+                      'tools/**.cpp' 'bench/**.h' 'bench/**.hpp' 'bench/**.cpp' | grep -v '\.in$')
 
 # OS knowledge stays in src/os/<os>/ (the preload library is POSIX interposition by nature).
-os_pattern='#include *<(sys/|linux/|unistd\.h|fcntl\.h|dlfcn\.h|pthread\.h|sched\.h|signal\.h|csignal|dirent\.h|numaif?\.h|cerrno|errno\.h|windows\.h)|\berrno\b|[ "(]/(proc|sys)/'
+os_pattern='#[[:space:]]*include[[:space:]]*<(sys/|linux/|unistd\.h|fcntl\.h|dlfcn\.h|pthread\.h|sched\.h|signal\.h|csignal|dirent\.h|numaif?\.h|cerrno|errno\.h|windows\.h)|\berrno\b|[ "(]/(proc|sys)(/|")'
 while IFS= read -r hit; do
   fail "$hit: OS knowledge outside src/os/<os>/"
-done < <(git ls-files 'src/**.h' 'src/**.cpp' ':!src/os/*/**' ':!src/preload/**' |
+done < <(git ls-files 'src/**.h' 'src/**.hpp' 'src/**.inc' 'src/**.cpp' ':!src/os/*/**' ':!src/preload/**' |
          xargs awk '{ line = $0; sub(/\/\/.*/, "", line); print FILENAME ":" FNR ": " line }' |
          grep -E "^[^:]+:[0-9]+: .*($os_pattern)" || true)
 

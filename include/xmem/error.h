@@ -40,6 +40,9 @@ class Error : public std::runtime_error {
   /// before memory ran short, and copying an Error allocates nothing. Lets the non-throwing
   /// try_ variants keep their promise when memory is short.
   static Error outOfMemory(ErrorContext context = {}) noexcept;
+  /// An Error of `code` whose message was made in advance ("... (no memory left to describe
+  /// it)"), for a failure met while memory is too short to say more.
+  static Error prepared(ErrorCode code, ErrorContext context = {}) noexcept;
 
   ErrorCode code() const noexcept { return code_; }
   const ErrorContext& context() const noexcept { return context_; }

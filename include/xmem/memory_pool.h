@@ -172,7 +172,8 @@ class PoolLease {
 /// pool); empty when none is installed. Shared:
 /// a pool stays alive while VirtualMemory objects hold chunks of it, even after it is replaced.
 std::shared_ptr<IMemoryPool> globalPool();
-/// Install `pool` as the global pool (empty removes it); returns the previous one.
+/// Install `pool` as the global pool (empty removes it); returns the previous one (empty when the
+/// use-pool source before was not a pool).
 std::shared_ptr<IMemoryPool> setGlobalPool(std::shared_ptr<IMemoryPool> pool);
 /// The spec's VirtualMemory::init: a NumaMemoryPool on machines with more than one node, a
 /// MemoryPool otherwise, of `poolSize` bytes in all, on huge pages when hugePageSize > 0.

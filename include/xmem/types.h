@@ -1,4 +1,4 @@
-// Vocabulary types shared by the public API and the platform layer.
+// Vocabulary types shared by the public API and the os layer.
 #pragma once
 
 #include <array>

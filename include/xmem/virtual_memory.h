@@ -62,7 +62,7 @@ struct VirtualMemoryOptions {
   bool oneGbPages = false;           ///< explicit 1 GiB pages, tried before 2 MiB ones
   bool transparentHugePages = true;  ///< madvise(MADV_HUGEPAGE) what explicit pages do not cover
   bool partialHugePages = true;      ///< use the free explicit pages even if they cover only part
-  bool usePool = false;              ///< ask the global pool (globalPool()) first
+  bool usePool = false;              ///< ask the use-pool source first (the global pool: setGlobalPool())
   std::optional<std::uint32_t> node; ///< NUMA node to place the memory on; none: no policy
   NumaPolicy numaPolicy = NumaPolicy::Preferred;  ///< how `node` is enforced (see NumaPolicy)
   NodeSet interleaveNodes;           ///< for NumaPolicy::Interleave; empty: all online nodes

@@ -33,4 +33,21 @@ const Error& preparedOutOfMemory() {
 
 Error Error::outOfMemory(ErrorContext context) noexcept { return Error(preparedOutOfMemory(), context); }
 
+namespace {
+const Error& preparedError(ErrorCode code) {
+  static const Error errors[] = {
+      Error(ErrorCode::InvalidArgument, "invalid argument (no memory left to describe it)"),
+      Error(ErrorCode::OutOfMemory, "out of memory (too little even for this error's own message)"),
+      Error(ErrorCode::PermissionDenied, "permission denied (no memory left to describe it)"),
+      Error(ErrorCode::Unsupported, "unsupported (no memory left to describe it)"),
+      Error(ErrorCode::SystemError, "system error (no memory left to describe it)"),
+  };
+  return errors[static_cast<std::size_t>(code)];
+}
+// Made while the library loads, not when memory is already short.
+[[maybe_unused]] const Error& preparedAtLoad = preparedError(ErrorCode::SystemError);
+}  // namespace
+
+Error Error::prepared(ErrorCode code, ErrorContext context) noexcept { return Error(preparedError(code), context); }
+
 }  // namespace xmem

@@ -270,7 +270,7 @@ PersistentConfiguration persistentConfiguration() {
     kernel += (kernel.empty() ? "" : " ") + std::string("hugepagesz=") + sizeFlag(size.pageSize) +
               " hugepages=" + (size.nodes.size() > 1 ? perNode : std::to_string(counts.total));
   }
-  configuration.sysctlContent = "# Written by xmem reserve --persist: huge pages reserved at boot.\n"
+  configuration.sysctlContent = "# Written by xmem: huge pages reserved at boot.\n"
                                 "vm.nr_hugepages = " + std::to_string(twoMb) + "\n";
   configuration.kernelCommandLine = kernel;
   return configuration;

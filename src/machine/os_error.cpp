@@ -22,7 +22,7 @@ Error osFailure(const os::Status& status, std::string_view what, ErrorContext co
     message += os::describe(status);
     return Error(errorCodeOf(status), std::move(message), context);
   } catch (...) {
-    return Error::outOfMemory(context);
+    return Error::prepared(errorCodeOf(status), context);
   }
 }
 

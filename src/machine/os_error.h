@@ -12,8 +12,8 @@ namespace xmem {
 
 ErrorCode errorCodeOf(const os::Status& status) noexcept;
 
-/// "<what>: <the OS's message>". Should memory run out while the message is made, the prepared
-/// out-of-memory Error (with `context`) instead: a failure path must not fail for a string.
+/// "<what>: <the OS's message>". Should memory run out while the message is made, an Error of
+/// the same code with a message made in advance: a failure path must not fail for a string.
 Error osFailure(const os::Status& status, std::string_view what, ErrorContext context = {}) noexcept;
 
 }  // namespace xmem

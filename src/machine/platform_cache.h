@@ -18,9 +18,11 @@ class PlatformCache {
   template <typename Read>
   std::shared_ptr<const T> get(Read&& read) {
     std::lock_guard lock(mutex_);
-    if (!value_ || readUnder_ != os::platformGeneration()) {
-      readUnder_ = os::platformGeneration();
+    const auto generation = os::platformGeneration();
+    if (!value_ || readUnder_ != generation) {
+      // Marked current only once read: a read that throws leaves the next call to try again.
       value_ = std::make_shared<const T>(read());
+      readUnder_ = generation;
     }
     return value_;
   }

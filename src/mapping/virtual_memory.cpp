@@ -3,6 +3,7 @@
 #include <xmem/virtual_memory.h>
 
 #include "mapping/backoff_table.h"
+#include "mapping/fork_safety.h"
 #include "mapping/mapping_plan.h"
 #include "machine/os_error.h"
 #include "os/os.h"
@@ -660,6 +661,9 @@ namespace {
 std::mutex usePoolMutex;
 std::shared_ptr<ChunkSource> usePoolInstalled;
 }  // namespace
+
+void lockUsePoolSource() noexcept { usePoolMutex.lock(); }
+void unlockUsePoolSource() noexcept { usePoolMutex.unlock(); }
 
 std::shared_ptr<ChunkSource> usePoolSource() {
   std::lock_guard lock(usePoolMutex);

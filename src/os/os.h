@@ -1,5 +1,6 @@
-// The platform layer: everything xmem asks of the operating system, behind one interface.
-// Only files under src/platform/<os>/ include OS headers.
+// The os layer: everything xmem asks of the operating system, behind one interface, in words of
+// its own (Status, page answers, MachineFacts). Only files under src/os/<os>/ include OS headers;
+// a new OS implements Platform, describeOsError() and the mapping of its codes to Status::Kind.
 //
 // Contract, for every function below unless it says otherwise:
 // - noexcept; the return value is a Status: a kind the layers above decide on, and the OS's own
@@ -185,7 +186,7 @@ class Platform {
   /// Name a range for the OS's listing of mappings. Kind::Unsupported where the kernel cannot.
   virtual Status name(void* address, std::size_t length, const char* name) noexcept = 0;
   /// Fault every page of the range in for writing, without changing its contents. Where
-  /// SystemInfo::populateReportsErrors, a page that cannot be had (a hugetlb page on a bound node
+  /// MachineFacts::populateReportsErrors, a page that cannot be had (a hugetlb page on a bound node
   /// without free pages) is EFAULT here instead of SIGBUS at first touch.
   virtual Status populate(void* address, std::size_t length) noexcept = 0;
   /// The kernel's view of the range. Partially covered kernel areas are clamped to the range.

@@ -1,6 +1,7 @@
 // Failing allocations inside xmem's non-throwing functions: each must end in an error or a
 // refusal, never in std::terminate (what a noexcept function that allocates does exactly when
 // memory is short). A replacement operator new fails on demand, on the calling thread only.
+#include "machine/os_error.h"
 #include "mapping/backoff_table.h"
 #include "support/fake_platform.h"
 
@@ -119,6 +120,20 @@ TEST_F(OutOfMemory, VirtualMemoryTryAllocateReturnsAnError) {
   ASSERT_FALSE(memory.ok());
   EXPECT_EQ(memory.error().code(), ErrorCode::OutOfMemory);
   EXPECT_EQ(memory.error().context().size, 4 * MiB);
+}
+
+TEST(OsFailure, KeepsItsCodeWhenThereIsNoMemoryForTheMessage) {
+  const os::Status denied{os::Status::Kind::NoPermission, 13};
+  const std::string_view what = "changing the count, a message long enough to need the heap";
+  std::optional<Error> error;
+  {
+    NoMemoryLeft none;
+    error.emplace(osFailure(denied, what, {.node = 1U}));
+  }
+  EXPECT_EQ(error->code(), ErrorCode::PermissionDenied) << error->what();
+  EXPECT_EQ(error->context().osError, 13);
+  EXPECT_EQ(error->context().node, 1U);
+  EXPECT_EQ(osFailure(denied, what).code(), ErrorCode::PermissionDenied);
 }
 
 }  // namespace

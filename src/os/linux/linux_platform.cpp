@@ -730,7 +730,7 @@ Status errnoStatus(int error) noexcept {
   switch (error) {
     case 0: return {};
     case ENOSYS: case EOPNOTSUPP: return {Kind::Unsupported, error};
-    case ENOMEM: case ENOSPC: return {Kind::NoMemory, error};
+    case ENOMEM: return {Kind::NoMemory, error};
     case EPERM: case EACCES: case EROFS: return {Kind::NoPermission, error};
     case EBUSY: return {Kind::Busy, error};
     case EAGAIN: case EINTR: return {Kind::TryAgain, error};
