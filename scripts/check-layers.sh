@@ -3,7 +3,7 @@
 #   tools, bench and preload -> options -> workload -> pool -> mapping -> machine -> os
 # An include may point only down: to its own layer, a lower one, or a public header (include/xmem)
 # that a lower or its own layer owns. Also: inside the library (src/ but src/preload), only
-# src/os/<os>/ includes the OS's headers, reads errno, or spells a /proc or /sys path.
+# src/os/<os>/ includes the OS's headers, reads errno, or spells an OS path (/proc, /sys, /run, /etc, /dev).
 # Usage: scripts/check-layers.sh [source tree]   Exit status 1 when anything breaks the rule.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -69,7 +69,7 @@ done < <(git ls-files 'src/**.h' 'src/**.hpp' 'src/**.inc' 'src/**.cpp' 'include
                       'tools/**.cpp' 'bench/**.h' 'bench/**.hpp' 'bench/**.cpp' | grep -v '\.in$')
 
 # OS knowledge stays in src/os/<os>/ (the preload library is POSIX interposition by nature).
-os_pattern='#[[:space:]]*include[[:space:]]*<(sys/|linux/|unistd\.h|fcntl\.h|dlfcn\.h|pthread\.h|sched\.h|signal\.h|csignal|dirent\.h|numaif?\.h|cerrno|errno\.h|windows\.h)|\berrno\b|[ "(]/(proc|sys)(/|")'
+os_pattern='#[[:space:]]*include[[:space:]]*<(sys/|linux/|unistd\.h|fcntl\.h|dlfcn\.h|pthread\.h|sched\.h|signal\.h|csignal|dirent\.h|numaif?\.h|cerrno|errno\.h|windows\.h)|\berrno\b|[ "(]/(proc|sys|run|etc|dev)(/|")'
 while IFS= read -r hit; do
   fail "$hit: OS knowledge outside src/os/<os>/"
 done < <(git ls-files 'src/**.h' 'src/**.hpp' 'src/**.inc' 'src/**.cpp' ':!src/os/*/**' ':!src/preload/**' |

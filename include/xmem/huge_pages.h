@@ -138,8 +138,8 @@ std::string reservationStatePath();
 
 /// The configuration that makes the current reservations last across reboots.
 struct PersistentConfiguration {
-  std::string sysctlPath;          ///< $XMEM_SYSCTL_DIR or /etc/sysctl.d, + 60-xmem-hugepages.conf
-  std::string sysctlContent;       ///< vm.nr_hugepages for the system-wide 2 MiB pool
+  std::string sysctlPath;          ///< the file the OS reads at boot ($XMEM_SYSCTL_DIR, else the OS's place)
+  std::string sysctlContent;       ///< what it holds (Linux: vm.nr_hugepages for the 2 MiB pool)
   std::string kernelCommandLine;   ///< what 1 GiB pages and per-node counts need at boot (printed, not applied)
 };
 PersistentConfiguration persistentConfiguration();

@@ -103,7 +103,7 @@ std::string reservationStatePath() {
   // Read here, not passed down from options: the machine layer sits below options, and every caller
   // (xmem, the tests, a program using the library) gets the same place without saying so.
   const char* dir = std::getenv(kStateDirVariable);
-  return std::string(dir != nullptr && *dir != '\0' ? dir : "/run/xmem") + "/reservations";
+  return (dir != nullptr && *dir != '\0' ? std::string(dir) : os::current().stateDirectory()) + "/reservations";
 }
 
 Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress) {
@@ -254,33 +254,23 @@ void ScopedFreeHugePages::restore() noexcept {
 PersistentConfiguration persistentConfiguration() {
   auto& os = os::current();
   auto info = SystemInfo::refresh();
-  PersistentConfiguration configuration;
-  const char* dir = std::getenv(kSysctlDirVariable);  // read here as kStateDirVariable is
-  configuration.sysctlPath = std::string(dir != nullptr && *dir != '\0' ? dir : "/etc/sysctl.d") + "/60-xmem-hugepages.conf";
-  std::uint64_t twoMb = 0;
-  std::string kernel;
+  std::vector<os::BootPages> pages;
   for (const auto& size : info->hugePageSizes) {
     HugePageCounts counts;
     if (!os.hugePageCounts(size.pageSize, std::nullopt, counts) || counts.total == 0) continue;
-    if (size.pageSize == kHugePageSize) twoMb = counts.total;
-    // The kernel's per-node syntax: hugepages=0:N,1:M applies to the hugepagesz= before it.
-    std::string perNode;
-    for (const auto& [node, nodeCounts] : size.nodes)
-      if (nodeCounts.total != 0) perNode += (perNode.empty() ? "" : ",") + std::to_string(node) + ":" + std::to_string(nodeCounts.total);
-    kernel += (kernel.empty() ? "" : " ") + std::string("hugepagesz=") + sizeFlag(size.pageSize) +
-              " hugepages=" + (size.nodes.size() > 1 ? perNode : std::to_string(counts.total));
+    auto& boot = pages.emplace_back(os::BootPages{size.pageSize, counts.total, {}});
+    for (const auto& [node, nodeCounts] : size.nodes) boot.nodes.emplace_back(node, nodeCounts.total);
   }
-  configuration.sysctlContent = "# Written by xmem: huge pages reserved at boot.\n"
-                                "vm.nr_hugepages = " + std::to_string(twoMb) + "\n";
-  configuration.kernelCommandLine = kernel;
-  return configuration;
+  const char* dir = std::getenv(kSysctlDirVariable);  // read here as kStateDirVariable is
+  auto boot = os.bootConfiguration(pages, dir != nullptr ? dir : "");
+  return {std::move(boot.path), std::move(boot.content), std::move(boot.kernelCommandLine)};
 }
 
 void writePersistentConfiguration(const PersistentConfiguration& configuration) {
-  std::ofstream file(configuration.sysctlPath, std::ios::trunc);
-  file << configuration.sysctlContent;
-  if (!file)
-    throw Error(ErrorCode::PermissionDenied, "cannot write " + configuration.sysctlPath + ": it needs root");
+  const auto& path = configuration.sysctlPath;
+  if (auto status = os::current().replaceFile(path.c_str(), configuration.sysctlContent.data(), configuration.sysctlContent.size());
+      !status)
+    throw osFailure(status, "cannot write " + path + (status.kind == os::Status::Kind::NoPermission ? " (it needs root)" : ""));
 }
 
 std::optional<FreePagesShortfall> makeHugePagesFree(ScopedFreeHugePages& counts,

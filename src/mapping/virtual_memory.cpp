@@ -45,8 +45,7 @@ std::string lockFailureReason(os::Platform& os, std::size_t bytes, const Status&
   reason += "; RLIMIT_MEMLOCK is " + formatBytes(limit.soft) + " (hard limit " +
             (limit.hard == MemlockLimit::kUnlimited ? std::string("unlimited") : formatBytes(limit.hard)) +
             ") and this process lacks CAP_IPC_LOCK; ";
-  reason += bytes > limit.soft ? "raise it with `ulimit -l unlimited`, LimitMEMLOCK=infinity in a systemd unit, "
-                                 "or a memlock line in /etc/security/limits.conf"
+  reason += bytes > limit.soft ? os.memlockLimitAdvice()
                                : "memory this process has locked already counts against it";
   return reason;
 }

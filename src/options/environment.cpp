@@ -3,12 +3,23 @@
 #include <xmem/huge_pages.h>
 #include <xmem/preload_policy.h>
 
+#include "os/os.h"
+
+#include <string>
+
 namespace xmem {
 
 const std::vector<EnvironmentVariable>& placeVariables() {
+  // The defaults are the OS's places, asked of the os layer once (the strings live as long as the table).
+  static const std::string stateMeaning =
+      "where `xmem reserve` records the counts it changed for `xmem release` (" + os::current().stateDirectory() + ")";
+  static const std::string bootFile = os::current().bootConfiguration({}, "").path;
+  static const std::string sysctlMeaning = "where `xmem reserve --persist` writes " +
+                                           bootFile.substr(bootFile.rfind('/') + 1) + " (" +
+                                           bootFile.substr(0, bootFile.rfind('/')) + ")";
   static const std::vector<EnvironmentVariable> variables = {
-      {kStateDirVariable, "", "PATH", "where `xmem reserve` records the counts it changed for `xmem release` (/run/xmem)"},
-      {kSysctlDirVariable, "", "PATH", "where `xmem reserve --persist` writes 60-xmem-hugepages.conf (/etc/sysctl.d)"},
+      {kStateDirVariable, "", "PATH", stateMeaning},
+      {kSysctlDirVariable, "", "PATH", sysctlMeaning},
       {kPreloadLibraryVariable, "--preload-library", "PATH",
        "libxmem-preload.so for `xmem run` (found next to xmem, or in the build tree it came from)"},
   };

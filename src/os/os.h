@@ -131,6 +131,21 @@ struct PageSurvey {
   }
 };
 
+/// Reserved huge pages of one size, as a boot configuration should bring them back.
+struct BootPages {
+  std::size_t pageSize = 0;
+  std::uint64_t total = 0;                          ///< system-wide
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> nodes;  ///< per node, when the machine has several
+};
+
+/// How this OS reserves huge pages at boot: a file it reads at start-up, and what the kernel's
+/// command line needs for what that file cannot do (1 GiB pages, per-node counts).
+struct BootConfiguration {
+  std::string path;
+  std::string content;
+  std::string kernelCommandLine;  ///< empty when the file does it all
+};
+
 struct Capabilities {
   bool hugePagesInReservation = false;  ///< explicit huge pages can be mapped inside a reserve()d region
   bool transparentHugePages = false;
@@ -158,6 +173,11 @@ class Platform {
   virtual Status compactMemory() noexcept = 0;
   /// The file that holds the count (for messages and dry runs).
   virtual std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const = 0;
+  /// Where xmem keeps what it changed, gone at reboot as the reservations are.
+  virtual std::string stateDirectory() const = 0;
+  /// The boot configuration that reserves `pages` again, its file in `directory` (empty: the
+  /// OS's own place for it). Says; writes nothing.
+  virtual BootConfiguration bootConfiguration(const std::vector<BootPages>& pages, const std::string& directory) const = 0;
 
   /// Take an exclusive lock on the file `path` (created, mode 0600, if missing), waiting for
   /// another process that holds it. `handle` identifies it for unlockFile(). The lock is the
@@ -171,6 +191,8 @@ class Platform {
 
   /// The memlock limit as it is now (a process may change its own limit).
   virtual Status memlockLimit(MemlockLimit& out) noexcept = 0;
+  /// How a person raises that limit on this OS, in a phrase ("raise it with ...").
+  virtual std::string memlockLimitAdvice() const = 0;
 
   /// Reserve `length` bytes of address space aligned to `alignment` (a power of two), inaccessible,
   /// committing no memory. Release it with unmap().

@@ -89,6 +89,11 @@ class FakePlatform final : public os::Platform {
     ++compactions;
     return {};
   }
+  std::string stateDirectory() const override { return os::linuxPlatform().stateDirectory(); }
+  std::string memlockLimitAdvice() const override { return os::linuxPlatform().memlockLimitAdvice(); }
+  os::BootConfiguration bootConfiguration(const std::vector<os::BootPages>& pages, const std::string& directory) const override {
+    return os::linuxPlatform().bootConfiguration(pages, directory);
+  }
   std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const override {
     return "/fake/" + std::to_string(pageSize) + "/" + (node ? std::to_string(*node) : std::string("all"));
   }

@@ -24,6 +24,11 @@ class ForwardingPlatform : public os::Platform {
     return target_.checkHugePageCountWritable(pageSize, node);
   }
   os::Status compactMemory() noexcept override { return target_.compactMemory(); }
+  std::string stateDirectory() const override { return target_.stateDirectory(); }
+  std::string memlockLimitAdvice() const override { return target_.memlockLimitAdvice(); }
+  os::BootConfiguration bootConfiguration(const std::vector<os::BootPages>& pages, const std::string& directory) const override {
+    return target_.bootConfiguration(pages, directory);
+  }
   std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const override {
     return target_.hugePageCountPath(pageSize, node);
   }

@@ -512,6 +512,33 @@ class LinuxPlatform final : public Platform {
     return {};
   }
 
+  std::string stateDirectory() const override { return "/run/xmem"; }
+
+  std::string memlockLimitAdvice() const override {
+    return "raise it with `ulimit -l unlimited`, LimitMEMLOCK=infinity in a systemd unit, or a memlock line in "
+           "/etc/security/limits.conf";
+  }
+
+  BootConfiguration bootConfiguration(const std::vector<BootPages>& pages, const std::string& directory) const override {
+    BootConfiguration configuration;
+    configuration.path = (directory.empty() ? std::string("/etc/sysctl.d") : directory) + "/60-xmem-hugepages.conf";
+    std::uint64_t twoMb = 0;
+    for (const auto& size : pages) {
+      if (size.total == 0) continue;
+      if (size.pageSize == 2 * 1024 * 1024) twoMb = size.total;
+      // The kernel's per-node syntax: hugepages=0:N,1:M applies to the hugepagesz= before it.
+      std::string perNode;
+      for (const auto& [node, total] : size.nodes)
+        if (total != 0) perNode += (perNode.empty() ? "" : ",") + std::to_string(node) + ":" + std::to_string(total);
+      const std::size_t mib = size.pageSize >> 20;
+      const std::string sizeText = mib >= 1024 ? std::to_string(mib >> 10) + "G" : std::to_string(mib) + "M";
+      configuration.kernelCommandLine += (configuration.kernelCommandLine.empty() ? "" : " ") + std::string("hugepagesz=") +
+                                         sizeText + " hugepages=" + (size.nodes.size() > 1 ? perNode : std::to_string(size.total));
+    }
+    configuration.content = "# Written by xmem: huge pages reserved at boot.\nvm.nr_hugepages = " + std::to_string(twoMb) + "\n";
+    return configuration;
+  }
+
   std::string hugePageCountPath(std::size_t pageSize, std::optional<std::uint32_t> node) const override {
     return (node ? std::string(kNodesDir) + "/node" + std::to_string(*node) + "/hugepages"
                  : std::string(kHugePagesDir)) +
