@@ -73,15 +73,16 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
 
 void addBenchCommand(CLI::App& app) {
   auto options = std::make_shared<BenchOptions>();
+  auto workload = std::make_shared<WorkloadOptions>();
   auto* command = app.add_subcommand(
       "bench", "Measure what huge pages and NUMA placement buy here: each page strategy on a dataset-sized buffer "
                "(first touch, latency, throughput, a RandomX-shaped loop), then librandomx's hashrate with its memory "
                "from the system allocator, librandomx's own large pages, xmem, glibc's tunables and peer allocators. "
                "As root it reserves the pages each strategy needs and puts the counts back afterwards.");
-  command->add_option("-p,--profile", options->profile, "Algorithm profile whose dataset size is measured")->capture_default_str();
+  // The profile whose dataset size is measured and the threads: the options table's, as in plan.
+  addWorkloadOptions(*command, *workload, {"profile", "threads"});
   command->add_flag("--quick", options->quick, "Finish in about a minute: fewer reads, one round, RandomX in light mode");
   auto* buffer = command->add_option("--buffer", "Size of the synthetic buffer, e.g. 512M (default: the profile's dataset)");
-  command->add_option("-t,--threads", options->threads, "Threads (default: one per CPU)")->check(CLI::Range(1U, 4096U));
   command->add_option("--rounds", options->rounds, "Rounds of the synthetic part (default: 1 quick, 5 full)")->check(CLI::Range(1U, 100U));
   command->add_option("--randomx-rounds", options->randomxRounds,
                       "Rounds in which every librandomx source hashes in turn (default: 3 quick, 12 full)")
@@ -93,7 +94,10 @@ void addBenchCommand(CLI::App& app) {
   command->add_flag("!--no-randomx", options->randomx, "Skip the librandomx part");
   command->add_option("--svg", options->svgFile, "Write a plot of the ratios to this SVG file");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of tables");
-  command->callback([options, buffer] {
+  command->callback([options, workload, buffer] {
+    resolveWorkloadOptions(*workload);
+    options->profile = workload->profile;
+    options->threads = workload->config.threads;
     if (buffer->count() != 0) {
       const auto text = buffer->as<std::string>();
       const auto bytes = parseSize(text);

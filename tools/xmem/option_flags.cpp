@@ -2,6 +2,8 @@
 
 #include <xmem/error.h>
 
+#include <algorithm>
+
 namespace xmem::cli {
 namespace {
 
@@ -31,25 +33,33 @@ std::string helpOf(const ConfigKey& key) {
 
 void OptionFlags::add(CLI::App& command, OptionUse use, std::string_view checkedByCaller) {
   checkedByCaller_ = checkedByCaller;
-  for (const auto& key : memoryConfigKeys()) {
-    if (use == OptionUse::Plan && key.use != OptionUse::Plan) continue;
-    std::string& text = text_[std::string(key.key)];
-    std::string names(key.flag);
-    if (!key.shortFlag.empty()) names += "," + std::string(key.shortFlag);
-    if (!key.flagTakesValue) {
-      // One switch with both names, so the last one typed wins: --huge-pages / --no-huge-pages.
-      if (!key.negation.empty()) names += ",!" + std::string(key.negation);
-      added_.push_back({command.add_flag(names, text, helpOf(key))->check(checkedAs(key)), std::string(key.key)});
-      continue;
-    }
-    auto* option = command.add_option(names, text, helpOf(key));
-    if (key.key != checkedByCaller) option->check(checkedAs(key));
-    added_.push_back({option, std::string(key.key)});
-    if (key.negation.empty()) continue;
-    auto* negation = command.add_flag(std::string(key.negation) + "{false}", text, "Same as " + std::string(key.flag) + " false");
-    option->excludes(negation);
-    added_.push_back({negation, std::string(key.key)});
+  for (const auto& key : memoryConfigKeys())
+    if (use == OptionUse::Allocation || key.use == OptionUse::Plan) addKey(command, key);
+}
+
+void OptionFlags::add(CLI::App& command, std::initializer_list<std::string_view> keys, std::string_view checkedByCaller) {
+  checkedByCaller_ = checkedByCaller;
+  for (const auto& key : memoryConfigKeys())
+    if (std::find(keys.begin(), keys.end(), key.key) != keys.end()) addKey(command, key);
+}
+
+void OptionFlags::addKey(CLI::App& command, const ConfigKey& key) {
+  std::string& text = text_[std::string(key.key)];
+  std::string names(key.flag);
+  if (!key.shortFlag.empty()) names += "," + std::string(key.shortFlag);
+  if (!key.flagTakesValue) {
+    // One switch with both names, so the last one typed wins: --huge-pages / --no-huge-pages.
+    if (!key.negation.empty()) names += ",!" + std::string(key.negation);
+    added_.push_back({command.add_flag(names, text, helpOf(key))->check(checkedAs(key)), std::string(key.key)});
+    return;
   }
+  auto* option = command.add_option(names, text, helpOf(key));
+  if (key.key != checkedByCaller_) option->check(checkedAs(key));
+  added_.push_back({option, std::string(key.key)});
+  if (key.negation.empty()) return;
+  auto* negation = command.add_flag(std::string(key.negation) + "{false}", text, "Same as " + std::string(key.flag) + " false");
+  option->excludes(negation);
+  added_.push_back({negation, std::string(key.key)});
 }
 
 std::vector<CLI::Option*> OptionFlags::options() const {

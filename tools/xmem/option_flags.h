@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ class OptionFlags {
   /// allocation's). Each checks its value as it is parsed (a bad one is CLI11's validation error).
   /// `checkedByCaller`: a key whose flag text the caller checks and uses itself (apply() skips it).
   void add(CLI::App& command, OptionUse use, std::string_view checkedByCaller = {});
+  /// The same for the named keys only (a command that takes a few of the table's options).
+  void add(CLI::App& command, std::initializer_list<std::string_view> keys, std::string_view checkedByCaller = {});
   /// The options of the flags added, for needs()/excludes() between them and the command's own.
   std::vector<CLI::Option*> options() const;
   /// Applies the flags typed on the command line over `config` (its file and XMEM_* already in).
@@ -30,6 +33,8 @@ class OptionFlags {
   std::optional<std::string> typed(std::string_view key) const;
 
  private:
+  void addKey(CLI::App& command, const ConfigKey& key);
+
   struct Added {
     CLI::Option* option;
     std::string key;

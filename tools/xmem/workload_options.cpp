@@ -16,6 +16,10 @@ void addWorkloadOptions(CLI::App& command, WorkloadOptions& options, OptionUse u
   options.flags.add(command, use, "profile");
 }
 
+void addWorkloadOptions(CLI::App& command, WorkloadOptions& options, std::initializer_list<std::string_view> keys) {
+  options.flags.add(command, keys, "profile");
+}
+
 void resolveWorkloadOptions(WorkloadOptions& options) {
   MemoryConfig config = effectiveConfig();
   options.flags.apply(config);

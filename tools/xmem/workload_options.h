@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iosfwd>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,8 @@ struct WorkloadOptions {
 
 /// Adds the table's flags for `use` (Plan: plan and reserve; Allocation: alloc's too).
 void addWorkloadOptions(CLI::App& command, WorkloadOptions& options, OptionUse use = OptionUse::Plan);
+/// Only the named keys' flags (a command that takes a few of the table's options).
+void addWorkloadOptions(CLI::App& command, WorkloadOptions& options, std::initializer_list<std::string_view> keys);
 /// Fills `options.config` from effectiveConfig() (--config, XMEM_*) and the flags typed over it;
 /// the threads come from XMRig's profile for the algorithm when neither gives a count. Throws
 /// Error for a bad file, variable or flag.
