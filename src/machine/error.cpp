@@ -37,7 +37,7 @@ namespace {
 const Error& preparedError(ErrorCode code) {
   static const Error errors[] = {
       Error(ErrorCode::InvalidArgument, "invalid argument (no memory left to describe it)"),
-      Error(ErrorCode::OutOfMemory, "out of memory (too little even for this error's own message)"),
+      preparedOutOfMemory(),
       Error(ErrorCode::PermissionDenied, "permission denied (no memory left to describe it)"),
       Error(ErrorCode::Unsupported, "unsupported (no memory left to describe it)"),
       Error(ErrorCode::SystemError, "system error (no memory left to describe it)"),

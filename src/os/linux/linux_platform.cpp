@@ -525,13 +525,13 @@ class LinuxPlatform final : public Platform {
     std::uint64_t twoMb = 0;
     for (const auto& size : pages) {
       if (size.total == 0) continue;
-      if (size.pageSize == 2 * 1024 * 1024) twoMb = size.total;
+      if (size.pageSize == kHugePageSize) twoMb = size.total;
       // The kernel's per-node syntax: hugepages=0:N,1:M applies to the hugepagesz= before it.
       std::string perNode;
       for (const auto& [node, total] : size.nodes)
         if (total != 0) perNode += (perNode.empty() ? "" : ",") + std::to_string(node) + ":" + std::to_string(total);
-      const std::size_t mib = size.pageSize >> 20;
-      const std::string sizeText = mib >= 1024 ? std::to_string(mib >> 10) + "G" : std::to_string(mib) + "M";
+      const std::string sizeText = size.pageSize >= GiB ? std::to_string(size.pageSize / GiB) + "G"
+                                                        : std::to_string(size.pageSize / MiB) + "M";
       configuration.kernelCommandLine += (configuration.kernelCommandLine.empty() ? "" : " ") + std::string("hugepagesz=") +
                                          sizeText + " hugepages=" + (size.nodes.size() > 1 ? perNode : std::to_string(size.total));
     }
