@@ -92,4 +92,47 @@ struct RangeUsage {
   std::map<std::uint32_t, std::size_t> bytesByNode;     ///< node -> resident bytes
 };
 
+/// One mapping of a process as the kernel reports it (Linux: /proc/PID/smaps and numa_maps).
+struct MappingUsage {
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;
+  std::string permissions;          ///< "rw-p"
+  std::string name;                 ///< path, [heap], [stack], [anon:NAME], or ""
+  std::size_t kernelPageSize = 0;   ///< the mapping's page size (a hugetlb size for hugetlb mappings)
+  std::size_t residentBytes = 0;    ///< Rss, or the hugetlb bytes for hugetlb mappings
+  std::size_t anonHugePages = 0;    ///< bytes on transparent huge pages
+  std::size_t hugeTlbBytes = 0;     ///< Private_Hugetlb + Shared_Hugetlb
+  std::size_t lockedBytes = 0;
+  bool thpEligible = false;         ///< THPeligible: the kernel would back it with THP
+  bool thpAdvised = false;          ///< VmFlags hg: MADV_HUGEPAGE
+  bool thpRefused = false;          ///< VmFlags nh: MADV_NOHUGEPAGE
+  std::map<std::uint32_t, std::size_t> bytesByNode;  ///< resident bytes per node (numa_maps)
+  std::size_t size() const noexcept { return end - start; }
+};
+
+/// A process's memory: its status figures and its mappings (those of at least the size asked).
+struct ProcessUsage {
+  std::int64_t pid = 0;
+  std::string command;              ///< Name: in status
+  std::uint64_t residentBytes = 0;  ///< VmRSS
+  std::uint64_t peakResidentBytes = 0;  ///< VmHWM
+  std::uint64_t lockedBytes = 0;    ///< VmLck
+  std::uint64_t hugeTlbBytes = 0;   ///< HugetlbPages
+  std::vector<MappingUsage> mappings;
+};
+
+/// Free blocks of one node and zone by order (/proc/buddyinfo).
+struct BuddyZone {
+  std::uint32_t node = 0;
+  std::string zone;
+  std::vector<std::uint64_t> freeBlocksByOrder;  ///< index: order (blocks of 2^order base pages)
+};
+
+/// The kernel's memory-management counters xmem reads: THP and compaction events
+/// (/proc/vmstat's thp_*, compact_*, htlb_*) and free memory by buddy order.
+struct KernelCounters {
+  std::map<std::string, std::uint64_t> events;
+  std::vector<BuddyZone> buddy;
+};
+
 }  // namespace xmem

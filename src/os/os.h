@@ -231,6 +231,18 @@ class Platform {
   virtual std::uint32_t currentCpu() noexcept = 0;
   /// CPUs the system has configured (an upper bound for currentCpu() + 1).
   virtual std::uint32_t cpuCount() noexcept = 0;
+
+  // Monitoring: what any process's memory is, read from outside it, and the kernel's counters.
+  /// Process `pid` (0: this process): its status figures and its mappings of at least
+  /// `minMappingBytes`. NotFound when there is no such process, NoPermission when it is not ours.
+  virtual Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) = 0;
+  /// THP and compaction event counters and free memory by buddy order, per node and zone.
+  virtual Status kernelCounters(KernelCounters& out) = 0;
+  /// The bytes of the shared record area `name` that process `pid` published (Linux: a memfd it
+  /// holds open), up to `maxBytes`. NotFound when it has none.
+  virtual Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) = 0;
+  /// The machine's host name ("" when unknown).
+  virtual std::string hostName() const = 0;
 };
 
 /// The platform in use: the real one for this OS unless a test installed another.

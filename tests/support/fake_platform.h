@@ -121,6 +121,12 @@ class FakePlatform final : public os::Platform {
   os::Status pinThread(std::uint32_t) noexcept override { return {}; }
   std::uint32_t currentCpu() noexcept override;
   std::uint32_t cpuCount() noexcept override { return 4; }
+  os::Status processUsage(std::int64_t, std::size_t, ProcessUsage&) override { return {os::Status::Kind::Unsupported, 0}; }
+  os::Status kernelCounters(KernelCounters&) override { return {os::Status::Kind::Unsupported, 0}; }
+  os::Status readPublishedRecords(std::int64_t, const char*, std::size_t, std::string&) override {
+    return {os::Status::Kind::Unsupported, 0};
+  }
+  std::string hostName() const override { return "fake"; }
 
  private:
   struct Region {

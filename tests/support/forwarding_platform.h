@@ -78,6 +78,14 @@ class ForwardingPlatform : public os::Platform {
   std::uint32_t currentNode() noexcept override { return target_.currentNode(); }
   std::uint32_t currentCpu() noexcept override { return target_.currentCpu(); }
   std::uint32_t cpuCount() noexcept override { return target_.cpuCount(); }
+  os::Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) override {
+    return target_.processUsage(pid, minMappingBytes, out);
+  }
+  os::Status kernelCounters(KernelCounters& out) override { return target_.kernelCounters(out); }
+  os::Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override {
+    return target_.readPublishedRecords(pid, name, maxBytes, out);
+  }
+  std::string hostName() const override { return target_.hostName(); }
 
  private:
   os::Platform& target_;

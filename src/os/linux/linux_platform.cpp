@@ -721,6 +721,14 @@ class LinuxPlatform final : public Platform {
     return count < 1 ? 1 : static_cast<std::uint32_t>(count);
   }
 
+  // TODO(monitoring): the readers of /proc/PID and /proc/vmstat, /proc/buddyinfo.
+  Status processUsage(std::int64_t, std::size_t, ProcessUsage&) override { return {Status::Kind::Unsupported, 0}; }
+  Status kernelCounters(KernelCounters&) override { return {Status::Kind::Unsupported, 0}; }
+  Status readPublishedRecords(std::int64_t, const char*, std::size_t, std::string&) override {
+    return {Status::Kind::Unsupported, 0};
+  }
+  std::string hostName() const override { return {}; }
+
   // The CPU from rseq (a load), its node from a table filled from getcpu() (the vDSO) the first
   // time each CPU is seen: the raw system call cost the preload's pool path a kernel entry per
   // request. CPUs do not change node while they are online.

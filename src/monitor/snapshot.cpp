@@ -1,0 +1,33 @@
+// Names of the snapshot's enumerations, as the JSON and the metrics spell them.
+#include <xmem/snapshot.h>
+
+namespace xmem {
+
+std::string_view toString(Backing backing) noexcept {
+  switch (backing) {
+    case Backing::HugeTlb: return "hugetlb";
+    case Backing::Transparent: return "thp";
+    case Backing::Base: return "base";
+  }
+  return "base";
+}
+
+std::string_view toString(Health health) noexcept {
+  switch (health) {
+    case Health::Green: return "green";
+    case Health::Yellow: return "yellow";
+    case Health::Red: return "red";
+  }
+  return "red";
+}
+
+std::string_view toString(PoolFailure failure) noexcept {
+  switch (failure) {
+    case PoolFailure::BadSize: return "bad_size";
+    case PoolFailure::Full: return "full";
+    case PoolFailure::NoMemory: return "no_memory";
+  }
+  return "no_memory";
+}
+
+}  // namespace xmem
