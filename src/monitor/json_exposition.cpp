@@ -15,6 +15,12 @@ using std::chrono::system_clock;
 
 double seconds(std::chrono::nanoseconds duration) { return std::chrono::duration<double>(duration).count(); }
 
+// Whole seconds and the fraction apart: a nanosecond count near 2^61 does not fit a double's 53 bits.
+double unixSeconds(std::chrono::system_clock::time_point at) {
+  const auto whole = std::chrono::floor<std::chrono::seconds>(at);
+  return static_cast<double>(whole.time_since_epoch().count()) + seconds(at - whole);
+}
+
 // RFC 3339 in UTC, with the fraction of a second only as long as it needs to be.
 std::string rfc3339(system_clock::time_point at) {
   const auto day = std::chrono::floor<std::chrono::days>(at);
@@ -39,7 +45,7 @@ std::string rfc3339(system_clock::time_point at) {
 // A time as both spellings: "<key>" (RFC 3339) and "<key>_unix_seconds".
 void putTime(json& object, const std::string& key, system_clock::time_point at) {
   object[key] = rfc3339(at);
-  object[key + "_unix_seconds"] = seconds(at.time_since_epoch());
+  object[key + "_unix_seconds"] = unixSeconds(at);
 }
 
 std::string hex(std::uintptr_t address) {

@@ -36,7 +36,11 @@ void addRows(Exposition& out, const std::array<Metric<Row>, N>& table, const Row
 }
 
 double seconds(std::chrono::nanoseconds duration) { return std::chrono::duration<double>(duration).count(); }
-double unixSeconds(std::chrono::system_clock::time_point at) { return seconds(at.time_since_epoch()); }
+// Whole seconds and the fraction apart: a nanosecond count near 2^61 does not fit a double's 53 bits.
+double unixSeconds(std::chrono::system_clock::time_point at) {
+  const auto whole = std::chrono::floor<std::chrono::seconds>(at);
+  return static_cast<double>(whole.time_since_epoch().count()) + seconds(at - whole);
+}
 std::string hex(std::uintptr_t address) {
   char buffer[2 + 2 * sizeof address + 1];
   std::snprintf(buffer, sizeof buffer, "0x%jx", static_cast<std::uintmax_t>(address));
@@ -65,7 +69,7 @@ const std::array<Metric<Snapshot>, 6> kSnapshotMetrics{{
 const std::array<Metric<MachineFacts>, 4> kMachineMetrics{{
     {"xmem_default_huge_page_size_bytes", kGauge, "The kernel's default huge page size (0: no hugetlb support).",
      [](const MachineFacts& m) -> Number { return m.defaultHugePageSize; }},
-    {"xmem_cpu_one_gb_pages", kGauge, "1 when the CPU and kernel offer 1 GiB pages.",
+    {"xmem_cpu_1gib_pages", kGauge, "1 when the CPU and kernel offer 1 GiB pages.",
      [](const MachineFacts& m) -> Number { return m.cpuHasOneGbPages; }},
     {"xmem_kernel_populate_reports_errors", kGauge, "1 when populating a mapping reports a missing huge page as an error.",
      [](const MachineFacts& m) -> Number { return m.populateReportsErrors; }},
