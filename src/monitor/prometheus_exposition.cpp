@@ -5,10 +5,12 @@
 
 #include "monitor/prometheus_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <set>
 
 namespace xmem {
@@ -280,8 +282,38 @@ void addAllocations(Exposition& out, const std::vector<AllocationStats>& allocat
   }
 }
 
-void addPools(Exposition& out, const std::vector<PoolNodeStats>& pools) {
+// Pools of one name on one node (the default name is shared) as one: sizes and counts add up, the
+// largest free block is the largest of theirs, and fragmentation is that of the whole.
+std::vector<PoolNodeStats> mergedPools(const std::vector<PoolNodeStats>& pools) {
+  std::vector<PoolNodeStats> merged;
+  std::map<std::pair<std::string, std::uint32_t>, std::size_t> indexOf;
   for (const auto& pool : pools) {
+    const auto [where, added] = indexOf.try_emplace({pool.pool, pool.node}, merged.size());
+    if (added) {
+      merged.push_back(pool);
+      continue;
+    }
+    PoolNodeStats& into = merged[where->second];
+    into.capacityBytes += pool.capacityBytes;
+    into.inUseBytes += pool.inUseBytes;
+    into.highWaterBytes += pool.highWaterBytes;
+    into.freeBytes += pool.freeBytes;
+    into.largestFreeBlockBytes = std::max(into.largestFreeBlockBytes, pool.largestFreeBlockBytes);
+    into.hugeBytes += pool.hugeBytes;
+    into.pageSize = std::max(into.pageSize, pool.pageSize);
+    into.allocations += pool.allocations;
+    into.releases += pool.releases;
+    for (std::size_t kind = 0; kind < kPoolFailureKinds; ++kind) into.failures[kind] += pool.failures[kind];
+    into.fallbacksOut += pool.fallbacksOut;
+    into.fallbacksIn += pool.fallbacksIn;
+    into.fragmentation = into.freeBytes == 0 ? 0.0
+        : 1.0 - static_cast<double>(into.largestFreeBlockBytes) / static_cast<double>(into.freeBytes);
+  }
+  return merged;
+}
+
+void addPools(Exposition& out, const std::vector<PoolNodeStats>& pools) {
+  for (const auto& pool : mergedPools(pools)) {
     const Labels labels{{"pool", pool.pool}, {"node", nodeLabel(pool.node)}};
     addRows(out, kPoolMetrics, pool, labels);
     for (std::size_t kind = 0; kind < kPoolFailureKinds; ++kind) {

@@ -333,6 +333,24 @@ TEST(Exposition, WithoutBandwidthNoBandwidthFamilies) {
   EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
 }
 
+TEST(Exposition, PoolsOfOneNameOnOneNodeAreWrittenAsOne) {
+  Snapshot snapshot = goldenSnapshot();
+  PoolNodeStats second = snapshot.pools[0];
+  second.capacityBytes = 16 * MiB;
+  second.freeBytes = 16 * MiB;
+  second.largestFreeBlockBytes = 16 * MiB;
+  second.allocations = 1;
+  snapshot.pools.push_back(second);
+  const std::string text = toPrometheus(snapshot);
+  EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
+  EXPECT_NE(text.find("xmem_pool_capacity_bytes{pool=\"scratchpads\",node=\"0\"} 83886080\n"), std::string::npos);
+  EXPECT_NE(text.find("xmem_pool_allocations_total{pool=\"scratchpads\",node=\"0\"} 121\n"), std::string::npos);
+  EXPECT_NE(text.find("xmem_pool_largest_free_block_bytes{pool=\"scratchpads\",node=\"0\"} 16777216\n"), std::string::npos);
+  // 1 - 16 MiB largest / 32 MiB free: neither pool's own ratio, nor their sum
+  EXPECT_NE(text.find("xmem_pool_fragmentation_ratio{pool=\"scratchpads\",node=\"0\"} 0.5\n"), std::string::npos);
+  EXPECT_NE(text.find("xmem_pool_fragmentation_ratio{pool=\"scratchpads\",node=\"1\"} 0\n"), std::string::npos);
+}
+
 TEST(Exposition, NumbersAsTheFormatSpellsThem) {
   using prometheus::formatNumber;
   EXPECT_EQ(formatNumber(std::numeric_limits<double>::quiet_NaN()), "NaN");
@@ -383,6 +401,17 @@ TEST(Exposition, ThisMachineWritesCleanly) {
   const auto document = nlohmann::json::parse(toJson(snapshot, SnapshotPart::Machine));
   EXPECT_EQ(document["machine"]["memory_total_bytes"], snapshot.machine.memoryTotal);
   EXPECT_EQ(document["machine"]["nodes"].size(), snapshot.machine.nodes.size());
+}
+
+// docs/monitoring.md lists every family we write (the kernel's counters by their pattern).
+TEST(Exposition, DocsListEveryFamily) {
+  const std::string docs = readFile(std::string(XMEM_SOURCE_DIR) + "/docs/monitoring.md");
+  ASSERT_NE(docs.find("## Metrics"), std::string::npos);
+  for (const auto& name : typeLines(toPrometheus(goldenSnapshot()))) {
+    if (name.starts_with("xmem_kernel_") && name.ends_with("_total")) continue;
+    EXPECT_NE(docs.find("| `" + name + "` |"), std::string::npos) << name << " is not in docs/monitoring.md";
+  }
+  EXPECT_NE(docs.find("| `xmem_kernel_<counter>_total` |"), std::string::npos);
 }
 
 // --- the lint: one planted problem each ---
