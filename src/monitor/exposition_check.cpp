@@ -80,8 +80,10 @@ std::optional<std::string> readLabelValue(std::string_view& text, std::string& e
       continue;
     }
     const char next = i + 1 < text.size() ? text[i + 1] : '\0';
-    if (next == '\\' || next == '"') value += next;
-    else if (next == 'n') value += '\n';
+    if (next == '\\' || next == '"')
+      value += next;
+    else if (next == 'n')
+      value += '\n';
     else {
       error = std::string("bad escape \\") + next + " in a label value (only \\\\, \\\" and \\n)";
       return std::nullopt;
@@ -111,8 +113,10 @@ std::optional<Labels> readLabels(std::string_view& text, std::string& error) {
     if (!value) return std::nullopt;
     labels.emplace_back(std::move(name), std::move(*value));
     text = skipBlanks(text);
-    if (!text.empty() && text.front() == ',') text.remove_prefix(1);
-    else if (text.empty() || text.front() != '}') return failWith(error, "labels without a closing }");
+    if (!text.empty() && text.front() == ',')
+      text.remove_prefix(1);
+    else if (text.empty() || text.front() != '}')
+      return failWith(error, "labels without a closing }");
   }
   text.remove_prefix(1);  // '}'
   return labels;
@@ -219,8 +223,10 @@ void Checker::readLine(std::string_view text) {
   }
   text = skipBlanks(text);
   if (text.empty()) return;
-  if (text.front() == '#') readComment(text);
-  else readSampleLine(text);
+  if (text.front() == '#')
+    readComment(text);
+  else
+    readSampleLine(text);
 }
 
 void Checker::readComment(std::string_view text) {
@@ -229,22 +235,28 @@ void Checker::readComment(std::string_view text) {
   const std::string_view keyword = takeToken(rest);
   if (keyword != "HELP" && keyword != "TYPE") return;  // any other comment is free text
   const std::string_view name = takeToken(rest);
-  if (!isMetricName(name)) return problem("# " + std::string(keyword) + ": metric name \"" + std::string(name) + "\" is not valid");
+  if (!isMetricName(name))
+    return problem("# " + std::string(keyword) + ": metric name \"" + std::string(name) + "\" is not valid");
   rest = skipBlanks(rest);
-  if (keyword == "HELP") readHelp(name, rest);
-  else readType(name, rest);
+  if (keyword == "HELP")
+    readHelp(name, rest);
+  else
+    readType(name, rest);
 }
 
 void Checker::readHelp(std::string_view name, std::string_view help) {
   const std::string family(name);
   enterFamily(family);
   FamilyState& state = families_[family];
-  if (state.helpLine != 0) problem("a second HELP for " + family + " (the first is on line " + std::to_string(state.helpLine) + ")");
-  else state.helpLine = line_;
+  if (state.helpLine != 0)
+    problem("a second HELP for " + family + " (the first is on line " + std::to_string(state.helpLine) + ")");
+  else
+    state.helpLine = line_;
   for (std::size_t i = 0; i < help.size(); ++i) {
     if (help[i] != '\\') continue;
     const char next = i + 1 < help.size() ? help[i + 1] : '\0';
-    if (next != '\\' && next != 'n') problem("bad escape \\" + std::string(1, next) + " in the HELP of " + family + " (only \\\\ and \\n)");
+    if (next != '\\' && next != 'n')
+      problem("bad escape \\" + std::string(1, next) + " in the HELP of " + family + " (only \\\\ and \\n)");
     ++i;
   }
 }
@@ -252,10 +264,13 @@ void Checker::readHelp(std::string_view name, std::string_view help) {
 void Checker::readType(std::string_view name, std::string_view type) {
   const std::string family(name);
   static const std::set<std::string_view> kTypes{"counter", "gauge", "histogram", "summary", "untyped"};
-  if (!kTypes.contains(type)) return problem("TYPE of " + family + " is \"" + std::string(type) + "\": expected counter, gauge, histogram, summary or untyped");
+  if (!kTypes.contains(type))
+    return problem("TYPE of " + family + " is \"" + std::string(type) +
+                   "\": expected counter, gauge, histogram, summary or untyped");
   enterFamily(family);
   FamilyState& state = families_[family];
-  if (state.typeLine != 0) return problem("a second TYPE for " + family + " (the first is on line " + std::to_string(state.typeLine) + ")");
+  if (state.typeLine != 0)
+    return problem("a second TYPE for " + family + " (the first is on line " + std::to_string(state.typeLine) + ")");
   const bool composite = type == "histogram" || type == "summary";
   for (const std::string_view suffix : {"", "_bucket", "_count", "_sum"}) {
     if ((suffix.empty() || composite) && sampledNames_.contains(family + std::string(suffix)))
@@ -273,7 +288,8 @@ std::string Checker::familyOf(const std::string& name) const {
     if (!name.ends_with(suffix)) continue;
     const auto found = families_.find(name.substr(0, name.size() - suffix.size()));
     if (found == families_.end()) continue;
-    if (found->second.type == "histogram" || (found->second.type == "summary" && suffix != "_bucket")) return found->first;
+    if (found->second.type == "histogram" || (found->second.type == "summary" && suffix != "_bucket"))
+      return found->first;
   }
   return name;
 }
@@ -308,8 +324,10 @@ void Checker::readSampleLine(std::string_view text) {
 void Checker::checkLabels(const Sample& sample) {
   std::set<std::string> seen;
   for (const auto& [name, value] : sample.labels) {
-    if (!isLabelName(name)) problem(sample.name + ": label name \"" + name + "\" is not valid");
-    else if (name.starts_with("__")) problem(sample.name + ": label name \"" + name + "\" starts with __ (reserved)");
+    if (!isLabelName(name))
+      problem(sample.name + ": label name \"" + name + "\" is not valid");
+    else if (name.starts_with("__"))
+      problem(sample.name + ": label name \"" + name + "\" starts with __ (reserved)");
     if (!seen.insert(name).second) problem(sample.name + ": label \"" + name + "\" appears twice");
   }
 }
@@ -318,8 +336,10 @@ void Checker::noteHistogram(const std::string& family, const Sample& sample, con
   Labels others;
   std::optional<std::string> le;
   for (const auto& label : sample.labels) {
-    if (label.first == "le") le = label.second;
-    else others.push_back(label);
+    if (label.first == "le")
+      le = label.second;
+    else
+      others.push_back(label);
   }
   const std::string group = seriesKey("", others);
   bool& hasInf = families_[family].infBucketOf[group];
@@ -347,7 +367,8 @@ std::vector<std::string> checkCountersMonotonic(std::string_view before, std::st
   for (const auto& [series, value] : later.monotonic) {
     const auto found = earlier.monotonic.find(series);
     if (found != earlier.monotonic.end() && value < found->second)
-      problems.push_back("counter " + series + " went down from " + formatValue(found->second) + " to " + formatValue(value));
+      problems.push_back("counter " + series + " went down from " + formatValue(found->second) + " to " +
+                         formatValue(value));
   }
   return problems;
 }

@@ -37,7 +37,8 @@ std::string rfc3339(system_clock::time_point at) {
       fraction /= 10;
       --digits;
     }
-    length += std::snprintf(buffer + length, sizeof buffer - static_cast<std::size_t>(length), ".%0*lld", digits, static_cast<long long>(fraction));
+    length += std::snprintf(buffer + length, sizeof buffer - static_cast<std::size_t>(length), ".%0*lld", digits,
+                            static_cast<long long>(fraction));
   }
   return std::string(buffer, static_cast<std::size_t>(length)) + 'Z';
 }
@@ -78,14 +79,18 @@ json backed(const std::vector<BackedBytes>& parts) {
 }
 
 json counts(const HugePageCounts& pages) {
-  return {{"configured_pages", pages.total}, {"free_pages", pages.free},          {"reserved_pages", pages.reserved},
-          {"surplus_pages", pages.surplus},  {"overcommit_pages", pages.overcommit}, {"available_pages", pages.available()}};
+  return {{"configured_pages", pages.total},      {"free_pages", pages.free},
+          {"reserved_pages", pages.reserved},     {"surplus_pages", pages.surplus},
+          {"overcommit_pages", pages.overcommit}, {"available_pages", pages.available()}};
 }
 
-json thp(const ThpInfo& info) { return {{"mode", toString(info.mode)}, {"defrag", info.defrag}, {"page_size", info.pmdSize}}; }
+json thp(const ThpInfo& info) {
+  return {{"mode", toString(info.mode)}, {"defrag", info.defrag}, {"page_size", info.pmdSize}};
+}
 
 json memlock(const MemlockLimit& limit) {
-  return {{"soft_bytes", limitBytes(limit.soft)}, {"hard_bytes", limitBytes(limit.hard)}, {"privileged", limit.privileged}};
+  return {
+      {"soft_bytes", limitBytes(limit.soft)}, {"hard_bytes", limitBytes(limit.hard)}, {"privileged", limit.privileged}};
 }
 
 json machine(const MachineFacts& facts) {
@@ -123,8 +128,8 @@ json pagePools(const std::vector<PagePoolStats>& pools) {
   for (const auto& pool : pools) {
     const json where = {{"page_size", pool.pageSize}, {"node", optionalNode(pool.node)}};
     out.push_back(with(with(where, counts(pool.counts)), {{"added_by_xmem_pages", pool.addedByXmem},
-                                                         {"count_before_xmem_pages", pool.countBeforeXmem},
-                                                         {"restored_on_release", pool.restoredOnRelease}}));
+                                                          {"count_before_xmem_pages", pool.countBeforeXmem},
+                                                          {"restored_on_release", pool.restoredOnRelease}}));
   }
   return out;
 }

@@ -73,7 +73,8 @@ const std::array<Metric<MachineFacts>, 4> kMachineMetrics{{
      [](const MachineFacts& m) -> Number { return m.defaultHugePageSize; }},
     {"xmem_cpu_1gib_pages", kGauge, "1 when the CPU and kernel offer 1 GiB pages.",
      [](const MachineFacts& m) -> Number { return m.cpuHasOneGbPages; }},
-    {"xmem_kernel_populate_reports_errors", kGauge, "1 when populating a mapping reports a missing huge page as an error.",
+    {"xmem_kernel_populate_reports_errors", kGauge,
+     "1 when populating a mapping reports a missing huge page as an error.",
      [](const MachineFacts& m) -> Number { return m.populateReportsErrors; }},
     {"xmem_kernel_named_mappings", kGauge, "1 when mappings can be named.",
      [](const MachineFacts& m) -> Number { return m.namedMappings; }},
@@ -84,8 +85,7 @@ const std::array<Metric<NumaNodeInfo>, 3> kNodeMetrics{{
      [](const NumaNodeInfo& n) -> Number { return n.memoryTotal; }},
     {"xmem_node_memory_free_bytes", kGauge, "Free memory of the NUMA node.",
      [](const NumaNodeInfo& n) -> Number { return n.memoryFree; }},
-    {"xmem_node_cpus", kGauge, "CPUs of the NUMA node.",
-     [](const NumaNodeInfo& n) -> Number { return n.cpus.size(); }},
+    {"xmem_node_cpus", kGauge, "CPUs of the NUMA node.", [](const NumaNodeInfo& n) -> Number { return n.cpus.size(); }},
 }};
 
 const std::array<Metric<PagePoolStats>, 8> kHugePageMetrics{{
@@ -307,7 +307,8 @@ std::vector<PoolNodeStats> mergedPools(const std::vector<PoolNodeStats>& pools) 
     into.fallbacksOut += pool.fallbacksOut;
     into.fallbacksIn += pool.fallbacksIn;
     into.fragmentation = into.freeBytes == 0 ? 0.0
-        : 1.0 - static_cast<double>(into.largestFreeBlockBytes) / static_cast<double>(into.freeBytes);
+                                             : 1.0 - static_cast<double>(into.largestFreeBlockBytes) /
+                                                         static_cast<double>(into.freeBytes);
   }
   return merged;
 }
@@ -354,13 +355,14 @@ void addProcess(Exposition& out, const ProcessStats& process, std::string_view r
   addRows(out, kProcessMetrics, process, labels);
   out.gauge("xmem_process_under_preload", "1 when xmem's preload library serves the process.")
       .add(labels, process.underPreload);
-  addBacked(out, "xmem_process_backed_bytes", "Resident bytes of its large mappings by backing and page size.",
-            labels, process.parts);
+  addBacked(out, "xmem_process_backed_bytes", "Resident bytes of its large mappings by backing and page size.", labels,
+            process.parts);
   addHealth(out, "xmem_process_health", "1 for the process's state (green: all huge, on the node asked).", labels,
             process.health);
   addMappings(out, pid, process.mappings);
   for (const auto& allocation : process.preload) {
-    addRows(out, kPreloadMetrics, allocation, {{"pid", pid}, {"address", hex(allocation.address)}, {"source", allocation.source}});
+    addRows(out, kPreloadMetrics, allocation,
+            {{"pid", pid}, {"address", hex(allocation.address)}, {"source", allocation.source}});
   }
 }
 
@@ -381,17 +383,20 @@ void addBandwidth(Exposition& out, const Snapshot& snapshot) {
     const BandwidthMatrix& matrix = *snapshot.bandwidth;
     out.gauge("xmem_bandwidth_last_run_timestamp_seconds", "When the bandwidth was last measured.")
         .add({}, unixSeconds(matrix.measuredAt));
-    out.gauge("xmem_bandwidth_last_run_duration_seconds", "How long the last measurement took.").add({}, seconds(matrix.took));
+    out.gauge("xmem_bandwidth_last_run_duration_seconds", "How long the last measurement took.")
+        .add({}, seconds(matrix.took));
     out.gauge("xmem_bandwidth_age_seconds", "Age of the last measurement when the snapshot was taken.")
         .add({}, seconds(snapshot.takenAt - matrix.measuredAt));
     for (const auto& figure : matrix.figures) {
-      Labels labels{{"cpu_node", nodeLabel(figure.cpuNode)}, {"memory_node", nodeLabel(figure.memoryNode)},
+      Labels labels{{"cpu_node", nodeLabel(figure.cpuNode)},
+                    {"memory_node", nodeLabel(figure.memoryNode)},
                     {"kernel", figure.kernel}};
       out.gauge("xmem_bandwidth_buffer_bytes", "Buffer size of the measurement.").add(labels, figure.bufferBytes);
       out.gauge("xmem_bandwidth_threads", "Threads of the measurement.").add(labels, figure.threads);
       out.gauge("xmem_bandwidth_repetitions", "Repetitions of the measurement.").add(labels, figure.repetitions);
-      auto& rate = out.gauge("xmem_bandwidth_bytes_per_second",
-                             "Bandwidth with threads on cpu_node and memory on memory_node (stat: best or median run).");
+      auto& rate =
+          out.gauge("xmem_bandwidth_bytes_per_second",
+                    "Bandwidth with threads on cpu_node and memory on memory_node (stat: best or median run).");
       labels.emplace_back("stat", "best");
       rate.add(labels, figure.bestBytesPerSecond);
       labels.back().second = "median";

@@ -31,9 +31,7 @@ void addTo(Number& sum, Number value) {
 
 }  // namespace
 
-std::string_view toString(MetricType type) noexcept {
-  return type == MetricType::Counter ? "counter" : "gauge";
-}
+std::string_view toString(MetricType type) noexcept { return type == MetricType::Counter ? "counter" : "gauge"; }
 
 Family::Family(std::string name, MetricType type, std::string help)
     : name_(std::move(name)), type_(type), help_(std::move(help)) {}
@@ -100,10 +98,14 @@ std::string escapeLabelValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (const char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -112,9 +114,12 @@ std::string escapeHelp(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }

@@ -62,8 +62,8 @@ std::vector<PagePoolStats> goldenPagePools() {
 KernelMemoryStats goldenKernel() {
   KernelMemoryStats kernel;
   kernel.thp = goldenMachine().thp;
-  kernel.counters = {{"compact_fail", 5},           {"compact_stall", 9},     {"htlb_buddy_alloc_success", 4},
-                     {"thp_fault_alloc", 1200},      {"thp_fault_fallback", 37}, {"thp_collapse_alloc", 11}};
+  kernel.counters = {{"compact_fail", 5},       {"compact_stall", 9},       {"htlb_buddy_alloc_success", 4},
+                     {"thp_fault_alloc", 1200}, {"thp_fault_fallback", 37}, {"thp_collapse_alloc", 11}};
   kernel.fragmentation = {{0, "Normal", {900, 400, 200, 100, 50, 30, 20, 10, 5, 21, 15}, 51, 0.25},
                           {1, "Normal", {1000, 500, 20, 10, 5, 3, 2, 1, 0, 0, 0}, 0, 1.0}};
   kernel.oneGbAvailability = "unknown: buddy orders stop at 4 MiB; only an attempt tells";
@@ -100,10 +100,10 @@ std::vector<AllocationStats> goldenAllocations() {
 }
 
 std::vector<PoolNodeStats> goldenPools() {
-  PoolNodeStats node0{"scratchpads", 0, 64 * MiB, 48 * MiB, 56 * MiB, 16 * MiB, 4 * MiB, 0.75, 64 * MiB, 2 * MiB,
-                      120, 96, {1, 2, 0}, 3, 0};
-  PoolNodeStats node1{"scratchpads", 1, 32 * MiB, 32 * MiB, 32 * MiB, 0, 0, 0, 30 * MiB, 2 * MiB,
-                      40, 24, {0, 5, 1}, 0, 3};
+  PoolNodeStats node0{"scratchpads", 0,       64 * MiB, 48 * MiB, 56 * MiB,  16 * MiB, 4 * MiB, 0.75,
+                      64 * MiB,      2 * MiB, 120,      96,       {1, 2, 0}, 3,        0};
+  PoolNodeStats node1{"scratchpads", 1,       32 * MiB, 32 * MiB, 32 * MiB,  0, 0, 0,
+                      30 * MiB,      2 * MiB, 40,       24,       {0, 5, 1}, 0, 3};
   return {node0, node1};
 }
 
@@ -115,12 +115,14 @@ ProcessStats goldenWatched() {
   xmrig.peakResidentBytes = 2500 * MiB;
   xmrig.lockedBytes = 0;
   xmrig.hugeTlbBytes = GiB + 2 * MiB;
-  xmrig.parts = {{Backing::HugeTlb, GiB, GiB}, {Backing::HugeTlb, 2 * MiB, 2 * MiB},
-                 {Backing::Transparent, 2 * MiB, 2 * MiB}, {Backing::Base, 4 * KiB, 4 * MiB}};
+  xmrig.parts = {{Backing::HugeTlb, GiB, GiB},
+                 {Backing::HugeTlb, 2 * MiB, 2 * MiB},
+                 {Backing::Transparent, 2 * MiB, 2 * MiB},
+                 {Backing::Base, 4 * KiB, 4 * MiB}};
   const auto mapping = [](std::uintptr_t start, std::size_t size, std::string name, BackedBytes part, Health health,
                           std::string reason) {
-    return ProcessMappingStats{start, start + size, std::move(name), size, part.bytes, {part}, {{0, part.bytes}},
-                               0, health, std::move(reason)};
+    return ProcessMappingStats{start, start + size, std::move(name),  size, part.bytes, {part}, {{0, part.bytes}},
+                               0,     health,       std::move(reason)};
   };
   xmrig.mappings = {
       mapping(0x7e0000000000, GiB, "/dev/hugepages/xmrig\nnew line", {Backing::HugeTlb, GiB, GiB}, Health::Green, ""),
@@ -146,8 +148,8 @@ Snapshot goldenSnapshot() {
   snapshot.machine = goldenMachine();
   snapshot.pagePools = goldenPagePools();
   snapshot.kernel = goldenKernel();
-  snapshot.self = {4242, "xmem", 3 * GiB, 3 * GiB, 3 * GiB, 3 * GiB, {{Backing::HugeTlb, GiB, 3 * GiB}}, {}, false, {},
-                   Health::Green, "", ""};
+  snapshot.self = {4242, "xmem", 3 * GiB, 3 * GiB,       3 * GiB, 3 * GiB, {{Backing::HugeTlb, GiB, 3 * GiB}},
+                   {},   false,  {},      Health::Green, "",      ""};
   snapshot.allocations = goldenAllocations();
   snapshot.pools = goldenPools();
   BandwidthMatrix matrix{kTakenAt - 90s, 2500ms, {}};
@@ -205,7 +207,9 @@ void expectGolden(const std::string& name, const std::string& actual) {
                 << "\n(XMEM_UPDATE_GOLDEN=1 rewrites the file after a deliberate change)";
 }
 
-TEST(Exposition, JsonMatchesGolden) { expectGolden("snapshot.json", toJson(goldenSnapshot(), SnapshotPart::All, 2) + '\n'); }
+TEST(Exposition, JsonMatchesGolden) {
+  expectGolden("snapshot.json", toJson(goldenSnapshot(), SnapshotPart::All, 2) + '\n');
+}
 
 TEST(Exposition, PrometheusMatchesGolden) { expectGolden("snapshot.prom", toPrometheus(goldenSnapshot())); }
 
@@ -215,7 +219,6 @@ TEST(Exposition, GoldenMetricsPassOurLint) {
   EXPECT_EQ(checkExposition(readFile(std::string(XMEM_SOURCE_DIR) + "/tests/monitor/golden/snapshot.prom")),
             std::vector<std::string>{});
 }
-
 
 // --- JSON ---
 
@@ -309,9 +312,11 @@ TEST(Exposition, PrometheusCoversTheSnapshot) {
            "xmem_pool_fragmentation_ratio{pool=\"scratchpads\",node=\"0\"} 0.75\n",
            "xmem_process_health{pid=\"778\",state=\"red\"} 1\n",
            "xmem_process_readable{pid=\"778\"} 0\n",
-           "xmem_process_mapping_info{pid=\"777\",mapping=\"0x7e0000000000\",name=\"/dev/hugepages/xmrig\\nnew line\"} 1\n",
+           "xmem_process_mapping_info{pid=\"777\",mapping=\"0x7e0000000000\",name=\"/dev/hugepages/xmrig\\nnew line\"} "
+           "1\n",
            "xmem_allocation_requested_bytes{allocation=\"scratchpad \\\"t0\\\"\\\\1\"} 2097152\n",
-           "xmem_bandwidth_bytes_per_second{cpu_node=\"1\",memory_node=\"0\",kernel=\"read\",stat=\"median\"} 9.5e+09\n",
+           "xmem_bandwidth_bytes_per_second{cpu_node=\"1\",memory_node=\"0\",kernel=\"read\",stat=\"median\"} "
+           "9.5e+09\n",
            "xmem_bandwidth_age_seconds 90\n",
            "xmem_snapshot_timestamp_seconds 1796194223.25\n",
            "xmem_scrape_duration_seconds 0.0015\n",
@@ -345,7 +350,8 @@ TEST(Exposition, PoolsOfOneNameOnOneNodeAreWrittenAsOne) {
   EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
   EXPECT_NE(text.find("xmem_pool_capacity_bytes{pool=\"scratchpads\",node=\"0\"} 83886080\n"), std::string::npos);
   EXPECT_NE(text.find("xmem_pool_allocations_total{pool=\"scratchpads\",node=\"0\"} 121\n"), std::string::npos);
-  EXPECT_NE(text.find("xmem_pool_largest_free_block_bytes{pool=\"scratchpads\",node=\"0\"} 16777216\n"), std::string::npos);
+  EXPECT_NE(text.find("xmem_pool_largest_free_block_bytes{pool=\"scratchpads\",node=\"0\"} 16777216\n"),
+            std::string::npos);
   // 1 - 16 MiB largest / 32 MiB free: neither pool's own ratio, nor their sum
   EXPECT_NE(text.find("xmem_pool_fragmentation_ratio{pool=\"scratchpads\",node=\"0\"} 0.5\n"), std::string::npos);
   EXPECT_NE(text.find("xmem_pool_fragmentation_ratio{pool=\"scratchpads\",node=\"1\"} 0\n"), std::string::npos);
@@ -397,7 +403,8 @@ TEST(Exposition, ThisMachineWritesCleanly) {
   snapshot.machine = *SystemInfo::get();
   const std::string text = toPrometheus(snapshot);
   EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
-  EXPECT_NE(text.find("xmem_memory_total_bytes " + std::to_string(snapshot.machine.memoryTotal) + "\n"), std::string::npos);
+  EXPECT_NE(text.find("xmem_memory_total_bytes " + std::to_string(snapshot.machine.memoryTotal) + "\n"),
+            std::string::npos);
   const auto document = nlohmann::json::parse(toJson(snapshot, SnapshotPart::Machine));
   EXPECT_EQ(document["machine"]["memory_total_bytes"], snapshot.machine.memoryTotal);
   EXPECT_EQ(document["machine"]["nodes"].size(), snapshot.machine.nodes.size());
@@ -433,7 +440,8 @@ TEST(ExpositionCheck, CleanTextHasNoProblems) {
 }
 
 TEST(ExpositionCheck, DuplicateSeriesWhateverTheLabelOrder) {
-  expectOneProblem(kGauge + "a_bytes{x=\"1\",y=\"2\"} 1\na_bytes{y=\"2\",x=\"1\"} 2\n", "duplicate series a_bytes{x=\"1\",y=\"2\"}");
+  expectOneProblem(kGauge + "a_bytes{x=\"1\",y=\"2\"} 1\na_bytes{y=\"2\",x=\"1\"} 2\n",
+                   "duplicate series a_bytes{x=\"1\",y=\"2\"}");
 }
 
 TEST(ExpositionCheck, FamilySplitInTwoGroups) {
@@ -444,9 +452,13 @@ TEST(ExpositionCheck, SampleBeforeItsType) {
   expectOneProblem("a_bytes 1\n# TYPE a_bytes gauge\n", "TYPE of a_bytes comes after its samples");
 }
 
-TEST(ExpositionCheck, SecondType) { expectOneProblem(kGauge + "# TYPE a_bytes gauge\na_bytes 1\n", "a second TYPE for a_bytes"); }
+TEST(ExpositionCheck, SecondType) {
+  expectOneProblem(kGauge + "# TYPE a_bytes gauge\na_bytes 1\n", "a second TYPE for a_bytes");
+}
 
-TEST(ExpositionCheck, SecondHelp) { expectOneProblem(kGauge + "# HELP a_bytes again\na_bytes 1\n", "a second HELP for a_bytes"); }
+TEST(ExpositionCheck, SecondHelp) {
+  expectOneProblem(kGauge + "# HELP a_bytes again\na_bytes 1\n", "a second HELP for a_bytes");
+}
 
 TEST(ExpositionCheck, ReservedLabelName) {
   expectOneProblem(kGauge + "a_bytes{__node=\"1\"} 1\n", "label name \"__node\" starts with __");
@@ -454,11 +466,17 @@ TEST(ExpositionCheck, ReservedLabelName) {
 
 TEST(ExpositionCheck, InvalidMetricName) { expectOneProblem("a-bytes 1\n", "metric name \"a-bytes\" is not valid"); }
 
-TEST(ExpositionCheck, InvalidLabelName) { expectOneProblem(kGauge + "a_bytes{1node=\"1\"} 1\n", "label name \"1node\" is not valid"); }
+TEST(ExpositionCheck, InvalidLabelName) {
+  expectOneProblem(kGauge + "a_bytes{1node=\"1\"} 1\n", "label name \"1node\" is not valid");
+}
 
-TEST(ExpositionCheck, DuplicateLabelName) { expectOneProblem(kGauge + "a_bytes{x=\"1\",x=\"2\"} 1\n", "label \"x\" appears twice"); }
+TEST(ExpositionCheck, DuplicateLabelName) {
+  expectOneProblem(kGauge + "a_bytes{x=\"1\",x=\"2\"} 1\n", "label \"x\" appears twice");
+}
 
-TEST(ExpositionCheck, BadEscapeInLabelValue) { expectOneProblem(kGauge + "a_bytes{x=\"a\\tb\"} 1\n", "bad escape \\t"); }
+TEST(ExpositionCheck, BadEscapeInLabelValue) {
+  expectOneProblem(kGauge + "a_bytes{x=\"a\\tb\"} 1\n", "bad escape \\t");
+}
 
 TEST(ExpositionCheck, BadEscapeInHelp) {
   expectOneProblem("# HELP a_bytes tab\\t\n# TYPE a_bytes gauge\na_bytes 1\n", "bad escape \\t in the HELP of a_bytes");
@@ -473,7 +491,8 @@ TEST(ExpositionCheck, CounterWithoutTotal) {
 }
 
 TEST(ExpositionCheck, TotalOnAGauge) {
-  expectOneProblem("# TYPE a_requests_total gauge\na_requests_total 1\n", "a_requests_total ends in _total but is a gauge");
+  expectOneProblem("# TYPE a_requests_total gauge\na_requests_total 1\n",
+                   "a_requests_total ends in _total but is a gauge");
 }
 
 TEST(ExpositionCheck, HistogramWithoutInfBucket) {
@@ -483,7 +502,9 @@ TEST(ExpositionCheck, HistogramWithoutInfBucket) {
   expectOneProblem(histogram + totals, "histogram a_seconds{} has no le=\"+Inf\" bucket");
 }
 
-TEST(ExpositionCheck, ValueThatIsNotANumber) { expectOneProblem(kGauge + "a_bytes 12kB\n", "value \"12kB\" is not a number"); }
+TEST(ExpositionCheck, ValueThatIsNotANumber) {
+  expectOneProblem(kGauge + "a_bytes 12kB\n", "value \"12kB\" is not a number");
+}
 
 TEST(ExpositionCheck, UnknownType) { expectOneProblem("# TYPE a_bytes meter\n", "expected counter, gauge"); }
 
@@ -492,16 +513,18 @@ TEST(ExpositionCheck, UnknownType) { expectOneProblem("# TYPE a_bytes meter\n", 
 TEST(ExpositionCheck, CountersThatGoDown) {
   const std::string type = "# TYPE a_total counter\n";
   const std::string gauge = "# TYPE g_bytes gauge\n";
-  const auto problems = checkCountersMonotonic(type + "a_total{x=\"1\"} 5\na_total{x=\"2\"} 5\n" + gauge + "g_bytes 9\n",
-                                               type + "a_total{x=\"2\"} 6\na_total{x=\"1\"} 4\na_total{x=\"3\"} 0\n" + gauge + "g_bytes 1\n");
+  const auto problems = checkCountersMonotonic(
+      type + "a_total{x=\"1\"} 5\na_total{x=\"2\"} 5\n" + gauge + "g_bytes 9\n",
+      type + "a_total{x=\"2\"} 6\na_total{x=\"1\"} 4\na_total{x=\"3\"} 0\n" + gauge + "g_bytes 1\n");
   ASSERT_EQ(problems.size(), 1u) << testing::PrintToString(problems);
   EXPECT_EQ(problems[0], "counter a_total{x=\"1\"} went down from 5 to 4");
 }
 
 TEST(ExpositionCheck, HistogramBucketsThatGoDown) {
   const std::string type = "# TYPE a_seconds histogram\n";
-  const auto problems = checkCountersMonotonic(type + "a_seconds_bucket{le=\"+Inf\"} 3\na_seconds_count 3\na_seconds_sum 1\n",
-                                               type + "a_seconds_bucket{le=\"+Inf\"} 2\na_seconds_count 3\na_seconds_sum 0.5\n");
+  const auto problems =
+      checkCountersMonotonic(type + "a_seconds_bucket{le=\"+Inf\"} 3\na_seconds_count 3\na_seconds_sum 1\n",
+                             type + "a_seconds_bucket{le=\"+Inf\"} 2\na_seconds_count 3\na_seconds_sum 0.5\n");
   ASSERT_EQ(problems.size(), 1u) << testing::PrintToString(problems);
   EXPECT_NE(problems[0].find("a_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
 }
@@ -515,7 +538,8 @@ TEST(ExpositionCheck, SnapshotCountersGrowingAreMonotonic) {
   after.pools[1].failures[1] = 0;  // a pool made again from scratch
   const auto problems = checkCountersMonotonic(toPrometheus(before), toPrometheus(after));
   ASSERT_EQ(problems.size(), 1u) << testing::PrintToString(problems);
-  EXPECT_NE(problems[0].find("xmem_pool_failures_total{node=\"1\",pool=\"scratchpads\",reason=\"full\"}"), std::string::npos);
+  EXPECT_NE(problems[0].find("xmem_pool_failures_total{node=\"1\",pool=\"scratchpads\",reason=\"full\"}"),
+            std::string::npos);
 }
 
 }  // namespace
