@@ -3,6 +3,8 @@
 // error without saying where; and the check that counters do not go down between two scrapes.
 #include <xmem/exposition.h>
 
+#include "monitor/prometheus_writer.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -22,15 +24,9 @@ struct Sample {
   double value = 0;
 };
 
-bool isNameStart(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool isNameChar(char c) noexcept { return isNameStart(c) || (c >= '0' && c <= '9'); }
-bool isMetricName(std::string_view name) {
-  return !name.empty() && (isNameStart(name[0]) || name[0] == ':') &&
-         std::all_of(name.begin(), name.end(), [](char c) { return isNameChar(c) || c == ':'; });
-}
-bool isLabelName(std::string_view name) {
-  return !name.empty() && isNameStart(name[0]) && std::all_of(name.begin(), name.end(), isNameChar);
-}
+using prometheus::isValidLabelName;
+using prometheus::isValidMetricName;
+
 std::nullopt_t failWith(std::string& error, std::string message) {
   error = std::move(message);
   return std::nullopt;
@@ -221,6 +217,7 @@ void Checker::readLine(std::string_view text) {
     problem("carriage return (\\r): lines end in \\n only");
     text = text.substr(0, text.find('\r'));
   }
+  if (!prometheus::isValidUtf8(text)) problem("not valid UTF-8");
   text = skipBlanks(text);
   if (text.empty()) return;
   if (text.front() == '#')
@@ -235,7 +232,7 @@ void Checker::readComment(std::string_view text) {
   const std::string_view keyword = takeToken(rest);
   if (keyword != "HELP" && keyword != "TYPE") return;  // any other comment is free text
   const std::string_view name = takeToken(rest);
-  if (!isMetricName(name))
+  if (!isValidMetricName(name))
     return problem("# " + std::string(keyword) + ": metric name \"" + std::string(name) + "\" is not valid");
   rest = skipBlanks(rest);
   if (keyword == "HELP")
@@ -306,7 +303,7 @@ void Checker::readSampleLine(std::string_view text) {
   std::string error;
   const auto sample = readSample(text, error);
   if (!sample) return problem(error);
-  if (!isMetricName(sample->name)) return problem("metric name \"" + sample->name + "\" is not valid");
+  if (!isValidMetricName(sample->name)) return problem("metric name \"" + sample->name + "\" is not valid");
   checkLabels(*sample);
   const std::string family = familyOf(sample->name);
   enterFamily(family);
@@ -324,7 +321,7 @@ void Checker::readSampleLine(std::string_view text) {
 void Checker::checkLabels(const Sample& sample) {
   std::set<std::string> seen;
   for (const auto& [name, value] : sample.labels) {
-    if (!isLabelName(name))
+    if (!isValidLabelName(name))
       problem(sample.name + ": label name \"" + name + "\" is not valid");
     else if (name.starts_with("__"))
       problem(sample.name + ": label name \"" + name + "\" starts with __ (reserved)");

@@ -1,5 +1,6 @@
 // The snapshot as JSON, the documents of /api/v1 (docs/monitoring.md, "JSON"). Keys are written in
 // a fixed order (ordered_json keeps the order they are set in), so one snapshot gives one text.
+#include <xmem/error.h>
 #include <xmem/exposition.h>
 
 #include <nlohmann/json.hpp>
@@ -282,6 +283,10 @@ json header(const Snapshot& snapshot) {
 }  // namespace
 
 std::string toJson(const Snapshot& snapshot, SnapshotPart part, int indent) {
+  if (part > SnapshotPart::Bandwidth) {
+    throw Error(ErrorCode::InvalidArgument, "snapshot part " + std::to_string(static_cast<int>(part)) +
+                                                " is not one of All, Machine, Allocations, Pools, Processes, Bandwidth");
+  }
   const bool all = part == SnapshotPart::All;
   json out = header(snapshot);
   if (all || part == SnapshotPart::Machine) {

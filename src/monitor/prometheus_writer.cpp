@@ -19,6 +19,34 @@ void checkFamilyName(std::string_view name, MetricType type) {
     throw std::logic_error("\"" + std::string(name) + "\" ends in _total but is not a counter");
 }
 
+// The length of the valid UTF-8 sequence `text` starts with; 0 when it starts with none.
+std::size_t utf8Length(std::string_view text) noexcept {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // the second byte's range: narrower after some leads (overlong forms, surrogates)
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
 void addTo(Number& sum, Number value) {
   if (sum.integral && value.integral) {
     sum.whole += value.whole;
@@ -97,7 +125,7 @@ std::string formatNumber(Number value) {
 std::string escapeLabelValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());
-  for (const char c : value) {
+  for (const char c : toValidUtf8(value)) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '"')
@@ -113,7 +141,7 @@ std::string escapeLabelValue(std::string_view value) {
 std::string escapeHelp(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
+  for (const char c : toValidUtf8(text)) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '\n')
@@ -138,6 +166,26 @@ bool isValidLabelName(std::string_view name) noexcept {
     if (!isNameChar(c)) return false;
   }
   return true;
+}
+
+bool isValidUtf8(std::string_view text) noexcept {
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t length = utf8Length(text.substr(at));
+    if (length == 0) return false;
+    at += length;
+  }
+  return true;
+}
+
+std::string toValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t length = utf8Length(text.substr(at));
+    out += length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(at, length);
+    at += length == 0 ? 1 : length;
+  }
+  return out;
 }
 
 std::string sanitizeNamePart(std::string_view text) {

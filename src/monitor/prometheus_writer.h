@@ -69,14 +69,19 @@ class Exposition {
 
 /// The text of a value as the format spells it: shortest round-trip digits, NaN, +Inf, -Inf.
 std::string formatNumber(Number value);
-/// A label value with \\, \" and \n escaped.
+/// A label value with \\, \" and \n escaped (and made valid UTF-8).
 std::string escapeLabelValue(std::string_view value);
-/// HELP text with \\ and \n escaped.
+/// HELP text with \\ and \n escaped (and made valid UTF-8).
 std::string escapeHelp(std::string_view text);
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 bool isValidMetricName(std::string_view name) noexcept;
 /// `[a-zA-Z_][a-zA-Z0-9_]*`
 bool isValidLabelName(std::string_view name) noexcept;
+/// Whether `text` is valid UTF-8, which the format requires.
+bool isValidUtf8(std::string_view text) noexcept;
+/// `text` with each byte that is not part of valid UTF-8 replaced by U+FFFD: names and paths read
+/// from a process are bytes, and one bad byte must not make the whole exposition unreadable.
+std::string toValidUtf8(std::string_view text);
 /// `text` made into a valid name part: anything but [a-zA-Z0-9_] becomes '_'.
 std::string sanitizeNamePart(std::string_view text);
 

@@ -3,6 +3,7 @@
 // on what we write, and each of its checks firing on a planted problem.
 #include "monitor/prometheus_writer.h"
 
+#include <xmem/error.h>
 #include <xmem/exposition.h>
 #include <xmem/system_info.h>
 
@@ -279,6 +280,16 @@ TEST(Exposition, JsonReplacesBytesThatAreNotUtf8) {
   EXPECT_EQ(document["processes"][0]["mappings"][0]["name"], "/tmp/\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+TEST(Exposition, JsonRefusesAPartThatIsNotOne) {
+  try {
+    (void)toJson(goldenSnapshot(), static_cast<SnapshotPart>(9));
+    FAIL() << "no error for part 9";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(std::string(error.what()).find("snapshot part 9 is not one of All"), std::string::npos) << error.what();
+  }
+}
+
 // --- Prometheus text ---
 
 std::vector<std::string> typeLines(const std::string& text) {
@@ -385,6 +396,17 @@ TEST(Exposition, WriterRefusesNamesTheFormatOrTheConventionsRefuse) {
   EXPECT_THROW(out.gauge("xmem_b", "help").add({{"bad-label", "x"}}, 1), std::logic_error);
   out.gauge("xmem_c", "help");
   EXPECT_THROW(out.counter("xmem_c", "help"), std::logic_error) << "one name, two types";
+}
+
+TEST(Exposition, LabelValuesAreMadeValidUtf8) {
+  Snapshot snapshot = goldenSnapshot();
+  snapshot.processes[0].mappings[0].name = "/tmp/caf\xc3\xa9-\xff\xc3";  // valid é, then two bad bytes
+  const std::string text = toPrometheus(snapshot);
+  EXPECT_NE(text.find("name=\"/tmp/caf\xc3\xa9-\xEF\xBF\xBD\xEF\xBF\xBD\"} 1\n"), std::string::npos);
+  EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
+  EXPECT_FALSE(prometheus::isValidUtf8("\xed\xa0\x80")) << "a UTF-16 surrogate";
+  EXPECT_FALSE(prometheus::isValidUtf8("\xc0\xaf")) << "an overlong /";
+  EXPECT_TRUE(prometheus::isValidUtf8("\xf0\x9f\x98\x80"));
 }
 
 TEST(Exposition, VmstatNamesAreMadeValid) {
@@ -501,6 +523,8 @@ TEST(ExpositionCheck, HistogramWithoutInfBucket) {
   EXPECT_EQ(checkExposition(histogram + "a_seconds_bucket{le=\"+Inf\"} 1\n" + totals), std::vector<std::string>{});
   expectOneProblem(histogram + totals, "histogram a_seconds{} has no le=\"+Inf\" bucket");
 }
+
+TEST(ExpositionCheck, NotUtf8) { expectOneProblem(kGauge + "a_bytes{x=\"\xff\"} 1\n", "line 3: not valid UTF-8"); }
 
 TEST(ExpositionCheck, ValueThatIsNotANumber) {
   expectOneProblem(kGauge + "a_bytes 12kB\n", "value \"12kB\" is not a number");
