@@ -269,7 +269,7 @@ std::vector<NumaMapsArea> parseNumaMaps(std::string_view text) {
         if (node && pages) area.pagesByNode.emplace_back(static_cast<std::uint32_t>(*node), *pages);
       } else if (token == "huge") {
         area.huge = true;
-      } else if (token.substr(0, 17) == "kernelpagesize_kB") {
+      } else if (token.starts_with("kernelpagesize_kB=")) {  // a cut line may end before the '='
         if (auto kib = parseUnsigned(token.substr(18))) area.kernelPageSize = static_cast<std::size_t>(*kib * 1024);
       }
       if (next == std::string_view::npos) break;
