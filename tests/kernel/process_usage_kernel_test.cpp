@@ -143,7 +143,8 @@ int nodeOfPages(std::uintptr_t start, std::size_t length, std::size_t step) {
   int node = -1;
   for (std::size_t offset = 0; offset < length;) {
     std::size_t count = 0;
-    for (; count < kBatch && offset < length; ++count, offset += step) pages[count] = reinterpret_cast<void*>(start + offset);
+    for (; count < kBatch && offset < length; ++count, offset += step)
+      pages[count] = reinterpret_cast<void*>(start + offset);
     if (::syscall(SYS_move_pages, 0, count, pages, nullptr, nodes, 0) != 0) return -1;
     for (std::size_t i = 0; i < count; ++i) {
       if (nodes[i] < 0 || (node >= 0 && nodes[i] != node)) return -1;
@@ -164,7 +165,8 @@ void mapHugetlb(MappingsReport& report, Area& area, std::size_t pageSize, int lo
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (log2PageSize << MAP_HUGE_SHIFT), -1, 0);
   if (memory == MAP_FAILED) return noteFailure(report, what);
   std::memset(memory, 1, pageSize);
-  area = {reinterpret_cast<std::uintptr_t>(memory), nodeOfPages(reinterpret_cast<std::uintptr_t>(memory), pageSize, pageSize)};
+  const auto start = reinterpret_cast<std::uintptr_t>(memory);
+  area = {start, nodeOfPages(start, pageSize, pageSize)};
 }
 
 // 8 MiB on a 2 MiB boundary with MADV_HUGEPAGE (the slack unmapped so that the area is exactly
@@ -172,13 +174,15 @@ void mapHugetlb(MappingsReport& report, Area& area, std::size_t pageSize, int lo
 // neighbours.
 void mapThpAndBasePages(MappingsReport& report) {
   const std::size_t slack = 2 * MiB;
-  auto* raw = static_cast<char*>(::mmap(nullptr, kThpBytes + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  auto* raw = static_cast<char*>(
+      ::mmap(nullptr, kThpBytes + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   if (raw == MAP_FAILED) return noteFailure(report, "mmap 10 MiB");
   const auto rawStart = reinterpret_cast<std::uintptr_t>(raw);
   const auto start = (rawStart + slack - 1) & ~(slack - 1);
   if (start > rawStart) ::munmap(raw, start - rawStart);
   if (rawStart + slack > start) ::munmap(reinterpret_cast<void*>(start + kThpBytes), rawStart + slack - start);
-  if (::madvise(reinterpret_cast<void*>(start), kThpBytes, MADV_HUGEPAGE) != 0) return noteFailure(report, "MADV_HUGEPAGE");
+  if (::madvise(reinterpret_cast<void*>(start), kThpBytes, MADV_HUGEPAGE) != 0)
+    return noteFailure(report, "MADV_HUGEPAGE");
   std::memset(reinterpret_cast<void*>(start), 1, kThpBytes);
   report.thp = {start, nodeOfPages(start, kThpBytes, 4 * KiB)};
 
@@ -289,7 +293,8 @@ void checkChild(const Layout& layout) {
   ASSERT_TRUE(status) << os::describe(status);
   EXPECT_EQ(usage.pid, child.pid());
   EXPECT_EQ(usage.command, kChildName);
-  for (const auto& mapping : usage.mappings) EXPECT_GE(mapping.size(), kBasePageBytes) << "smaller mappings are left out";
+  for (const auto& mapping : usage.mappings)
+    EXPECT_GE(mapping.size(), kBasePageBytes) << "smaller mappings are left out";
   if (layout.oneGb) expectHugetlb(usage, report.oneGb, 1 * GiB);
   if (layout.twoMb) expectHugetlb(usage, report.twoMb, 2 * MiB);
   if (layout.thpAndBasePages) {
@@ -316,7 +321,8 @@ using ProcessUsageKernelTest = KernelTest;
 
 TEST_F(ProcessUsageKernelTest, EveryKindOfMappingOfAChildExactly) {
   XMEM_REQUIRE_ROOT("reserves a 1 GiB and a 2 MiB page");
-  if (!std::filesystem::exists(kOneGbPool)) GTEST_SKIP() << "this kernel offers no 1 GiB pages (" << kOneGbPool << " missing)";
+  if (!std::filesystem::exists(kOneGbPool))
+    GTEST_SKIP() << "this kernel offers no 1 GiB pages (" << kOneGbPool << " missing)";
   // 1 GiB first: it needs contiguous memory that a 2 MiB reservation could break up.
   HugePageReservation oneGb(1 * GiB, 1);
   if (oneGb.obtained() < 1)
@@ -388,10 +394,12 @@ TEST_F(ProcessUsageKernelTest, AnotherUsersProcessIsNoPermission) {
   ASSERT_GE(reader, 0);
   if (reader == 0) {
     const gid_t nobody = 65534;
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 || ::setresuid(nobody, nobody, nobody) != 0)
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 ||
+        ::setresuid(nobody, nobody, nobody) != 0)
       ::_exit(kCannotDrop);
     ProcessUsage usage;
-    if (platform().processUsage(::getppid(), 0, usage).kind != os::Status::Kind::NoPermission) ::_exit(kUsageNotRefused);
+    if (platform().processUsage(::getppid(), 0, usage).kind != os::Status::Kind::NoPermission)
+      ::_exit(kUsageNotRefused);
     std::string records;
     if (platform().readPublishedRecords(::getppid(), kRecordsName, 64, records).kind != os::Status::Kind::NoPermission)
       ::_exit(kRecordsNotRefused);
@@ -430,7 +438,8 @@ TEST_F(ProcessUsageKernelTest, PublishedRecordsOfAChild) {
   EXPECT_EQ(records, expected);
   ASSERT_TRUE(platform().readPublishedRecords(child.pid(), kRecordsName, 5, records));
   EXPECT_EQ(records, "abcde") << "at most maxBytes";
-  EXPECT_EQ(platform().readPublishedRecords(child.pid(), "xmem-test-record", 64, records).kind, os::Status::Kind::NotFound)
+  EXPECT_EQ(platform().readPublishedRecords(child.pid(), "xmem-test-record", 64, records).kind,
+            os::Status::Kind::NotFound)
       << "a prefix of the name is another name";
   EXPECT_EQ(platform().readPublishedRecords(child.pid(), "xmem-other", 64, records).kind, os::Status::Kind::NotFound);
   EXPECT_EQ(platform().readPublishedRecords(child.pid(), "", 64, records).kind, os::Status::Kind::Invalid);
@@ -462,9 +471,11 @@ TEST_F(ProcessUsageKernelTest, KernelCountersAreTheKernelsOwn) {
   const auto status = platform().kernelCounters(counters);
   const auto after = vmstatNow();
   ASSERT_TRUE(status) << os::describe(status);
-  for (const char* name : {"compact_stall", "compact_fail", "htlb_buddy_alloc_success"}) EXPECT_TRUE(counters.events.contains(name)) << name;
+  for (const char* name : {"compact_stall", "compact_fail", "htlb_buddy_alloc_success"})
+    EXPECT_TRUE(counters.events.contains(name)) << name;
   if (std::filesystem::exists("/sys/kernel/mm/transparent_hugepage")) {
-    for (const char* name : {"thp_fault_alloc", "thp_fault_fallback"}) EXPECT_TRUE(counters.events.contains(name)) << name;
+    for (const char* name : {"thp_fault_alloc", "thp_fault_fallback"})
+      EXPECT_TRUE(counters.events.contains(name)) << name;
   }
   for (const auto& [name, value] : counters.events) {
     ASSERT_TRUE(before.contains(name) && after.contains(name)) << name;

@@ -403,7 +403,8 @@ os::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::u
 }
 
 os::Status FakePlatform::processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) {
-  if (auto failure = processErrno.find(pid); failure != processErrno.end()) return os::errnoStatus(failure->second);
+  if (auto failure = processErrno.find(pid); failure != processErrno.end())
+    return os::errnoStatus(failure->second);
   auto found = processes.find(pid);
   if (found == processes.end()) return os::errnoStatus(ENOENT);
   ProcessUsage usage = found->second;

@@ -23,7 +23,8 @@ TEST(FakePlatformMonitoring, ProcessesAsSetWithSmallMappingsLeftOut) {
   usage.pid = 42;
   usage.command = "xmrig";
   usage.hugeTlbBytes = 3 * GiB;
-  usage.mappings = {mapping(0x1000, 4 * KiB, {{0, 4 * KiB}}), mapping(0x40000000, 2 * GiB, {{0, 1 * GiB}, {1, 1 * GiB}}),
+  usage.mappings = {mapping(0x1000, 4 * KiB, {{0, 4 * KiB}}),
+                    mapping(0x40000000, 2 * GiB, {{0, 1 * GiB}, {1, 1 * GiB}}),
                     mapping(0xc0000000, 1 * GiB, {{1, 1 * GiB}})};
   platform.processes[42] = usage;
 

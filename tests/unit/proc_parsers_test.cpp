@@ -304,8 +304,8 @@ TEST(ProcParsers, CapturedVmstatKeepsThpCompactionAndHugetlbCounters) {
   const auto counters = parseVmstatCounters(text);
   EXPECT_EQ(counters.size(),
             linesStartingWith(text, "thp_") + linesStartingWith(text, "compact_") + linesStartingWith(text, "htlb_"));
-  for (const char* name : {"thp_fault_alloc", "thp_fault_fallback", "thp_collapse_alloc", "compact_stall", "compact_fail",
-                           "compact_success", "htlb_buddy_alloc_success", "htlb_buddy_alloc_fail"})
+  for (const char* name : {"thp_fault_alloc", "thp_fault_fallback", "thp_collapse_alloc", "compact_stall",
+                           "compact_fail", "compact_success", "htlb_buddy_alloc_success", "htlb_buddy_alloc_fail"})
     EXPECT_TRUE(counters.contains(name)) << name;
   EXPECT_FALSE(counters.contains("nr_free_pages"));
   EXPECT_FALSE(counters.contains("pgfault"));
