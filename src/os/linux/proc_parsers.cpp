@@ -44,7 +44,6 @@ std::size_t scale(std::size_t value, std::size_t part, std::size_t whole) noexce
                                   static_cast<long double>(whole));
 }
 
-
 // A whole word as a number: "12x" is no number (from_chars alone would read 12).
 std::optional<std::uint64_t> parseWholeNumber(std::string_view word, int base) noexcept {
   std::uint64_t value = 0;
