@@ -14,6 +14,7 @@ namespace {
 bool holdsData(const MappingUsage& mapping) {
   if (mapping.hugeTlbBytes != 0 || mapping.name.empty()) return true;
   const std::string_view name = mapping.name;
+  if (name.starts_with(std::string("/memfd:") + published::kPublishedRecordsName)) return false;  // the preload's own records
   return name.starts_with("[heap]") || name.starts_with("[anon:") || name.starts_with("/anon_hugepage") ||
          name.starts_with("/memfd:") || name.starts_with("/SYSV");
 }
@@ -30,7 +31,7 @@ std::string whyNotHuge(const MappingUsage& mapping, const ThpInfo& thp) {
   if (thp.mode == ThpMode::Never) return "transparent huge pages are off (never), and no hugetlb pages back it";
   if (mapping.thpRefused) return "the program turned THP off for it (MADV_NOHUGEPAGE)";
   if (thp.mode == ThpMode::Madvise && !mapping.thpAdvised)
-    return "THP is madvise-only and the program did not ask for it (no MADV_HUGEPAGE): run it under `xmem run`";
+    return "THP is madvise-only and the program did not ask for it (no MADV_HUGEPAGE; `xmem run` asks for its large allocations)";
   if (!mapping.thpEligible) return "the kernel will not use THP here (too small, unaligned, or a kind it cannot back)";
   return mib(mapping.anonHugePages) + " of " + mib(mapping.residentBytes) +
          " resident is huge: no free 2 MiB block was at hand when it was touched (see the fragmentation figures); "
