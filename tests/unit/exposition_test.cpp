@@ -394,6 +394,7 @@ TEST(Exposition, WriterRefusesNamesTheFormatOrTheConventionsRefuse) {
   EXPECT_THROW(out.gauge("9lives", "starts with a digit"), std::logic_error);
   EXPECT_THROW(out.gauge("xmem_a", "help").add({{"__name", "x"}}, 1), std::logic_error);
   EXPECT_THROW(out.gauge("xmem_b", "help").add({{"bad-label", "x"}}, 1), std::logic_error);
+  EXPECT_THROW(out.gauge("xmem_d", "help").add({{"node", "0"}, {"node", "1"}}, 1), std::logic_error);
   out.gauge("xmem_c", "help");
   EXPECT_THROW(out.counter("xmem_c", "help"), std::logic_error) << "one name, two types";
 }
