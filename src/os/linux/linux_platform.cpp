@@ -2,6 +2,7 @@
 #include "os/linux/linux_platform.h"
 
 #include "os/linux/proc_parsers.h"
+#include "os/linux/process_readers.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -721,13 +722,14 @@ class LinuxPlatform final : public Platform {
     return count < 1 ? 1 : static_cast<std::uint32_t>(count);
   }
 
-  // TODO(monitoring): the readers of /proc/PID and /proc/vmstat, /proc/buddyinfo.
-  Status processUsage(std::int64_t, std::size_t, ProcessUsage&) override { return {Status::Kind::Unsupported, 0}; }
-  Status kernelCounters(KernelCounters&) override { return {Status::Kind::Unsupported, 0}; }
-  Status readPublishedRecords(std::int64_t, const char*, std::size_t, std::string&) override {
-    return {Status::Kind::Unsupported, 0};
+  Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) override {
+    return linux_readers::processUsage(pid, minMappingBytes, out);
   }
-  std::string hostName() const override { return {}; }
+  Status kernelCounters(KernelCounters& out) override { return linux_readers::kernelCounters(out); }
+  Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override {
+    return linux_readers::readPublishedRecords(pid, name, maxBytes, out);
+  }
+  std::string hostName() const override { return linux_readers::hostName(); }
 
   // The CPU from rseq (a load), its node from a table filled from getcpu() (the vDSO) the first
   // time each CPU is seen: the raw system call cost the preload's pool path a kernel entry per
