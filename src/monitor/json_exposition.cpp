@@ -3,6 +3,8 @@
 #include <xmem/error.h>
 #include <xmem/exposition.h>
 
+#include "monitor/exposition_values.h"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -11,16 +13,11 @@
 namespace xmem {
 namespace {
 
+using exposition::hex;
+using exposition::seconds;
+using exposition::unixSeconds;
 using json = nlohmann::ordered_json;
 using std::chrono::system_clock;
-
-double seconds(std::chrono::nanoseconds duration) { return std::chrono::duration<double>(duration).count(); }
-
-// Whole seconds and the fraction apart: a nanosecond count near 2^61 does not fit a double's 53 bits.
-double unixSeconds(std::chrono::system_clock::time_point at) {
-  const auto whole = std::chrono::floor<std::chrono::seconds>(at);
-  return static_cast<double>(whole.time_since_epoch().count()) + seconds(at - whole);
-}
 
 // RFC 3339 in UTC, with the fraction of a second only as long as it needs to be.
 std::string rfc3339(system_clock::time_point at) {
@@ -48,12 +45,6 @@ std::string rfc3339(system_clock::time_point at) {
 void putTime(json& object, const std::string& key, system_clock::time_point at) {
   object[key] = rfc3339(at);
   object[key + "_unix_seconds"] = unixSeconds(at);
-}
-
-std::string hex(std::uintptr_t address) {
-  char buffer[2 + 2 * sizeof address + 1];
-  std::snprintf(buffer, sizeof buffer, "0x%jx", static_cast<std::uintmax_t>(address));
-  return buffer;
 }
 
 // `base` with the keys of `more` added after its own.

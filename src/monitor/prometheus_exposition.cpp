@@ -3,6 +3,7 @@
 // docs/monitoring.md ("Metrics") lists every family.
 #include <xmem/exposition.h>
 
+#include "monitor/exposition_values.h"
 #include "monitor/prometheus_writer.h"
 
 #include <algorithm>
@@ -16,6 +17,9 @@
 namespace xmem {
 namespace {
 
+using exposition::hex;
+using exposition::seconds;
+using exposition::unixSeconds;
 using prometheus::Exposition;
 using prometheus::Labels;
 using prometheus::MetricType;
@@ -37,17 +41,6 @@ void addRows(Exposition& out, const std::array<Metric<Row>, N>& table, const Row
   for (const auto& metric : table) out.family(metric.name, metric.type, metric.help).add(labels, metric.value(row));
 }
 
-double seconds(std::chrono::nanoseconds duration) { return std::chrono::duration<double>(duration).count(); }
-// Whole seconds and the fraction apart: a nanosecond count near 2^61 does not fit a double's 53 bits.
-double unixSeconds(std::chrono::system_clock::time_point at) {
-  const auto whole = std::chrono::floor<std::chrono::seconds>(at);
-  return static_cast<double>(whole.time_since_epoch().count()) + seconds(at - whole);
-}
-std::string hex(std::uintptr_t address) {
-  char buffer[2 + 2 * sizeof address + 1];
-  std::snprintf(buffer, sizeof buffer, "0x%jx", static_cast<std::uintmax_t>(address));
-  return buffer;
-}
 Number bytesOrInfinity(std::uint64_t limit) {
   if (limit == MemlockLimit::kUnlimited) return std::numeric_limits<double>::infinity();
   return limit;

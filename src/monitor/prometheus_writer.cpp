@@ -65,10 +65,14 @@ Family::Family(std::string name, MetricType type, std::string help)
     : name_(std::move(name)), type_(type), help_(std::move(help)) {}
 
 Family& Family::add(const Labels& labels, Number value) {
-  for (const auto& [label, text] : labels) {
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const std::string& label = labels[i].first;
     // A name starting with __ is reserved for Prometheus itself.
     if (!isValidLabelName(label) || label.starts_with("__"))
       throw std::logic_error(name_ + ": label name \"" + label + "\" is not valid");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (labels[j].first == label) throw std::logic_error(name_ + ": label \"" + label + "\" given twice");
+    }
   }
   const auto [where, added] = indexOf_.try_emplace(labels, samples_.size());
   if (added)

@@ -5,7 +5,7 @@
 
 #include <xmem/error.h>
 #include <xmem/exposition.h>
-#include <xmem/system_info.h>
+#include <xmem/monitor.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -394,6 +394,7 @@ TEST(Exposition, WriterRefusesNamesTheFormatOrTheConventionsRefuse) {
   EXPECT_THROW(out.gauge("9lives", "starts with a digit"), std::logic_error);
   EXPECT_THROW(out.gauge("xmem_a", "help").add({{"__name", "x"}}, 1), std::logic_error);
   EXPECT_THROW(out.gauge("xmem_b", "help").add({{"bad-label", "x"}}, 1), std::logic_error);
+  EXPECT_THROW(out.gauge("xmem_d", "help").add({{"node", "0"}, {"node", "1"}}, 1), std::logic_error);
   out.gauge("xmem_c", "help");
   EXPECT_THROW(out.counter("xmem_c", "help"), std::logic_error) << "one name, two types";
 }
@@ -417,19 +418,23 @@ TEST(Exposition, VmstatNamesAreMadeValid) {
   EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
 }
 
-// The machine this runs on, as SystemInfo reads it, through both writers.
+// This machine and this process as the Monitor reads them (the kernel's files, this process's
+// own mappings), through both writers; two snapshots a moment apart keep every counter.
 TEST(Exposition, ThisMachineWritesCleanly) {
-  Snapshot snapshot;
-  snapshot.xmemVersion = "test";
-  snapshot.takenAt = std::chrono::system_clock::now();
-  snapshot.machine = *SystemInfo::get();
-  const std::string text = toPrometheus(snapshot);
+  Monitor monitor(MonitorOptions{.cacheFor = std::chrono::milliseconds(0)});
+  monitor.setRandomxHashrate(100);
+  const Snapshot first = monitor.snapshot();
+  const std::string text = toPrometheus(first);
   EXPECT_EQ(checkExposition(text), std::vector<std::string>{});
-  EXPECT_NE(text.find("xmem_memory_total_bytes " + std::to_string(snapshot.machine.memoryTotal) + "\n"),
+  EXPECT_NE(text.find("xmem_memory_total_bytes " + std::to_string(first.machine.memoryTotal) + "\n"),
             std::string::npos);
-  const auto document = nlohmann::json::parse(toJson(snapshot, SnapshotPart::Machine));
-  EXPECT_EQ(document["machine"]["memory_total_bytes"], snapshot.machine.memoryTotal);
-  EXPECT_EQ(document["machine"]["nodes"].size(), snapshot.machine.nodes.size());
+  EXPECT_NE(text.find("role=\"self\""), std::string::npos) << "the process itself is read";
+  const auto document = nlohmann::json::parse(toJson(first));
+  EXPECT_EQ(document["machine"]["memory_total_bytes"], first.machine.memoryTotal);
+  EXPECT_EQ(document["machine"]["nodes"].size(), first.machine.nodes.size());
+  EXPECT_EQ(document["self"]["pid"], first.self.pid);
+  const Snapshot second = monitor.snapshot();
+  EXPECT_EQ(checkCountersMonotonic(text, toPrometheus(second)), std::vector<std::string>{});
 }
 
 // docs/monitoring.md lists every family we write (the kernel's counters by their pattern).
