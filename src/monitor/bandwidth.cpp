@@ -17,7 +17,16 @@
 namespace xmem {
 namespace {
 
-constexpr std::size_t kDefaultArrayBytes = 256 * MiB;  // past any node's last-level cache today
+constexpr std::size_t kMinimumArrayBytes = 256 * MiB;
+
+// Each array at least 4x the last-level cache (so the figure is the memory's, not the cache's)
+// and 256 MiB, but no more than an eighth of the memory available (three arrays are made).
+std::size_t defaultArrayBytes() {
+  const auto facts = os::current().probe();
+  std::size_t bytes = std::max(kMinimumArrayBytes, 4 * facts.lastLevelCacheBytes);
+  if (facts.memoryAvailable != 0) bytes = std::min<std::size_t>(bytes, std::max<std::size_t>(facts.memoryAvailable / 8, 64 * MiB));
+  return bytes;
+}
 
 enum class Kernel { Read, Copy, Triad };
 
@@ -41,9 +50,16 @@ struct Arrays {
 double runSlice(Kernel kernel, const Arrays& arrays, std::size_t begin, std::size_t end) {
   double sum = 0;
   switch (kernel) {
-    case Kernel::Read:
-      for (std::size_t i = begin; i < end; ++i) sum += arrays.a[i];
+    case Kernel::Read: {
+      // Eight sums: one would wait on each add's latency and measure the adder, not the memory.
+      double partial[8] = {};
+      std::size_t i = begin;
+      for (; i + 8 <= end; i += 8)
+        for (std::size_t lane = 0; lane < 8; ++lane) partial[lane] += arrays.a[i + lane];
+      for (; i < end; ++i) sum += arrays.a[i];
+      for (double lane : partial) sum += lane;
       break;
+    }
     case Kernel::Copy:
       for (std::size_t i = begin; i < end; ++i) arrays.b[i] = arrays.a[i];
       break;
@@ -84,8 +100,10 @@ std::vector<BandwidthFigure> measurePair(const std::vector<std::uint32_t>& cpus,
       (void)os::current().pinThread(cpus[t]);
       const std::size_t begin = arrays.elements * t / threads;
       const std::size_t end = arrays.elements * (t + 1) / threads;
-      runSlice(Kernel::Copy, arrays, begin, end);  // first touch, from the node that will read
-      runSlice(Kernel::Copy, {arrays.b, arrays.c, arrays.a, arrays.elements}, begin, end);
+      // First touch, by writing: untouched memory reads as the one shared zero page, from cache.
+      std::fill(arrays.a + begin, arrays.a + end, 1.0);
+      std::fill(arrays.b + begin, arrays.b + end, 2.0);
+      std::fill(arrays.c + begin, arrays.c + end, 0.0);
       for (std::size_t k = 0; k < kernels.size(); ++k)
         for (unsigned pass = 0; pass < passes; ++pass) {
           sync.arrive_and_wait();
@@ -140,7 +158,7 @@ BandwidthMatrix measureBandwidth(const BandwidthOptions& options) {
   const Topology& topology = *shared;
   const auto cpuNodes = nodesOrAll(options.cpuNodes, topology, "CPU node");
   const auto memoryNodes = nodesOrAll(options.memoryNodes, topology, "memory node");
-  const std::size_t bytes = alignUp(options.bufferBytes != 0 ? options.bufferBytes : kDefaultArrayBytes, 4 * KiB);
+  const std::size_t bytes = alignUp(options.bufferBytes != 0 ? options.bufferBytes : defaultArrayBytes(), 4 * KiB);
   BandwidthMatrix out;
   out.measuredAt = std::chrono::system_clock::now();
   const auto started = std::chrono::steady_clock::now();

@@ -96,6 +96,24 @@ std::optional<std::uint64_t> readCounter(const std::string& path) noexcept {
   return text::parseUnsigned(std::string_view(buffer, length));
 }
 
+std::optional<std::string> readFile(const std::string& path);
+
+// The largest data or unified cache of CPU 0, from sysfs ("32768K").
+std::size_t probeLastLevelCache() {
+  std::size_t largest = 0;
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    auto type = readFile(dir + "type");
+    if (!type) break;
+    if (type->starts_with("Instruction")) continue;
+    if (auto size = readFile(dir + "size")) {
+      auto kib = text::parseUnsigned(*size);
+      if (kib) largest = std::max<std::size_t>(largest, *kib * 1024);
+    }
+  }
+  return largest;
+}
+
 std::optional<std::string> readFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
@@ -468,6 +486,7 @@ class LinuxPlatform final : public Platform {
 
     info.populateReportsErrors = probePopulateReportsErrors();
     info.namedMappings = probeNamedMappings();
+    info.lastLevelCacheBytes = probeLastLevelCache();
     return info;
   }
 
