@@ -410,5 +410,59 @@ TEST(Preload, ExitFreesAndAllocatesSafely) {
   SUCCEED() << "the process must still exit with 0 (CTest checks)";
 }
 
+// What the preload published is there for monitors outside (xmem stats --pid): the memfd exists,
+// and a forked child has one of its own, not its parent's.
+std::string publishedRecordsLink() {
+  for (int fd = 0; fd < 1024; ++fd) {
+    char link[256] = {};
+    const auto path = "/proc/self/fd/" + std::to_string(fd);
+    const auto length = ::readlink(path.c_str(), link, sizeof(link) - 1);
+    if (length > 0 && std::string_view(link, static_cast<std::size_t>(length)).starts_with("/memfd:xmem-preload-records"))
+      return path;
+  }
+  return {};
+}
+
+TEST(Preload, ItsRecordsArePublishedForMonitorsOutside) {
+  void* block = std::malloc(8 * kMiB);
+  static_cast<volatile char*>(block)[0] = 1;
+  const auto path = publishedRecordsLink();
+  ASSERT_FALSE(path.empty()) << "no memfd named xmem-preload-records among this process's files";
+  std::ifstream records(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(records)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.substr(0, 8), "XMEMPRL1");
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  EXPECT_NE(bytes.find(std::string(reinterpret_cast<const char*>(&address), sizeof(address))), std::string::npos)
+      << "the block's address is in a record";
+  const pid_t child = fork();
+  if (child == 0) {
+    // The child's records start empty: a free of the inherited block must not touch the parent's.
+    std::free(block);
+    std::_Exit(publishedRecordsLink().empty() ? 2 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child has no records file of its own";
+  std::ifstream again(path, std::ios::binary);
+  std::string after((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_NE(after.find(std::string(reinterpret_cast<const char*>(&address), sizeof(address))), std::string::npos)
+      << "the child's free cleared the parent's record";
+  std::free(block);
+}
+
+// For tests/preload/stats_from_outside.sh: holds two large blocks until XMEM_TEST_HOLD_FILE appears.
+TEST(Preload, HoldsLargeBlocksForAMonitor) {
+  const char* until = std::getenv("XMEM_TEST_HOLD_FILE");
+  if (until == nullptr) GTEST_SKIP() << "only run by stats_from_outside.sh (XMEM_TEST_HOLD_FILE unset)";
+  auto* dataset = static_cast<char*>(std::malloc(300 * kMiB));
+  auto* chunk = static_cast<char*>(std::malloc(6 * kMiB));
+  std::memset(dataset, 1, 300 * kMiB);
+  std::memset(chunk, 1, 6 * kMiB);
+  std::cout << "holding" << std::endl;
+  for (int tick = 0; tick < 600 && ::access(until, F_OK) != 0; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::free(chunk);
+  std::free(dataset);
+}
+
 }  // namespace
 }  // namespace xmem::testing

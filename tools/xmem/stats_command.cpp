@@ -80,7 +80,7 @@ void printProcess(const ProcessStats& process, std::ostream& out) {
   if (process.underPreload) {
     fmt::print(out, "  under xmem's preload library: {} large allocations\n", process.preload.size());
     for (const auto& record : process.preload)
-      fmt::print(out, "    {:#014x} asked {:>10}, mapped {:>10}, {} on huge pages{}{}\n", record.address,
+      fmt::print(out, "    {:#014x} asked {:>10}, mapped {:>10}, {} on hugetlb pages when served{}{}\n", record.address,
                  formatBytes(record.requestedBytes), formatBytes(record.mappedBytes), formatBytes(record.hugeTlbBytes),
                  record.nodeAsked ? fmt::format(", node {} asked", *record.nodeAsked) : "", record.locked ? ", locked" : "");
   }
