@@ -23,14 +23,14 @@ header_rank[version.h]=$top
 
 layer_of() {  # the rank of a file by its place in the tree
   case $1 in
-    src/preload/* | tools/* | bench/*) echo $top ;;
+    src/preload/* | src/server/* | tools/* | bench/*) echo $top ;;
     src/*/*) local layer=${1#src/}; layer=${layer%%/*}; echo "${rank[$layer]:-}" ;;
     include/xmem/*) echo "${header_rank[${1#include/xmem/}]:-}" ;;
   esac
 }
 name_of() {  # a rank's layer name, for messages
   local r=$1
-  [[ $r == "$top" ]] && { echo "top (tools, bench, preload)"; return; }
+  [[ $r == "$top" ]] && { echo "top (tools, bench, preload, server)"; return; }
   for layer in "${!rank[@]}"; do [[ ${rank[$layer]} == "$r" ]] && echo "$layer"; done
 }
 
