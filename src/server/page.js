@@ -1,7 +1,7 @@
 // xmem's live page: every 2 s it reads /api/v1/snapshot and /api/v1/history and redraws the
 // sections the server rendered first, in the same shape (data-field / data-value on each number).
-// Text goes in through textContent only, never innerHTML, so a process or pool name cannot inject
-// markup. Field names are the snapshot's in snake_case; a missing one shows as "-".
+// Text goes in as text nodes only, never parsed as markup, so a process or pool name cannot inject
+// anything. Field names are the snapshot's in snake_case; a missing one shows as "-".
 'use strict';
 
 (function () {
@@ -363,5 +363,11 @@
     }
   }
 
+  // Anything the Content-Security-Policy refused is counted on <body>, where a test can see it.
+  document.addEventListener('securitypolicyviolation', (event) => {
+    const count = Number(document.body.dataset.cspViolations || 0) + 1;
+    document.body.dataset.cspViolations = String(count);
+    document.body.dataset.cspViolation = event.violatedDirective + ' ' + (event.blockedURI || 'inline');
+  });
   refresh();
 })();
