@@ -142,7 +142,7 @@ std::string sparkline(const std::vector<double>& values, double top, std::string
     points += fmt::format("{}{:.1f},{:.1f}", points.empty() ? "" : " ", x, y);
   }
   return fmt::format(
-      R"(<svg class="spark" data-spark="{}" viewBox="0 0 120 24" role="img" aria-label="{}"><polyline points="{}"/></svg>)",
+      R"(<svg class="spark" data-spark="{}" viewBox="0 0 120 24" preserveAspectRatio="none" role="img" aria-label="{}"><polyline points="{}"/></svg>)",
       escape(field), escape(label), points);
 }
 

@@ -14,7 +14,7 @@
     const element = document.createElement(tag);
     for (const [name, value] of Object.entries(attrs || {}))
       if (value !== undefined && value !== null) element.setAttribute(name, String(value));
-    for (const child of children.flat())
+    for (const child of children.flat(Infinity))
       if (child !== undefined && child !== null && child !== false)
         element.append(child instanceof Node ? child : document.createTextNode(String(child)));
     return element;
@@ -93,7 +93,7 @@
   const hex = (value) => '0x' + num(value).toString(16);
 
   function sparkline(values, field, label) {
-    const graph = svg('svg', { class: 'spark', 'data-spark': field, viewBox: '0 0 120 24', role: 'img', 'aria-label': label });
+    const graph = svg('svg', { class: 'spark', 'data-spark': field, viewBox: '0 0 120 24', preserveAspectRatio: 'none', role: 'img', 'aria-label': label });
     const points = values.map((v, i) => {
       const x = values.length === 1 ? 120 : (120 * i) / (values.length - 1);
       const y = 23 - 22 * Math.min(1, Math.max(0, v));
@@ -318,8 +318,10 @@
         h('p', { 'data-field': 'bandwidth_age' }, 'not measured: POST /api/v1/actions/bandwidth'));
       return;
     }
+    // The age at the snapshot, as the server wrote it: the browser's clock may not be the rig's.
     const measured = toDate(matrix.measured_at);
-    const age = measured ? ageText(Date.now() - measured.getTime()) : '-';
+    const taken = toDate(snapshot.taken_at) || new Date();
+    const age = measured ? ageText(taken.getTime() - measured.getTime()) : '-';
     const kernels = [...new Set(figures.map((f) => f.kernel))];
     replaceSection('bandwidth', h('h2', {}, 'Memory bandwidth'),
       h('p', {}, 'measured ', h('span', { 'data-field': 'bandwidth_age' }, age), ' (' + utcText(measured) + ')'),
