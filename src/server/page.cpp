@@ -217,7 +217,7 @@ std::string mappingsTable(const ProcessStats& process) {
   if (process.mappings.empty()) return "";
   std::string rows;
   for (const auto& mapping : process.mappings) {
-    rows += fmt::format(R"(<tr data-start="{}"><td class="mono">{:#x}</td>)", mapping.start, mapping.start);
+    rows += fmt::format(R"(<tr data-start="{:#x}"><td class="mono">{:#x}</td>)", mapping.start, mapping.start);
     rows += textCell("name", mapping.name.empty() ? "(anonymous)" : mapping.name);
     rows += bytesCell("size_bytes", mapping.sizeBytes) + bytesCell("resident_bytes", mapping.residentBytes);
     rows += textCell("parts", partsText(mapping.parts)) + textCell("nodes", nodesText(mapping.bytesByNode));
@@ -234,7 +234,7 @@ std::string preloadTable(const ProcessStats& process) {
   if (!process.underPreload) return "";
   std::string rows;
   for (const auto& record : process.preload) {
-    rows += fmt::format(R"(<tr data-address="{}"><td class="mono">{:#x}</td>)", record.address, record.address);
+    rows += fmt::format(R"(<tr data-address="{:#x}"><td class="mono">{:#x}</td>)", record.address, record.address);
     rows += textCell("source", record.source) + bytesCell("requested_bytes", record.requestedBytes) +
             bytesCell("mapped_bytes", record.mappedBytes) + bytesCell("huge_tlb_bytes", record.hugeTlbBytes);
     rows += textCell("page_size", record.pageSize ? bytesText(record.pageSize) : "-") +
@@ -271,7 +271,9 @@ std::string processBlock(const ProcessStats& process, bool isSelf) {
 std::string processesSection(const Snapshot& snapshot) {
   std::string out = R"(<section id="processes"><h2>Processes</h2>)";
   out += processBlock(snapshot.self, true);
-  for (const auto& process : snapshot.processes) out += processBlock(process, false);
+  // A server watching its own pid lists it once, as itself.
+  for (const auto& process : snapshot.processes)
+    if (process.pid != snapshot.self.pid) out += processBlock(process, false);
   return out + "</section>";
 }
 
@@ -281,7 +283,7 @@ std::string allocationsSection(const Snapshot& snapshot) {
     std::size_t largest = 0;
     for (const auto& part : allocation.parts)
       if (part.bytes > 0 && part.backing != Backing::Transparent) largest = std::max(largest, part.pageSize);
-    rows += fmt::format(R"(<tr data-address="{}">)", allocation.address);
+    rows += fmt::format(R"(<tr data-address="{:#x}">)", allocation.address);
     rows += textCell("name", allocation.name.empty() ? "(unnamed)" : allocation.name) +
             bytesCell("requested_bytes", allocation.requestedBytes) + bytesCell("mapped_bytes", allocation.mappedBytes);
     rows += textCell("parts", partsText(allocation.parts)) + textCell("node_asked", nodeText(allocation.nodeAsked)) +

@@ -90,7 +90,8 @@
     h('td', { class: 'num', 'data-field': field, 'data-value': num(value) }, bytesText(num(value)));
   const textCell = (field, text) => h('td', { 'data-field': field }, text === undefined ? '-' : String(text));
   const headRow = (...names) => h('thead', {}, h('tr', {}, names.map((n) => h('th', { scope: 'col' }, n))));
-  const hex = (value) => '0x' + num(value).toString(16);
+  // Addresses come as "0x..." text (a 64-bit number does not fit a double) or as numbers.
+  const hex = (value) => (typeof value === 'string' ? value : '0x' + num(value).toString(16));
 
   function sparkline(values, field, label) {
     const graph = svg('svg', { class: 'spark', 'data-spark': field, viewBox: '0 0 120 24', preserveAspectRatio: 'none', role: 'img', 'aria-label': label });
@@ -136,16 +137,17 @@
   function renderPagePools(snapshot) {
     const rows = list(snapshot.page_pools).map((pool) => {
       const systemWide = pool.node === undefined || pool.node === null;
-      const configured = num(pick(pool, 'configured', 'counts.total', 'total'));
-      const free = num(pick(pool, 'free', 'counts.free'));
-      const added = num(pick(pool, 'added_by_xmem'));
-      const putBack = added === 0 ? '-' : pool.restored_on_release ? 'yes, to ' + num(pool.count_before_xmem) : 'no, stays';
+      const configured = num(pick(pool, 'configured_pages', 'configured', 'counts.total'));
+      const free = num(pick(pool, 'free_pages', 'free', 'counts.free'));
+      const added = num(pick(pool, 'added_by_xmem_pages', 'added_by_xmem'));
+      const putBack = added === 0 ? '-' : pool.restored_on_release
+        ? 'yes, to ' + num(pick(pool, 'count_before_xmem_pages', 'count_before_xmem')) : 'no, stays';
       return h('tr', { 'data-node': systemWide ? 'all' : pool.node, 'data-page-size': num(pool.page_size) },
         h('th', { scope: 'row' }, systemWide ? 'all nodes' : 'node ' + pool.node), h('td', {}, bytesText(pool.page_size)),
         numberCell('configured', configured), numberCell('free', free),
         numberCell('in_use', Math.max(0, configured - free)),
-        numberCell('surplus', pick(pool, 'surplus', 'counts.surplus')),
-        systemWide ? numberCell('reserved', pick(pool, 'reserved', 'counts.reserved'))
+        numberCell('surplus', pick(pool, 'surplus_pages', 'surplus', 'counts.surplus')),
+        systemWide ? numberCell('reserved', pick(pool, 'reserved_pages', 'reserved', 'counts.reserved'))
           : h('td', { class: 'num', 'data-field': 'reserved' }, '-'),
         numberCell('added_by_xmem', added), textCell('put_back', putBack));
     });
@@ -160,7 +162,7 @@
     if (!mappings.length) return null;
     return h('table', { class: 'mappings' }, h('caption', {}, 'Large mappings'),
       headRow('start', 'mapping', 'size', 'resident', 'backed by', 'nodes', 'state', 'why not huge'),
-      h('tbody', {}, mappings.map((m) => h('tr', { 'data-start': num(m.start) },
+      h('tbody', {}, mappings.map((m) => h('tr', { 'data-start': hex(m.start) },
         h('td', { class: 'mono' }, hex(m.start)), textCell('name', m.name || '(anonymous)'),
         bytesCell('size_bytes', m.size_bytes), bytesCell('resident_bytes', m.resident_bytes),
         textCell('parts', partsText(m.parts)), textCell('nodes', nodesText(m.bytes_by_node)),
@@ -170,7 +172,7 @@
   function preloadTable(process) {
     if (!process.under_preload) return null;
     const records = list(process.preload);
-    const rows = records.map((r) => h('tr', { 'data-address': num(r.address) },
+    const rows = records.map((r) => h('tr', { 'data-address': hex(r.address) },
       h('td', { class: 'mono' }, hex(r.address)), textCell('source', r.source),
       bytesCell('requested_bytes', r.requested_bytes), bytesCell('mapped_bytes', r.mapped_bytes),
       bytesCell('huge_tlb_bytes', pick(r, 'huge_tlb_bytes', 'hugetlb_bytes')),
@@ -203,11 +205,12 @@
 
   function renderProcesses(snapshot) {
     replaceSection('processes', h('h2', {}, 'Processes'), snapshot.self ? processBlock(snapshot.self, true) : null,
-      list(snapshot.processes).map((p) => processBlock(p, false)));
+      list(snapshot.processes).filter((p) => !snapshot.self || p.pid !== snapshot.self.pid)
+        .map((p) => processBlock(p, false)));
   }
 
   function renderAllocations(snapshot) {
-    const rows = list(snapshot.allocations).map((a) => h('tr', { 'data-address': num(a.address) },
+    const rows = list(snapshot.allocations).map((a) => h('tr', { 'data-address': hex(a.address) },
       textCell('name', a.name || '(unnamed)'), bytesCell('requested_bytes', a.requested_bytes),
       bytesCell('mapped_bytes', a.mapped_bytes), textCell('parts', partsText(a.parts)),
       textCell('node_asked', nodeText(a.node_asked)), textCell('nodes', nodesText(a.resident_bytes_by_node)),
@@ -281,8 +284,9 @@
     });
     const counterRow = (name) => h('tr', { 'data-counter': name }, h('th', { scope: 'row' }, name),
       numberCell('value', counters[name]), textCell('rate', rateText(samples, name)));
-    const memlockText = memlock.privileged ? 'none (privileged)'
-      : limitText(memlock.soft) + ' (hard ' + limitText(memlock.hard) + ')';
+    // A null limit is an unlimited one; no memlock object at all is one not read.
+    const memlockText = !kernel.memlock ? '-' : memlock.privileged ? 'none (privileged)'
+      : limitText(pick(memlock, 'soft_bytes', 'soft')) + ' (hard ' + limitText(pick(memlock, 'hard_bytes', 'hard')) + ')';
     replaceSection('kernel', h('h2', {}, 'Kernel'),
       h('p', {}, 'THP ', h('strong', { 'data-field': 'thp_mode' }, thp.mode || '-'), ', defrag ',
         h('strong', { 'data-field': 'thp_defrag' }, thp.defrag || '-'), ' \u00b7 memlock limit ',
@@ -321,7 +325,8 @@
     // The age at the snapshot, as the server wrote it: the browser's clock may not be the rig's.
     const measured = toDate(matrix.measured_at);
     const taken = toDate(snapshot.taken_at) || new Date();
-    const age = measured ? ageText(taken.getTime() - measured.getTime()) : '-';
+    const age = typeof matrix.age_seconds === 'number' ? ageText(matrix.age_seconds * 1000)
+      : measured ? ageText(taken.getTime() - measured.getTime()) : '-';
     const kernels = [...new Set(figures.map((f) => f.kernel))];
     replaceSection('bandwidth', h('h2', {}, 'Memory bandwidth'),
       h('p', {}, 'measured ', h('span', { 'data-field': 'bandwidth_age' }, age), ' (' + utcText(measured) + ')'),

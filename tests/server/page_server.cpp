@@ -3,9 +3,11 @@
 // /api/v1/history from the hand-made sample snapshot. The page is drawn from step 0 and the API
 // answers step 11, so a browser test can tell numbers the script put in from the server's own.
 //
-// Usage: xmem_page_server [--api-answers N]
+// Usage: xmem_page_server [--api-answers N] [--snapshot-json FILE]
 //   Listens on a free loopback port and prints it on the first line of stdout. With N > 0 the API
-//   answers N times and then 503, so the page's "server not answering" state can be seen.
+//   answers N times and then 503, so the page's "server not answering" state can be seen. With a
+//   FILE, /api/v1/snapshot answers its text (the exposition's golden JSON, to show the script reads
+//   the JSON the real server writes).
 #include "sample_snapshot.h"
 
 #include "server/history.h"
@@ -16,6 +18,9 @@
 #include <atomic>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -27,27 +32,52 @@ constexpr const char* kPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-int apiAnswersOf(int argc, char** argv) {
-  if (argc == 1) return 0;
-  std::string_view value = argc == 3 && std::string_view(argv[1]) == "--api-answers" ? argv[2] : "";
-  int answers = -1;
-  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), answers);
-  if (error != std::errc{} || end != value.data() + value.size() || answers < 0) {
-    std::cerr << "xmem_page_server: expected [--api-answers N] with N >= 0, got '" << (argc > 1 ? argv[1] : "")
-              << (argc > 2 ? std::string(" ") + argv[2] : "") << "'\n";
-    std::exit(2);
+struct Options {
+  int apiAnswers = 0;
+  std::string snapshotFile;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "xmem_page_server: " << problem << "\nusage: xmem_page_server [--api-answers N] [--snapshot-json FILE]\n";
+  std::exit(2);
+}
+
+Options optionsOf(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; i += 2) {
+    std::string_view name = argv[i];
+    if (i + 1 >= argc) usage(std::string(name) + " needs a value");
+    std::string_view value = argv[i + 1];
+    if (name == "--snapshot-json") {
+      options.snapshotFile = value;
+    } else if (name == "--api-answers") {
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), options.apiAnswers);
+      if (error != std::errc{} || end != value.data() + value.size() || options.apiAnswers < 0)
+        usage("--api-answers '" + std::string(value) + "': expected a number of answers, 0 or more");
+    } else {
+      usage("unknown option '" + std::string(name) + "'");
+    }
   }
-  return answers;
+  return options;
+}
+
+std::string fileText(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) usage("--snapshot-json '" + path + "': cannot be read");
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int apiAnswers = apiAnswersOf(argc, argv);
+  const Options options = optionsOf(argc, argv);
+  const int apiAnswers = options.apiAnswers;
   xmem::server::History history;
   for (int step = 0; step <= kApiStep; ++step) history.record(xmem::testing::sampleSnapshot(step));
   const std::string page = xmem::server::renderPage(xmem::testing::sampleSnapshot(0), history);
-  const std::string snapshotJson = xmem::testing::sampleSnapshotJson(xmem::testing::sampleSnapshot(kApiStep));
+  const std::string snapshotJson = options.snapshotFile.empty()
+                                       ? xmem::testing::sampleSnapshotJson(xmem::testing::sampleSnapshot(kApiStep))
+                                       : fileText(options.snapshotFile);
   const std::string historyJson = xmem::server::historyJson(history);
   std::atomic<int> answered{0};
 

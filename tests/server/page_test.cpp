@@ -76,9 +76,9 @@ TEST(Page, HasProcessesWithTheirBackingHealthAndPreloadRecords) {
   EXPECT_NE(miner.find("32 MiB on 4 KiB pages"), std::string::npos);
   EXPECT_EQ(textOf(miner, "parts"), "2 GiB on 1 GiB pages, 256 MiB on THP, 32 MiB on 4 KiB pages");
   EXPECT_EQ(textOf(miner, "nodes"), "node 0: 1 GiB, node 1: 1.3 GiB");
-  auto scratch = rowOf(miner, R"(data-start=")" + std::to_string(0x7d0000000000) + "\"");
+  auto scratch = rowOf(miner, R"(data-start="0x7d0000000000")");
   EXPECT_EQ(textOf(scratch, "reason"), "32 MiB not yet collapsed by khugepaged");
-  auto record = rowOf(miner, R"(data-address=")" + std::to_string(0x7e0000000000) + "\"");
+  auto record = rowOf(miner, R"(data-address="0x7e0000000000")");
   EXPECT_EQ(valueOf(record, "requested_bytes"), std::to_string(2080 * MiB));
   EXPECT_EQ(valueOf(record, "huge_tlb_bytes"), std::to_string(2 * GiB));
   EXPECT_EQ(textOf(record, "node_asked"), "node 1");
@@ -87,9 +87,18 @@ TEST(Page, HasProcessesWithTheirBackingHealthAndPreloadRecords) {
   EXPECT_EQ(self.find("Under xmem's preload"), std::string::npos) << "the server itself is not under the preload";
 }
 
+TEST(Page, ListsTheServingProcessOnceWhenItWatchesItself) {
+  auto snapshot = sampleSnapshot();
+  snapshot.processes.push_back(snapshot.self);
+  auto html = pageOf(snapshot);
+  auto first = html.find(R"(data-pid="4242")");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(html.find(R"(data-pid="4242")", first + 1), std::string::npos);
+}
+
 TEST(Page, HasAllocationsPoolsKernelAndBandwidth) {
   auto html = pageOf(sampleSnapshot());
-  auto dataset = rowOf(html, R"(data-address=")" + std::to_string(0x7f1000000000) + "\"");
+  auto dataset = rowOf(html, R"(data-address="0x7f1000000000")");
   EXPECT_EQ(valueOf(dataset, "requested_bytes"), std::to_string(2080 * MiB));
   EXPECT_EQ(textOf(dataset, "parts"), "2 GiB on 1 GiB pages, 1 GiB on 2 MiB pages");
   EXPECT_EQ(textOf(dataset, "node_asked"), "node 1");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace xmem::testing {
@@ -142,9 +143,22 @@ std::string isoTime(system_clock::time_point at) {
 Json optionalNode(const std::optional<std::uint32_t>& node) { return node ? Json(*node) : Json(nullptr); }
 
 Json byNode(const std::map<std::uint32_t, std::size_t>& bytes) {
-  Json out = Json::object();
-  for (const auto& [node, count] : bytes) out[std::to_string(node)] = count;
+  Json out = Json::array();
+  for (const auto& [node, count] : bytes) out.push_back({{"node", node}, {"bytes", count}});
   return out;
+}
+
+// As the exposition writes addresses: hex text, since JSON numbers above 2^53 lose digits.
+Json address(std::uintptr_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+Json limit(std::uint64_t bytes) { return bytes == MemlockLimit::kUnlimited ? Json(nullptr) : Json(bytes); }
+
+std::int64_t unixSeconds(system_clock::time_point at) {
+  return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
 }
 
 Json partsJson(const std::vector<BackedBytes>& parts) {
@@ -157,13 +171,13 @@ Json partsJson(const std::vector<BackedBytes>& parts) {
 Json processJson(const ProcessStats& process) {
   Json mappings = Json::array();
   for (const auto& m : process.mappings)
-    mappings.push_back({{"start", m.start}, {"end", m.end}, {"name", m.name}, {"size_bytes", m.sizeBytes},
+    mappings.push_back({{"start", address(m.start)}, {"end", address(m.end)}, {"name", m.name}, {"size_bytes", m.sizeBytes},
                         {"resident_bytes", m.residentBytes}, {"parts", partsJson(m.parts)},
                         {"bytes_by_node", byNode(m.bytesByNode)}, {"locked_bytes", m.lockedBytes},
                         {"health", toString(m.health)}, {"reason", m.reason}});
   Json preload = Json::array();
   for (const auto& r : process.preload)
-    preload.push_back({{"address", r.address}, {"requested_bytes", r.requestedBytes}, {"mapped_bytes", r.mappedBytes},
+    preload.push_back({{"address", address(r.address)}, {"requested_bytes", r.requestedBytes}, {"mapped_bytes", r.mappedBytes},
                        {"huge_tlb_bytes", r.hugeTlbBytes}, {"page_size", r.pageSize},
                        {"node_asked", optionalNode(r.nodeAsked)}, {"locked", r.locked}, {"source", r.source}});
   return {{"pid", process.pid}, {"command", process.command}, {"resident_bytes", process.residentBytes},
@@ -178,15 +192,16 @@ Json kernelJson(const KernelMemoryStats& kernel) {
   for (const auto& z : kernel.fragmentation)
     zones.push_back({{"node", z.node}, {"zone", z.zone}, {"free_blocks_by_order", z.freeBlocksByOrder},
                      {"huge_page_blocks", z.hugePageBlocks}, {"unusable_free_index", z.unusableFreeIndex}});
-  return {{"thp", {{"mode", toString(kernel.thp.mode)}, {"defrag", kernel.thp.defrag}, {"pmd_size", kernel.thp.pmdSize}}},
+  return {{"thp", {{"mode", toString(kernel.thp.mode)}, {"defrag", kernel.thp.defrag}, {"page_size", kernel.thp.pmdSize}}},
           {"counters", kernel.counters}, {"fragmentation", zones}, {"one_gb_availability", kernel.oneGbAvailability},
-          {"memlock", {{"soft", kernel.memlock.soft}, {"hard", kernel.memlock.hard}, {"privileged", kernel.memlock.privileged}}}};
+          {"memlock", {{"soft_bytes", limit(kernel.memlock.soft)}, {"hard_bytes", limit(kernel.memlock.hard)},
+                       {"privileged", kernel.memlock.privileged}}}};
 }
 
 Json allocationsJson(const std::vector<AllocationStats>& allocations) {
   Json out = Json::array();
   for (const auto& a : allocations)
-    out.push_back({{"name", a.name}, {"address", a.address}, {"requested_bytes", a.requestedBytes},
+    out.push_back({{"name", a.name}, {"address", address(a.address)}, {"requested_bytes", a.requestedBytes},
                    {"mapped_bytes", a.mappedBytes}, {"parts", partsJson(a.parts)}, {"node_asked", optionalNode(a.nodeAsked)},
                    {"policy", toString(a.policy)}, {"bound", a.bound}, {"resident_bytes_by_node", byNode(a.residentBytesByNode)},
                    {"locked", a.locked}, {"prefaulted", a.prefaulted}, {"from_pool", a.fromPool},
@@ -210,14 +225,16 @@ Json poolsJson(const std::vector<PoolNodeStats>& pools) {
   return out;
 }
 
-Json bandwidthJson(const std::optional<BandwidthMatrix>& matrix) {
+Json bandwidthJson(const std::optional<BandwidthMatrix>& matrix, system_clock::time_point takenAt) {
   if (!matrix) return nullptr;
   Json figures = Json::array();
   for (const auto& f : matrix->figures)
     figures.push_back({{"cpu_node", f.cpuNode}, {"memory_node", f.memoryNode}, {"kernel", f.kernel},
                        {"best_bytes_per_second", f.bestBytesPerSecond}, {"median_bytes_per_second", f.medianBytesPerSecond},
                        {"buffer_bytes", f.bufferBytes}, {"threads", f.threads}, {"repetitions", f.repetitions}});
-  return {{"measured_at", isoTime(matrix->measuredAt)}, {"took", matrix->took.count()}, {"figures", figures}};
+  return {{"measured_at", isoTime(matrix->measuredAt)}, {"measured_at_unix_seconds", unixSeconds(matrix->measuredAt)},
+          {"age_seconds", unixSeconds(takenAt) - unixSeconds(matrix->measuredAt)},
+          {"took_seconds", std::chrono::duration<double>(matrix->took).count()}, {"figures", figures}};
 }
 
 }  // namespace
@@ -225,17 +242,19 @@ Json bandwidthJson(const std::optional<BandwidthMatrix>& matrix) {
 std::string sampleSnapshotJson(const Snapshot& snapshot) {
   Json pagePools = Json::array();
   for (const auto& p : snapshot.pagePools)
-    pagePools.push_back({{"page_size", p.pageSize}, {"node", optionalNode(p.node)}, {"configured", p.counts.total},
-                         {"free", p.counts.free}, {"reserved", p.counts.reserved}, {"surplus", p.counts.surplus},
-                         {"added_by_xmem", p.addedByXmem}, {"restored_on_release", p.restoredOnRelease},
-                         {"count_before_xmem", p.countBeforeXmem}});
+    pagePools.push_back({{"page_size", p.pageSize}, {"node", optionalNode(p.node)},
+                         {"configured_pages", p.counts.total}, {"free_pages", p.counts.free},
+                         {"reserved_pages", p.counts.reserved}, {"surplus_pages", p.counts.surplus},
+                         {"added_by_xmem_pages", p.addedByXmem}, {"count_before_xmem_pages", p.countBeforeXmem},
+                         {"restored_on_release", p.restoredOnRelease}});
   Json processes = Json::array();
   for (const auto& process : snapshot.processes) processes.push_back(processJson(process));
   Json document = {{"schema_version", snapshot.schemaVersion}, {"taken_at", isoTime(snapshot.takenAt)},
+                   {"taken_at_unix_seconds", unixSeconds(snapshot.takenAt)},
                    {"xmem_version", snapshot.xmemVersion}, {"hostname", snapshot.hostname},
                    {"page_pools", pagePools}, {"kernel", kernelJson(snapshot.kernel)}, {"self", processJson(snapshot.self)},
                    {"allocations", allocationsJson(snapshot.allocations)}, {"pools", poolsJson(snapshot.pools)},
-                   {"bandwidth", bandwidthJson(snapshot.bandwidth)}, {"processes", processes}};
+                   {"bandwidth", bandwidthJson(snapshot.bandwidth, snapshot.takenAt)}, {"processes", processes}};
   return document.dump();
 }
 

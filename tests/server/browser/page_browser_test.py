@@ -140,22 +140,31 @@ def check_page_pools(dom, snapshot):
         node = "all" if pool.get("node") is None else pool["node"]
         where = dict(section="page-pools", data_node=node, data_page_size=pool["page_size"])
         for field in ("configured", "free", "surplus"):
-            check(dom.value(field, **where) == str(pool[field]), f"page pool {where} {field}: DOM "
-                  f"{dom.value(field, **where)}, API {pool[field]}")
-        in_use = pool["configured"] - pool["free"]
+            api = pool[field + "_pages"]
+            check(dom.value(field, **where) == str(api), f"page pool {where} {field}: DOM "
+                  f"{dom.value(field, **where)}, API {api}")
+        in_use = pool["configured_pages"] - pool["free_pages"]
         check(dom.value("in_use", **where) == str(in_use), f"page pool {where} in_use: {dom.value('in_use', **where)}")
 
 
 def check_processes_and_allocations(dom, snapshot):
     for process in [snapshot["self"], *snapshot["processes"]]:
         where = dict(section="processes", data_pid=process["pid"])
+        mine = [(f, v) for c, f, v, _ in dom.fields if c.get("data-pid") == str(process["pid"])
+                and "data-start" not in c and "data-address" not in c]
+        if process.get("error"):
+            check(any(f == "error" for f, _ in mine), f"process {process['pid']}: its error is not shown")
+            continue
+        # The serving process may also be a watched one: each of its blocks must say the same.
         for field in ("resident_bytes", "peak_resident_bytes", "locked_bytes"):
-            got = [v for c, f, v, _ in dom.fields if f == field and c.get("data-pid") == str(process["pid"])
-                   and "data-start" not in c and "data-address" not in c]
-            check(got == [str(process[field])], f"process {process['pid']} {field}: DOM {got}, API {process[field]}")
+            got = [v for f, v in mine if f == field]
+            check(got and all(v == str(process[field]) for v in got),
+                  f"process {process['pid']} {field}: DOM {got}, API {process[field]}")
         for mapping in process["mappings"]:
-            check(dom.value("resident_bytes", **where, data_start=mapping["start"]) == str(mapping["resident_bytes"]),
-                  f"process {process['pid']} mapping {mapping['start']:#x} resident")
+            got = [v for c, f, v, _ in dom.fields if f == "resident_bytes" and c.get("data-pid") == str(process["pid"])
+                   and c.get("data-start") == mapping["start"]]
+            check(got and all(v == str(mapping["resident_bytes"]) for v in got),
+                  f"process {process['pid']} mapping {mapping['start']} resident")
     for allocation in snapshot["allocations"]:
         where = dict(section="allocations", data_address=allocation["address"])
         for field in ("requested_bytes", "mapped_bytes"):
@@ -191,7 +200,7 @@ def check_refreshed(server):
     dom = parse(chromium(server.url, "--dump-dom"))
     # The test tells the script's numbers from the server's only if they differ.
     first_free = first.value("free", section="page-pools", data_node="all", data_page_size=2097152)
-    check(first_free != str(snapshot["page_pools"][0]["free"]), "the API's snapshot must differ from the first page")
+    check(first_free != str(snapshot["page_pools"][0]["free_pages"]), "the API's snapshot must differ from the first page")
     check(int(dom.body.get("data-refreshed", "0")) >= 1, f"the script never refreshed: body {dom.body}")
     check("data-csp-violations" not in dom.body, f"CSP violations: {dom.body.get('data-csp-violation')}")
     check("data-refresh-error" not in dom.body, f"a refresh failed: {dom.body.get('data-refresh-error')}")
@@ -211,10 +220,25 @@ def check_stopped(program):
               f"status after the server stopped: {dom.texts.get('status')!r}")
 
 
+def check_golden(program, golden):
+    # The JSON the exposition really writes (its golden file), served as /api/v1/snapshot.
+    if not os.path.exists(golden):
+        print(f"NOT RUN: the exposition's golden JSON {golden} is not in this tree yet")
+        return
+    with Server(program, "--snapshot-json", golden) as server:
+        snapshot = json.loads(server.get("api/v1/snapshot"))
+        dom = parse(chromium(server.url, "--dump-dom"))
+        check(int(dom.body.get("data-refreshed", "0")) >= 1, f"golden: the script never refreshed: {dom.body}")
+        check("data-refresh-error" not in dom.body, f"golden: {dom.body.get('data-refresh-error')}")
+        check_page_pools(dom, snapshot)
+        check_processes_and_allocations(dom, snapshot)
+        check_pools_kernel_bandwidth(dom, snapshot)
+
+
 def main():
-    if len(sys.argv) != 3:
-        raise SystemExit("usage: page_browser_test.py PAGE_SERVER SCREENSHOT.png")
-    program, screenshot = sys.argv[1:]
+    if len(sys.argv) not in (3, 4):
+        raise SystemExit("usage: page_browser_test.py PAGE_SERVER SCREENSHOT.png [GOLDEN_SNAPSHOT.json]")
+    program, screenshot = sys.argv[1:3]
     if not os.access(CHROMIUM, os.X_OK):
         print(f"SKIPPED: no Chromium at {CHROMIUM} (scripts/install-deps.sh installs Debian's chromium)")
         return 77
@@ -227,6 +251,8 @@ def main():
     with open(screenshot, "rb") as image:
         check(image.read(8) == b"\x89PNG\r\n\x1a\n", f"{screenshot} is not a PNG")
     check_stopped(program)
+    if len(sys.argv) == 4:
+        check_golden(program, sys.argv[3])
     print(f"screenshot: {screenshot}")
     print("FAILED:" if failures else "PASSED: the page's numbers are the API's", len(failures) or "")
     return 1 if failures else 0
