@@ -89,7 +89,7 @@
   const bytesCell = (field, value) =>
     h('td', { class: 'num', 'data-field': field, 'data-value': num(value) }, bytesText(num(value)));
   const textCell = (field, text) => h('td', { 'data-field': field }, text === undefined ? '-' : String(text));
-  const headRow = (...names) => h('thead', {}, h('tr', {}, names.map((n) => h('th', { scope: 'col' }, n))));
+  const headRow = (...names) => h('thead', {}, h('tr', {}, names.flat().map((n) => h('th', { scope: 'col' }, n))));
   // Addresses come as "0x..." text (a 64-bit number does not fit a double) or as numbers.
   const hex = (value) => (typeof value === 'string' ? value : '0x' + num(value).toString(16));
 

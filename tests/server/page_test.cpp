@@ -8,7 +8,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <map>
 #include <regex>
+#include <thread>
 #include <string>
 
 namespace xmem::server {
@@ -202,6 +205,37 @@ TEST(History, KeepsOrderAndWrapsAtCapacity) {
   EXPECT_EQ(seconds(), (std::vector<long>{40, 50, 60}));
   EXPECT_EQ(history.capacity(), 3u);
   EXPECT_EQ(History().capacity(), 180u) << "15 minutes at one sample per 5 s";
+}
+
+TEST(History, RecordsAndReadsFromSeveralThreads) {
+  History history(16);
+  constexpr int kRecords = 300;
+  // Writer w records seconds w*100000 + i: in any readout, each writer's samples keep their order.
+  auto writer = [&](int w) {
+    for (int i = 0; i < kRecords; ++i) history.record(snapshotAt(w * 100000 + i));
+  };
+  std::atomic<bool> done{false};
+  std::atomic<int> disorder{0};
+  std::thread reader([&] {
+    while (!done) {
+      std::map<long, long> last;
+      auto samples = history.samples();
+      if (samples.size() > history.capacity()) ++disorder;
+      for (const auto& sample : samples) {
+        auto second = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(sample.at.time_since_epoch()).count());
+        auto [it, fresh] = last.try_emplace(second / 100000, second);
+        if (!fresh && it->second >= second) ++disorder;
+        it->second = second;
+      }
+    }
+  });
+  std::thread first(writer, 1), second(writer, 2);
+  first.join();
+  second.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(disorder.load(), 0);
+  EXPECT_EQ(history.samples().size(), 16u);
 }
 
 TEST(History, RefusesCapacityZero) {

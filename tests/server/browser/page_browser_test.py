@@ -82,6 +82,8 @@ class Dom(html.parser.HTMLParser):
         self.cells = []  # bandwidth cells: attributes
         self.texts = {}  # id -> text, for the status line
         self.text_of = None
+        self.headers = []  # the text of each column header, in order
+        self.in_header = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -98,6 +100,9 @@ class Dom(html.parser.HTMLParser):
                 context["id"] = outer.get("id")
         if "data-field" in attributes:
             self.fields.append((context, attributes["data-field"], attributes.get("data-value"), attributes))
+        if tag == "th" and attributes.get("scope") == "col":
+            self.headers.append("")
+            self.in_header = True
         if attributes.get("id") == "status":
             self.text_of = ("status", attributes)
             self.texts["status"] = ""
@@ -105,6 +110,8 @@ class Dom(html.parser.HTMLParser):
             self.stack.append((tag, attributes))
 
     def handle_endtag(self, tag):
+        if tag == "th":
+            self.in_header = False
         if all(open_tag != tag for open_tag, _ in self.stack):
             return  # a stray end tag (or one of a void element): nothing to close
         while self.stack:
@@ -115,6 +122,8 @@ class Dom(html.parser.HTMLParser):
                 break
 
     def handle_data(self, data):
+        if self.in_header:
+            self.headers[-1] += data
         if self.text_of:
             self.texts[self.text_of[0]] += data
 
@@ -213,6 +222,7 @@ def check_refreshed(server):
     check_page_pools(dom, snapshot)
     check_processes_and_allocations(dom, snapshot)
     check_pools_kernel_bandwidth(dom, snapshot)
+    check(dom.headers == first.headers, f"column headers differ from the server's page: {dom.headers} vs {first.headers}")
 
 
 def check_stopped(program):
