@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Names every include in the tree that breaks the layer rule of src/layers.txt:
-#   tools, bench and preload -> options -> workload -> pool -> mapping -> machine -> os
+#   tools, bench, preload and server -> monitor -> options -> workload -> pool -> mapping -> machine -> os
 # An include may point only down: to its own layer, a lower one, or a public header (include/xmem)
 # that a lower or its own layer owns. Also: inside the library (src/ but src/preload), only
 # src/os/<os>/ includes the OS's headers, reads errno, or spells an OS path (/proc, /sys, /run, /etc, /dev).
