@@ -10,6 +10,8 @@ packages=(
   librandomx-dev libmimalloc2.0 libjemalloc2
   # xmem_bench_preload counts system calls per request with it.
   strace
+  # promtool (`promtool check metrics`) lints the metrics of tests/monitor/golden/snapshot.prom.
+  prometheus
   # The multi-node guests of tests/guest: QEMU, a kernel to boot, a static shell for /init.
   qemu-system-x86 linux-image-amd64 busybox-static cpio
   # The live page's browser test (ctest -L browser) loads it in headless Chromium; its test server

@@ -81,6 +81,16 @@ struct RestoredCount {
   std::uint64_t now = 0;       ///< read back (may stay above original while pages are in use)
 };
 
+/// A count xmem changed and has not put back yet, as its records have it.
+struct RecordedReservation {
+  std::size_t pageSize = 0;
+  std::optional<std::uint32_t> node = std::nullopt;  ///< none: the system-wide pool
+  std::uint64_t original = 0;  ///< what xmem found before its first change (release puts it back)
+  std::uint64_t now = 0;       ///< the count now
+};
+/// Every change on record (any xmem process's), with the counts now. Reads; changes nothing.
+std::vector<RecordedReservation> recordedReservations();
+
 /// Puts back every count xmem changed. With dryRun, only says what it would do.
 std::vector<RestoredCount> releaseHugePages(bool dryRun = false);
 

@@ -75,6 +75,7 @@ struct MachineFacts {
   std::vector<NumaNodeInfo> nodes;   ///< online nodes; one node 0 on machines without NUMA
   bool populateReportsErrors = false;  ///< MADV_POPULATE_WRITE: a missing huge page is an error, not SIGBUS
   bool namedMappings = false;          ///< mappings can be named (PR_SET_VMA_ANON_NAME)
+  std::size_t lastLevelCacheBytes = 0; ///< the largest data cache of CPU 0 (0 when unknown)
 
   const HugePageSizeInfo* hugePages(std::size_t pageSize) const noexcept;
   const NumaNodeInfo* node(std::uint32_t id) const noexcept;

@@ -23,8 +23,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace xmem {
+
+class PoolList;
 
 class IMemoryPool : public ChunkSource {
  public:
@@ -72,6 +76,15 @@ struct MemoryPoolOptions {
   std::string name = "xmem:pool";
 };
 
+/// Why a pool could not serve a request.
+enum class PoolFailure : std::uint8_t {
+  BadSize,   ///< 0 bytes, or above the largest chunk
+  Full,      ///< full and not allowed to grow (or at its cap)
+  NoMemory,  ///< growing failed: the system had no memory for another backing mapping
+};
+inline constexpr std::size_t kPoolFailureKinds = 3;
+std::string_view toString(PoolFailure failure) noexcept;  ///< "bad_size", "full", "no_memory"
+
 /// Plain numbers for tools to print and serve.
 struct PoolStats {
   std::size_t capacity = 0;        ///< bytes of backing mappings
@@ -86,6 +99,10 @@ struct PoolStats {
   std::uint64_t allocations = 0;
   std::uint64_t releases = 0;      ///< including release(node)
   std::uint64_t failedAllocations = 0;
+  std::array<std::uint64_t, kPoolFailureKinds> failures{};  ///< failedAllocations by PoolFailure
+  std::size_t largestFreeBlock = 0; ///< the longest free run (uncarved, or blocks given back) or listed chunk
+  std::uint64_t fallbacksOut = 0;  ///< requests for this pool's node that another node's pool served
+  std::uint64_t fallbacksIn = 0;   ///< requests for another node that this pool served
   std::uint64_t invalidReleases = 0;  ///< release() of something that is not a live chunk
   std::uint64_t resets = 0;        ///< resets after release(node) gave up the last reference
   std::uint64_t growths = 0;
@@ -95,6 +112,8 @@ struct PoolStats {
   std::size_t pageSize = 0;        ///< page size of the first mapping's largest part
   /// Share of the free memory that only one size class can use (free lists vs. uncarved space).
   double fragmentation() const noexcept;
+  /// 1 - largest free block / free bytes: 0 when the free memory is one piece (or none is free).
+  double freeSpaceFragmentation() const noexcept;
 };
 
 class MemoryPool final : public IMemoryPool {
@@ -127,6 +146,9 @@ class MemoryPool final : public IMemoryPool {
 
   /// The size class for `size` (0 when above the largest).
   static std::size_t classSize(std::size_t size) noexcept;
+  /// NumaMemoryPool tells a node's pool when a request moved between nodes, for its statistics.
+  void countFallback(bool servedElsewhere) noexcept;
+  const std::string& name() const noexcept;
 
   // IMemoryPool
   bool isHugePages(std::uint32_t node) const override;
@@ -136,8 +158,21 @@ class MemoryPool final : public IMemoryPool {
 
  private:
   class Impl;
+  friend class PoolList;  // lists every pool's Impl for livePoolStats()
   std::unique_ptr<Impl> impl_;
 };
+
+/// Every MemoryPool alive in this process (NumaMemoryPool's node pools included) with its name
+/// and node, for monitoring. The list's lock is held only while each pool's stats() are copied
+/// into room reserved before it.
+struct ListedPoolStats {
+  std::string name;
+  std::optional<std::uint32_t> node;
+  PoolStats stats;
+};
+std::vector<ListedPoolStats> livePoolStats();
+/// trim() every MemoryPool alive in this process; returns the bytes given back.
+std::size_t trimLivePools();
 
 /// One chunk of a pool, given back when the lease goes (or reset()): the pool layer's own way to
 /// hold a chunk. It keeps its pool alive. VirtualMemory(usePool = true) is the spec's form of it.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <xmem/memory_facts.h>
+#include <xmem/memory_pool.h>
 #include <xmem/types.h>
 
 #include <array>
@@ -73,15 +74,6 @@ struct AllocationStats {
   std::string reason;                    ///< why not all huge or not on the node asked ("" when green)
 };
 
-/// Why a pool could not serve a request.
-enum class PoolFailure : std::uint8_t {
-  BadSize,   ///< 0 bytes, or above the largest chunk
-  Full,      ///< full and not allowed to grow (or at its cap)
-  NoMemory,  ///< growing failed: the system had no memory for another backing mapping
-};
-inline constexpr std::size_t kPoolFailureKinds = 3;
-std::string_view toString(PoolFailure failure) noexcept;  ///< "bad_size", "full", "no_memory"
-
 /// One pool on one node.
 struct PoolNodeStats {
   std::string pool;                      ///< the pool's name (MemoryPoolOptions::name)
@@ -90,7 +82,7 @@ struct PoolNodeStats {
   std::size_t inUseBytes = 0;
   std::size_t highWaterBytes = 0;
   std::size_t freeBytes = 0;             ///< capacity - in use
-  std::size_t largestFreeBlockBytes = 0; ///< the largest chunk it could hand out now without growing
+  std::size_t largestFreeBlockBytes = 0; ///< the longest free run (uncarved or given back) or listed chunk
   double fragmentation = 0;              ///< 1 - largest free / free (0 when nothing is free)
   std::size_t hugeBytes = 0;             ///< of the capacity, on huge pages
   std::size_t pageSize = 0;              ///< page size of its first backing mapping's largest part

@@ -27,6 +27,8 @@ class Platform;
 /// Where VirtualMemory's usePool path takes its memory: the mapping layer's view of a pool, so
 /// that mappings know nothing of the pools built from them. MemoryPool and NumaMemoryPool are
 /// chunk sources; setGlobalPool() (memory_pool.h) installs the one usePool asks.
+struct AllocationRegistryEntry;
+
 class ChunkSource {
  public:
   struct Chunk {
@@ -209,6 +211,7 @@ class VirtualMemory {
   os::Platform* platform_ = nullptr;  ///< the platform that mapped it, which unmaps it
   std::shared_ptr<ChunkSource> pool_;       ///< set when the memory is a pool chunk (keeps the pool alive)
   std::uint32_t poolNode_ = 0;
+  AllocationRegistryEntry* listed_ = nullptr;  ///< this mapping in the process's list of live allocations
   AllocationReport report_;
   Flags flags_;
   bool allowWriteExecute_ = false;

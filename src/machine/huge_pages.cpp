@@ -166,6 +166,32 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   return result;
 }
 
+namespace {
+
+/// The page size and node a recorded count file names; page size 0 when it names none now.
+std::pair<std::size_t, std::optional<std::uint32_t>> countFileOwner(os::Platform& os, const std::string& path) {
+  const auto info = SystemInfo::get();
+  for (const auto& size : info->hugePageSizes) {
+    if (os.hugePageCountPath(size.pageSize, std::nullopt) == path) return {size.pageSize, std::nullopt};
+    for (const auto& n : info->nodes)
+      if (os.hugePageCountPath(size.pageSize, n.id) == path) return {size.pageSize, n.id};
+  }
+  return {0, std::nullopt};
+}
+
+}  // namespace
+
+std::vector<RecordedReservation> recordedReservations() {
+  auto& os = os::current();
+  std::vector<RecordedReservation> out;
+  for (const auto& [path, original] : readState()) {
+    const auto [pageSize, node] = countFileOwner(os, path);
+    if (pageSize == 0) continue;
+    out.push_back({pageSize, node, original, currentTotal(os, pageSize, node)});
+  }
+  return out;
+}
+
 std::vector<RestoredCount> releaseHugePages(bool dryRun) {
   auto& os = os::current();
   std::optional<StateLock> locked;
@@ -178,16 +204,7 @@ std::vector<RestoredCount> releaseHugePages(bool dryRun) {
     count.path = path;
     count.original = original;
     // Find which size and node the path names, to use the platform's own writer.
-    std::optional<std::uint32_t> node;
-    std::size_t pageSize = 0;
-    for (const auto& size : SystemInfo::get()->hugePageSizes) {
-      if (os.hugePageCountPath(size.pageSize, std::nullopt) == path) pageSize = size.pageSize;
-      for (const auto& n : SystemInfo::get()->nodes)
-        if (os.hugePageCountPath(size.pageSize, n.id) == path) {
-          pageSize = size.pageSize;
-          node = n.id;
-        }
-    }
+    const auto [pageSize, node] = countFileOwner(os, path);
     if (pageSize == 0) {  // a page size or node that is gone: nothing to put back
       it = state.erase(it);
       continue;

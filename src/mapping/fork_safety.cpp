@@ -1,6 +1,7 @@
 #include "mapping/fork_safety.h"
 
 #include "machine/machine_locks.h"
+#include "mapping/allocation_registry.h"
 #include "mapping/backoff_table.h"
 
 namespace xmem {
@@ -9,6 +10,7 @@ namespace xmem {
 // topology read takes SystemInfo's inside the topology's.
 void lockForFork() noexcept {
   lockUsePoolSource();  // taken alone: nothing is locked while it is held
+  AllocationRegistry::instance().lockForFork();  // also alone
   BackoffTable::instance().lockForFork();
   lockTopologyCache();
   lockSystemInfoCache();
@@ -18,6 +20,7 @@ void unlockAfterFork() noexcept {
   unlockSystemInfoCache();
   unlockTopologyCache();
   BackoffTable::instance().unlockAfterFork();
+  AllocationRegistry::instance().unlockAfterFork();
   unlockUsePoolSource();
 }
 

@@ -2,6 +2,7 @@
 #include <xmem/topology.h>
 #include <xmem/virtual_memory.h>
 
+#include "mapping/allocation_registry.h"
 #include "mapping/backoff_table.h"
 #include "mapping/fork_safety.h"
 #include "mapping/mapping_plan.h"
@@ -408,6 +409,8 @@ class Allocation {
       if ((segment.kind == PageKind::HugeTlb || segment.kind == PageKind::Pool) && segment.pageSize > info_->basePageSize)
         out.flags_.set(VirtualMemory::FLAG_HUGEPAGES);
     out.report_ = std::move(report_);
+    out.listed_ = AllocationRegistry::instance().add(
+        AllocationRecord::of(reinterpret_cast<std::uintptr_t>(out.data_), out.report_, options_.name));
   }
 
   const VirtualMemoryOptions& options_;
@@ -519,6 +522,7 @@ VirtualMemory::VirtualMemory(VirtualMemory&& other) noexcept
       platform_(other.platform_),
       pool_(std::move(other.pool_)),
       poolNode_(other.poolNode_),
+      listed_(std::exchange(other.listed_, nullptr)),
       report_(std::move(other.report_)),
       flags_(std::exchange(other.flags_, {})),
       allowWriteExecute_(other.allowWriteExecute_) {}
@@ -530,6 +534,7 @@ VirtualMemory& VirtualMemory::operator=(VirtualMemory&& other) noexcept {
     platform_ = other.platform_;
     pool_ = std::move(other.pool_);
     poolNode_ = other.poolNode_;
+    listed_ = std::exchange(other.listed_, nullptr);
     report_ = std::move(other.report_);
     flags_ = std::exchange(other.flags_, {});
     allowWriteExecute_ = other.allowWriteExecute_;
@@ -541,6 +546,7 @@ VirtualMemory::~VirtualMemory() { release(); }
 
 void VirtualMemory::release() noexcept {
   if (data_ == nullptr) return;
+  AllocationRegistry::instance().remove(std::exchange(listed_, nullptr));
   if (pool_)
     pool_->giveBackChunk(data_, report_.requestedSize, poolNode_);
   else
@@ -551,6 +557,7 @@ void VirtualMemory::release() noexcept {
 
 std::uint8_t* VirtualMemory::detach() noexcept {
   if (pool_) return nullptr;
+  AllocationRegistry::instance().remove(std::exchange(listed_, nullptr));  // the caller keeps its own books
   return std::exchange(data_, nullptr);
 }
 

@@ -21,13 +21,4 @@ std::string_view toString(Health health) noexcept {
   return "red";
 }
 
-std::string_view toString(PoolFailure failure) noexcept {
-  switch (failure) {
-    case PoolFailure::BadSize: return "bad_size";
-    case PoolFailure::Full: return "full";
-    case PoolFailure::NoMemory: return "no_memory";
-  }
-  return "no_memory";
-}
-
 }  // namespace xmem

@@ -25,9 +25,11 @@
 #include "os/os.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <thread>
@@ -169,9 +171,65 @@ double PoolStats::fragmentation() const noexcept {
   return free == 0 ? 0.0 : static_cast<double>(freeListed) / static_cast<double>(free);
 }
 
+// Every pool alive, for livePoolStats(): an intrusive list under one lock, allocating nothing.
+class PoolList {
+ public:
+  struct Entry {
+    MemoryPool::Impl* pool = nullptr;
+    Entry* previous = nullptr;
+    Entry* next = nullptr;
+  };
+  static PoolList& instance() noexcept {
+    static PoolList* list = new PoolList;  // never destroyed: pools may go during exit
+    return *list;
+  }
+  Entry* add(MemoryPool::Impl* pool) noexcept {
+    auto* entry = new (std::nothrow) Entry{pool};
+    if (entry == nullptr) return nullptr;  // the pool works, unlisted
+    std::lock_guard lock(mutex_);
+    entry->previous = tail_;
+    (tail_ != nullptr ? tail_->next : head_) = entry;
+    tail_ = entry;
+    count_.fetch_add(1, std::memory_order_relaxed);
+    return entry;
+  }
+  void remove(Entry* entry) noexcept {
+    if (entry == nullptr) return;
+    {
+      std::lock_guard lock(mutex_);
+      (entry->previous != nullptr ? entry->previous->next : head_) = entry->next;
+      (entry->next != nullptr ? entry->next->previous : tail_) = entry->previous;
+      count_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    delete entry;
+  }
+  using Pool = MemoryPool::Impl;
+  template <typename Visit>
+  void forEach(Visit&& visit) {
+    std::lock_guard lock(mutex_);
+    for (Entry* entry = head_; entry != nullptr; entry = entry->next) visit(*entry->pool);
+  }
+  std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  std::mutex mutex_;
+  Entry* head_ = nullptr;
+  Entry* tail_ = nullptr;
+  std::atomic<std::size_t> count_{0};
+};
+
+// A pool's name cut to fit, so listing copies no string under the list's lock.
+using ListedName = std::array<char, 64>;
+ListedName listedName(const std::string& name) noexcept {
+  ListedName out{};
+  std::memcpy(out.data(), name.data(), std::min(name.size(), out.size() - 1));
+  return out;
+}
+
 class MemoryPool::Impl {
  public:
-  explicit Impl(const MemoryPoolOptions& options) : options_(options), os_(os::current()) {
+  explicit Impl(const MemoryPoolOptions& options)
+      : options_(options), listedName_(xmem::listedName(options.name)), os_(os::current()) {
     if (options_.capacity == 0)
       throw Error(ErrorCode::InvalidArgument, "pool capacity 0: expected at least one 2 MiB block");
     if (!isPowerOfTwo(options_.alignment) || options_.alignment < kBlock)
@@ -184,9 +242,11 @@ class MemoryPool::Impl {
       throw Error(ErrorCode::OutOfMemory, why, {.size = options_.capacity, .node = options_.node});
     firstReport_ = arenas_[0].memory->report();
     if (options_.trimAfterQuiet.count() > 0) trimmer_ = std::thread([this] { trimWhenQuiet(); });
+    listed_ = PoolList::instance().add(this);
   }
 
   ~Impl() {
+    PoolList::instance().remove(listed_);
     if (trimmer_.joinable()) {
       {
         std::lock_guard lock(trimMutex_);
@@ -203,7 +263,7 @@ class MemoryPool::Impl {
     try {
       return allocateOrThrowBadAlloc(size);
     } catch (const std::bad_alloc&) {
-      failed_.fetch_add(1, std::memory_order_relaxed);
+      countFailure(PoolFailure::NoMemory);
       return Error::outOfMemory({.size = size, .node = options_.node});
     }
   }
@@ -211,7 +271,7 @@ class MemoryPool::Impl {
   Result<std::uint8_t*> allocateOrThrowBadAlloc(std::size_t size) {
     const int index = classIndex(size);
     if (index < 0) {
-      failed_.fetch_add(1, std::memory_order_relaxed);
+      countFailure(PoolFailure::BadSize);
       return Error(ErrorCode::InvalidArgument,
                    size == 0 ? std::string("size 0: expected 1 byte to ") + formatBytes(kPoolMaxChunk)
                              : "size " + formatBytes(size) + " is above the largest pool chunk (" +
@@ -232,7 +292,7 @@ class MemoryPool::Impl {
     if (chunk == nullptr) chunk = steal(cls, size);
     if (chunk == nullptr) chunk = carve(cls, size, here, why, /*reclaimOrGrow=*/true);
     if (chunk == nullptr) {
-      failed_.fetch_add(1, std::memory_order_relaxed);
+      countFailure(static_cast<PoolFailure>(lastGrowFailure_.load(std::memory_order_relaxed)));
       return Error(ErrorCode::OutOfMemory, why, {.size = size, .node = options_.node});
     }
     return chunk;
@@ -320,7 +380,10 @@ class MemoryPool::Impl {
       out.releases += s.releases.load(std::memory_order_relaxed);
       requested += s.requested.load(std::memory_order_relaxed);
       granules += s.granules.load(std::memory_order_relaxed);
-      for (std::size_t index = 0; index < kClassCount; ++index) out.freeListed += s.free[index].size() * kPoolSizeClasses[index];
+      for (std::size_t index = 0; index < kClassCount; ++index) {
+        out.freeListed += s.free[index].size() * kPoolSizeClasses[index];
+        if (!s.free[index].empty()) out.largestFreeBlock = std::max(out.largestFreeBlock, kPoolSizeClasses[index]);
+      }
     }
     out.liveChunks = out.allocations > out.releases ? static_cast<std::size_t>(out.allocations - out.releases) : 0;
     out.requested = static_cast<std::size_t>(std::max<std::int64_t>(0, requested - requestedBase_.load(std::memory_order_relaxed)));
@@ -329,6 +392,9 @@ class MemoryPool::Impl {
     raiseHighWater(static_cast<std::uint64_t>(inUseGranules));
     out.highWater = static_cast<std::size_t>(highWater_.load(std::memory_order_relaxed)) * kGranule;
     out.failedAllocations = failed_.load(std::memory_order_relaxed);
+    for (std::size_t kind = 0; kind < kPoolFailureKinds; ++kind) out.failures[kind] = failures_[kind].load(std::memory_order_relaxed);
+    out.fallbacksOut = fallbacksOut_.load(std::memory_order_relaxed);
+    out.fallbacksIn = fallbacksIn_.load(std::memory_order_relaxed);
     out.invalidReleases = invalid_.load(std::memory_order_relaxed);
     out.resets = resets_.load(std::memory_order_relaxed);
     out.growths = growths_.load(std::memory_order_relaxed);
@@ -342,6 +408,7 @@ class MemoryPool::Impl {
         ++out.arenas;
         out.capacity += arena.length.load(std::memory_order_relaxed);
         out.carved += arena.carved - arena.reclaimedBlocks * kBlock;
+        out.largestFreeBlock = std::max(out.largestFreeBlock, longestFreeRun(arena));
         const auto& report = arena.memory->report();
         out.hugeBytes += report.hugeTlbBytes() + std::min(report.thpVerifiedBytes, report.thpEligibleBytes());
       }
@@ -352,6 +419,11 @@ class MemoryPool::Impl {
   }
 
   const MemoryPoolOptions& options() const noexcept { return options_; }
+  const ListedName& listedName() const noexcept { return listedName_; }
+
+  void countFallback(bool servedElsewhere) noexcept {
+    (servedElsewhere ? fallbacksOut_ : fallbacksIn_).fetch_add(1, std::memory_order_relaxed);
+  }
   const AllocationReport& firstReport() const noexcept { return firstReport_; }
 
  private:
@@ -570,10 +642,27 @@ class MemoryPool::Impl {
   }
 
   // Adds a backing mapping of at least `need` bytes. Called with carveMutex_ held.
+  void countFailure(PoolFailure kind) noexcept {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    failures_[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // The longest free stretch of an arena: its uncarved end, or a run of blocks given back. Carve lock held.
+  static std::size_t longestFreeRun(const Arena& arena) noexcept {
+    std::size_t longest = arena.length.load(std::memory_order_relaxed) - arena.carved;
+    std::size_t run = 0;
+    for (std::size_t block = 0; block < arena.carved / kBlock && arena.reclaimedBlocks != 0; ++block) {
+      run = arena.reclaimed[block] ? run + kBlock : 0;
+      longest = std::max(longest, run);
+    }
+    return longest;
+  }
+
   bool grow(std::size_t need, std::string& why) {
     std::size_t capacity = 0;
     for (std::size_t slot = 0; slot < arenaCount_.load(std::memory_order_relaxed); ++slot)
       capacity += arenas_[slot].length.load(std::memory_order_relaxed);
+    lastGrowFailure_.store(static_cast<std::uint8_t>(PoolFailure::Full), std::memory_order_relaxed);
     if (!options_.grow) {
       why = "the pool is full (" + formatBytes(capacity) + ") and growth is off";
       return false;
@@ -584,7 +673,11 @@ class MemoryPool::Impl {
             " would pass its maximum of " + formatBytes(options_.maxCapacity);
       return false;
     }
-    if (!addArena(size, why)) return false;
+    if (!addArena(size, why)) {
+      if (arenaCount_.load(std::memory_order_relaxed) < kMaxArenas)
+        lastGrowFailure_.store(static_cast<std::uint8_t>(PoolFailure::NoMemory), std::memory_order_relaxed);
+      return false;
+    }
     growths_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -683,6 +776,7 @@ class MemoryPool::Impl {
   }
 
   MemoryPoolOptions options_;
+  ListedName listedName_;
   os::Platform& os_;
   AllocationReport firstReport_;
   std::array<Arena, kMaxArenas> arenas_;
@@ -697,6 +791,11 @@ class MemoryPool::Impl {
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> invalid_{0};
   std::atomic<std::uint64_t> resets_{0};
+  PoolList::Entry* listed_ = nullptr;
+  std::array<std::atomic<std::uint64_t>, kPoolFailureKinds> failures_{};
+  std::atomic<std::uint8_t> lastGrowFailure_{static_cast<std::uint8_t>(PoolFailure::Full)};  // why the last grow() failed
+  std::atomic<std::uint64_t> fallbacksOut_{0};
+  std::atomic<std::uint64_t> fallbacksIn_{0};
   std::atomic<std::uint64_t> growths_{0};
   std::atomic<std::uint64_t> trims_{0};
   std::atomic<std::uint64_t> reclaims_{0};
@@ -728,6 +827,56 @@ std::uint8_t* MemoryPool::allocate(std::size_t size) { return impl_->allocate(si
 bool MemoryPool::deallocate(void* chunk, std::size_t size) noexcept { return impl_->deallocate(chunk, size); }
 bool MemoryPool::owns(const void* address) const noexcept { return impl_->owns(address); }
 std::size_t MemoryPool::trim() { return impl_->trim(); }
+void MemoryPool::countFallback(bool servedElsewhere) noexcept { impl_->countFallback(servedElsewhere); }
+const std::string& MemoryPool::name() const noexcept { return impl_->options().name; }
+
+std::string_view toString(PoolFailure failure) noexcept {
+  switch (failure) {
+    case PoolFailure::BadSize: return "bad_size";
+    case PoolFailure::Full: return "full";
+    case PoolFailure::NoMemory: return "no_memory";
+  }
+  return "no_memory";
+}
+
+double PoolStats::freeSpaceFragmentation() const noexcept {
+  const std::size_t free = capacity > inUse ? capacity - inUse : 0;
+  if (free == 0) return 0.0;
+  return 1.0 - static_cast<double>(std::min(largestFreeBlock, free)) / static_cast<double>(free);
+}
+
+std::size_t trimLivePools() {
+  std::size_t given = 0;
+  PoolList::instance().forEach([&](auto& pool) { given += pool.trim(); });
+  return given;
+}
+
+std::vector<ListedPoolStats> livePoolStats() {
+  struct Copied {
+    ListedName name;
+    std::optional<std::uint32_t> node;
+    PoolStats stats;
+  };
+  PoolList& list = PoolList::instance();
+  std::vector<Copied> copied;
+  for (;;) {
+    copied.reserve(list.size() + 4);  // room first: nothing is allocated under the list's lock
+    bool fits = true;
+    copied.clear();
+    list.forEach([&](auto& pool) {
+      if (copied.size() == copied.capacity()) {
+        fits = false;
+        return;
+      }
+      copied.push_back({pool.listedName(), pool.options().node, pool.stats()});
+    });
+    if (fits) break;
+  }
+  std::vector<ListedPoolStats> out;
+  out.reserve(copied.size());
+  for (const auto& pool : copied) out.push_back({pool.name.data(), pool.node, pool.stats});
+  return out;
+}
 PoolStats MemoryPool::stats() const { return impl_->stats(); }
 std::optional<std::uint32_t> MemoryPool::node() const noexcept { return impl_->options().node; }
 const AllocationReport& MemoryPool::report() const noexcept { return impl_->firstReport(); }

@@ -91,6 +91,9 @@ Result<NodeChunk> NumaMemoryPool::allocateOrThrowBadAlloc(std::size_t size, std:
     if (!chunk.ok()) continue;
     home->fallbacksOut.fetch_add(1, std::memory_order_relaxed);
     slotOf(other)->fallbacksIn.fetch_add(1, std::memory_order_relaxed);
+    // The node pools count it too, so that every pool's own statistics (livePoolStats) show it.
+    if (MemoryPool* homePool = home->pool.load(std::memory_order_acquire)) homePool->countFallback(true);
+    pool->countFallback(false);
     return NodeChunk{chunk.value(), other};
   }
   return Error(ErrorCode::OutOfMemory, "no node can serve " + formatBytes(size) + " (node " + std::to_string(node) +

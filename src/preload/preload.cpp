@@ -24,6 +24,7 @@
 #include <xmem/virtual_memory.h>
 
 #include "mapping/backoff_table.h"
+#include "monitor/published_records.h"
 #include "mapping/fork_safety.h"
 #include "os/os.h"
 #include "preload/freed_ring.h"
@@ -33,6 +34,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -275,6 +277,69 @@ void atExit() {
 
 // ---- set-up ----
 
+// ---- published records: what each served block asked for and got, for monitors outside ----
+// A memfd the process keeps open and mapped (xmem stats --pid reads it through /proc/PID/fd):
+// three system calls at set-up, then plain stores on the serving path. A forked child gets a
+// fresh, empty one in place of its parent's (which it must not write to).
+
+published::Slot* publishedSlots = nullptr;  // nullptr: not published (set-up failed)
+int publishedFd = -1;
+constexpr std::size_t kPublishedBytes = published::bytesFor(kSlots);
+
+/// A new record area mapped at `at` (or anywhere when nullptr); false when it could not be made.
+bool mapPublishedRecords(void* at) noexcept {
+  const int fd = ::memfd_create(published::kPublishedRecordsName, MFD_CLOEXEC);
+  if (fd < 0) return false;
+  void* area = MAP_FAILED;
+  if (::ftruncate(fd, static_cast<off_t>(kPublishedBytes)) == 0)
+    area = ::mmap(at, kPublishedBytes, PROT_READ | PROT_WRITE, MAP_SHARED | (at != nullptr ? MAP_FIXED : 0), fd, 0);
+  if (area == MAP_FAILED) {
+    ::close(fd);
+    return false;
+  }
+  auto* header = static_cast<published::Header*>(area);
+  std::memcpy(header->magic, published::kMagic, sizeof(header->magic));
+  header->version = published::kFormatVersion;
+  header->slotCount = kSlots;
+  header->slotSize = sizeof(published::Slot);
+  publishedSlots = reinterpret_cast<published::Slot*>(header + 1);
+  publishedFd = fd;
+  return true;
+}
+
+void republishInChild() noexcept {
+  if (publishedSlots == nullptr) return;
+  void* at = reinterpret_cast<published::Header*>(publishedSlots) - 1;
+  const int parents = publishedFd;
+  if (mapPublishedRecords(at)) {
+    ::close(parents);
+  } else {
+    ::munmap(at, kPublishedBytes);  // never write into the parent's records
+    ::close(parents);
+    publishedSlots = nullptr;
+  }
+}
+
+void publish(const Slot* slot, std::uintptr_t address, std::size_t size, std::size_t mapped, std::size_t hugeBytes,
+             std::size_t pageSize, std::int32_t node, bool pooled) noexcept {
+  if (publishedSlots == nullptr) return;
+  published::Slot values{};
+  values.address = address;
+  values.requestedBytes = size;
+  values.mappedBytes = mapped;
+  values.hugeTlbBytes = hugeBytes;
+  values.pageSize = pageSize;
+  values.nodeAsked = node;
+  values.locked = policy->lock ? 1 : 0;
+  values.pooled = pooled ? 1 : 0;
+  std::memcpy(values.source, pooled ? "pool" : "mapping", pooled ? 5 : 8);
+  published::write(publishedSlots[table.indexOf(slot)], values);
+}
+
+void unpublish(const Slot* slot) noexcept {
+  if (publishedSlots != nullptr) published::clear(publishedSlots[table.indexOf(slot)]);
+}
+
 void initialize() {
   Guard guard;
   auto parsed = parsePreloadPolicy([](const char* name) { return ::getenv(name); });
@@ -294,7 +359,9 @@ void initialize() {
   ::pthread_atfork(lockForFork, unlockAfterFork, [] {
     unlockAfterFork();
     poolAbandoned.store(true, std::memory_order_relaxed);
+    republishInChild();
   });
+  mapPublishedRecords(nullptr);
   std::atexit(atExit);
   if (policy->reportOnSignal) {
     struct sigaction action {};
@@ -353,7 +420,7 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
 /// Publishes a served block in the table; false when the table is full. `line` describes a
 /// mapping; a pool chunk's record is described from its fields when a report asks.
 bool remember(void* data, std::size_t size, std::size_t capacity, const std::string* line, std::uint32_t node = 0,
-              bool hugePool = false, std::size_t poolSize = 0) noexcept {
+              bool hugePool = false, std::size_t poolSize = 0, const AllocationReport* report = nullptr) noexcept {
   Slot* slot = table.claim(reinterpret_cast<std::uintptr_t>(data));
   if (slot == nullptr) return false;
   slot->record.id = reporting() ? nextId.fetch_add(1, std::memory_order_relaxed) : 0;
@@ -366,6 +433,15 @@ bool remember(void* data, std::size_t size, std::size_t capacity, const std::str
   if (line != nullptr) copyLine(slot->record.line, *line);
   else slot->record.line[0] = '\0';
   table.publish(slot, reinterpret_cast<std::uintptr_t>(data));
+  if (report != nullptr) {
+    std::size_t pageSize = 0;
+    for (const auto& segment : report->segments) pageSize = std::max(pageSize, segment.pageSize);
+    publish(slot, reinterpret_cast<std::uintptr_t>(data), size, capacity, report->hugeTlbBytes(), pageSize,
+            report->node ? static_cast<std::int32_t>(*report->node) : -1, false);
+  } else {
+    publish(slot, reinterpret_cast<std::uintptr_t>(data), size, capacity, hugePool ? capacity : 0, hugePool ? kHugePageSize : 0,
+            static_cast<std::int32_t>(node), true);
+  }
   if (!reporting()) return true;
   servedCount.fetch_add(1, std::memory_order_relaxed);
   servedBytes.fetch_add(size, std::memory_order_relaxed);
@@ -481,7 +557,8 @@ void* serve(std::size_t size, std::size_t alignment, bool* reused = nullptr) noe
     if (allocated.ok()) {
       auto& memory = allocated.value();
       const auto summary = memory.report().summary();
-      if (remember(memory.data(), size, memory.mappedSize(), &summary)) return memory.detach();
+      if (remember(memory.data(), size, memory.mappedSize(), &summary, 0, false, 0, &memory.report()))
+        return memory.detach();
     }
   } catch (...) {
   }
@@ -505,6 +582,7 @@ void release(Slot* slot) noexcept {
     }
     freed.add(record);
   }
+  unpublish(slot);
   table.release(slot);  // before unmapping: the address may come back at once
   if (reporting()) currentBytes.fetch_sub(size, std::memory_order_relaxed);
   if (!pooled) {

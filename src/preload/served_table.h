@@ -82,6 +82,9 @@ class ServedTable {
 
   std::size_t farthest() const noexcept { return farthest_.load(std::memory_order_relaxed); }
 
+  /// The slot's position (0 .. kSlots-1): the preload publishes each record at the same place.
+  std::size_t indexOf(const Slot* slot) const noexcept { return static_cast<std::size_t>(slot - slots_); }
+
   /// Published slots now (walks the table: for reports).
   std::size_t count() const noexcept {
     std::size_t live = 0;

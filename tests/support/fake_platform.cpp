@@ -402,4 +402,30 @@ os::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::u
   return {};
 }
 
+os::Status FakePlatform::processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) {
+  if (auto failure = processErrno.find(pid); failure != processErrno.end())
+    return os::errnoStatus(failure->second);
+  auto found = processes.find(pid);
+  if (found == processes.end()) return os::errnoStatus(ENOENT);
+  ProcessUsage usage = found->second;
+  std::erase_if(usage.mappings, [&](const MappingUsage& mapping) { return mapping.size() < minMappingBytes; });
+  out = std::move(usage);
+  return {};
+}
+
+os::Status FakePlatform::kernelCounters(KernelCounters& out) {
+  if (kernelCountersErrno != 0) return os::errnoStatus(kernelCountersErrno);
+  out = counters;
+  return {};
+}
+
+os::Status FakePlatform::readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes,
+                                              std::string& out) {
+  if (name == nullptr || *name == '\0') return os::errnoStatus(EINVAL);
+  auto found = publishedRecords.find({pid, name});
+  if (found == publishedRecords.end()) return os::errnoStatus(ENOENT);
+  out = found->second.substr(0, maxBytes);
+  return {};
+}
+
 }  // namespace xmem::testing

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace xmem::testing {
@@ -121,12 +122,23 @@ class FakePlatform final : public os::Platform {
   os::Status pinThread(std::uint32_t) noexcept override { return {}; }
   std::uint32_t currentCpu() noexcept override;
   std::uint32_t cpuCount() noexcept override { return 4; }
-  os::Status processUsage(std::int64_t, std::size_t, ProcessUsage&) override { return {os::Status::Kind::Unsupported, 0}; }
-  os::Status kernelCounters(KernelCounters&) override { return {os::Status::Kind::Unsupported, 0}; }
-  os::Status readPublishedRecords(std::int64_t, const char*, std::size_t, std::string&) override {
-    return {os::Status::Kind::Unsupported, 0};
-  }
-  std::string hostName() const override { return "fake"; }
+
+  // Monitoring: what the fake kernel reports of processes and of itself. Set them in a test.
+  /// Per pid (0: this process, as the real platform takes it); a pid not here is NotFound.
+  /// processUsage() keeps the mappings of at least minMappingBytes, as the real one does.
+  std::map<std::int64_t, ProcessUsage> processes;
+  /// Pids whose processUsage fails with this errno (e.g. 13 EACCES: another user's process).
+  std::map<std::int64_t, int> processErrno;
+  KernelCounters counters;
+  int kernelCountersErrno = 0;  ///< kernelCounters() fails with this errno when not 0
+  /// Records per (pid, memfd name); readPublishedRecords() returns up to maxBytes of them.
+  std::map<std::pair<std::int64_t, std::string>, std::string> publishedRecords;
+  std::string host = "fake";
+
+  os::Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) override;
+  os::Status kernelCounters(KernelCounters& out) override;
+  os::Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override;
+  std::string hostName() const override { return host; }
 
  private:
   struct Region {

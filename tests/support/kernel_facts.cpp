@@ -18,9 +18,9 @@ namespace xmem::testing {
 
 bool isRoot() { return ::geteuid() == 0; }
 
-SmapsFields smapsAt(const void* address) {
+SmapsFields smapsAt(const void* address, long pid) {
   auto target = reinterpret_cast<std::uintptr_t>(address);
-  std::ifstream smaps("/proc/self/smaps");
+  std::ifstream smaps(pid == 0 ? std::string("/proc/self/smaps") : "/proc/" + std::to_string(pid) + "/smaps");
   SmapsFields fields;
   bool inside = false;
   for (std::string line; std::getline(smaps, line);) {

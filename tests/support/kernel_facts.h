@@ -25,7 +25,8 @@ struct SmapsFields {
   std::size_t privateHugetlb = 0;
   std::string name;  ///< the path column, e.g. "[anon:xmem:test]"
 };
-SmapsFields smapsAt(const void* address);
+/// `pid` 0: this process; another process's smaps needs permission to read it (same user or root).
+SmapsFields smapsAt(const void* address, long pid = 0);
 
 /// Bytes of [address, address + length) on transparent huge pages now, counted 4 KiB page by
 /// page from /proc/self/pagemap and /proc/kpageflags (KPF_THP): root only, else nullopt. Unlike

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
 namespace xmem::os::linux_text {
 namespace {
 
@@ -160,6 +166,225 @@ TEST(ProcParsers, BasePagesAndTheHugeZeroPageAreNotThp) {
   Block absent;
   absent.entries.assign(Block::kPages, 0);
   EXPECT_FALSE(absent.judged());
+}
+
+// Captured from this machine's kernel (tests/unit/data/proc/README.md says what the process held).
+std::string captured(const std::string& name) {
+  std::ifstream file(std::string(XMEM_SOURCE_DIR) + "/tests/unit/data/proc/" + name);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_FALSE(text.empty()) << "missing test data " << name;
+  return text;
+}
+
+const MappingUsage* mappingAt(const std::vector<MappingUsage>& mappings, std::uintptr_t start) {
+  auto found = std::find_if(mappings.begin(), mappings.end(), [&](const auto& m) { return m.start == start; });
+  return found == mappings.end() ? nullptr : &*found;
+}
+
+std::size_t linesStartingWith(const std::string& text, const std::string& prefix) {
+  std::istringstream lines(text);
+  std::size_t count = 0;
+  for (std::string line; std::getline(lines, line);) if (line.starts_with(prefix)) ++count;
+  return count;
+}
+
+constexpr std::uintptr_t kOneGbArea = 0x7f1300000000;
+constexpr std::uintptr_t kThpArea = 0x7f1363e00000;
+constexpr std::uintptr_t kTwoMbArea = 0x7f1364800000;
+constexpr std::uintptr_t kNoHugeArea = 0x7f1364a3e000;
+
+TEST(ProcParsers, CapturedSmapsGiveEveryAreaWithItsHeader) {
+  const auto text = captured("hugetlb-thp-smaps.txt");
+  const auto mappings = parseSmapsMappings(text);
+  EXPECT_EQ(mappings.size(), linesStartingWith(text, "VmFlags:")) << "one VmFlags line per area";
+  const auto* heap = mappingAt(mappings, 0x558f9afe6000);
+  ASSERT_NE(heap, nullptr);
+  EXPECT_EQ(heap->name, "[heap]");
+  EXPECT_EQ(heap->permissions, "rw-p");
+  EXPECT_EQ(heap->size(), 132 * KiB);
+  EXPECT_EQ(heap->residentBytes, 24 * KiB);
+  const auto* libc = mappingAt(mappings, 0x7f1364c1e000);
+  ASSERT_NE(libc, nullptr);
+  EXPECT_EQ(libc->name, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+  EXPECT_EQ(libc->permissions, "r--p");
+  EXPECT_EQ(mappings.back().name, "[vsyscall]");
+}
+
+TEST(ProcParsers, CapturedHugetlbAreas) {
+  const auto mappings = parseSmapsMappings(captured("hugetlb-thp-smaps.txt"));
+  const auto* oneGb = mappingAt(mappings, kOneGbArea);
+  ASSERT_NE(oneGb, nullptr);
+  EXPECT_EQ(oneGb->size(), 1 * GiB);
+  EXPECT_EQ(oneGb->name, "/anon_hugepage (deleted)") << "the name keeps its space";
+  EXPECT_EQ(oneGb->kernelPageSize, 1 * GiB);
+  EXPECT_EQ(oneGb->hugeTlbBytes, 1 * GiB);
+  EXPECT_EQ(oneGb->residentBytes, 1 * GiB) << "Rss is 0 for hugetlb: resident is the hugetlb bytes";
+  EXPECT_EQ(oneGb->anonHugePages, 0U);
+  EXPECT_FALSE(oneGb->thpEligible);
+  EXPECT_FALSE(oneGb->thpAdvised);
+  const auto* twoMb = mappingAt(mappings, kTwoMbArea);
+  ASSERT_NE(twoMb, nullptr);
+  EXPECT_EQ(twoMb->size(), 2 * MiB);
+  EXPECT_EQ(twoMb->kernelPageSize, 2 * MiB);
+  EXPECT_EQ(twoMb->hugeTlbBytes, 2 * MiB);
+}
+
+TEST(ProcParsers, CapturedThpAndNoHugePageAreas) {
+  const auto mappings = parseSmapsMappings(captured("hugetlb-thp-smaps.txt"));
+  const auto* thp = mappingAt(mappings, kThpArea);
+  ASSERT_NE(thp, nullptr);
+  EXPECT_EQ(thp->size(), 8 * MiB);
+  EXPECT_EQ(thp->name, "");
+  EXPECT_EQ(thp->kernelPageSize, 4 * KiB);
+  EXPECT_EQ(thp->anonHugePages, 8 * MiB);
+  EXPECT_EQ(thp->residentBytes, 8 * MiB);
+  EXPECT_EQ(thp->hugeTlbBytes, 0U);
+  EXPECT_TRUE(thp->thpEligible);
+  EXPECT_TRUE(thp->thpAdvised);
+  EXPECT_FALSE(thp->thpRefused);
+  const auto* small = mappingAt(mappings, kNoHugeArea);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(small->size(), 1 * MiB);
+  EXPECT_EQ(small->residentBytes, 1 * MiB);
+  EXPECT_EQ(small->anonHugePages, 0U);
+  EXPECT_FALSE(small->thpEligible);
+  EXPECT_FALSE(small->thpAdvised);
+  EXPECT_TRUE(small->thpRefused);
+}
+
+TEST(ProcParsers, CapturedNumaMapsJoinedByStartAddress) {
+  auto mappings = parseSmapsMappings(captured("hugetlb-thp-smaps.txt"));
+  const auto numaMaps = parseNumaMaps(captured("hugetlb-thp-numa_maps.txt"));
+  const auto hugeAreas = std::count_if(numaMaps.begin(), numaMaps.end(), [](const auto& area) { return area.huge; });
+  EXPECT_EQ(hugeAreas, 2) << "the two hugetlb areas say 'huge'";
+  attachNodes(mappings, numaMaps, 4 * KiB);
+  using Nodes = std::map<std::uint32_t, std::size_t>;
+  EXPECT_EQ(mappingAt(mappings, kOneGbArea)->bytesByNode, (Nodes{{0, 1 * GiB}})) << "N0=1 of 1 GiB pages";
+  EXPECT_EQ(mappingAt(mappings, kTwoMbArea)->bytesByNode, (Nodes{{0, 2 * MiB}}));
+  EXPECT_EQ(mappingAt(mappings, kThpArea)->bytesByNode, (Nodes{{0, 8 * MiB}}));
+  EXPECT_EQ(mappingAt(mappings, kNoHugeArea)->bytesByNode, (Nodes{{0, 1 * MiB}}));
+  EXPECT_TRUE(mappingAt(mappings, 0x7f1364600000)->bytesByNode.empty()) << "an untouched area has no pages";
+}
+
+TEST(ProcParsers, NodesOfSeveralNodesAndMissingAreas) {
+  std::vector<MappingUsage> mappings(3);
+  mappings[0].start = 0x1000;
+  mappings[0].kernelPageSize = 2 * MiB;
+  mappings[1].start = 0x2000;
+  mappings[1].kernelPageSize = 4 * KiB;
+  mappings[2].start = 0x3000;
+  mappings[2].bytesByNode[7] = 1;  // stale: replaced
+  // Out of order, and the second has no kernelpagesize_kB: the mapping's own page size counts.
+  const auto numaMaps = parseNumaMaps(
+      "2000 default anon=3 N1=3\n"
+      "1000 bind:0-1 file=/anon_hugepage\\040(deleted) huge dirty=3 N0=1 N1=2 kernelpagesize_kB=2048\n");
+  attachNodes(mappings, numaMaps, 4 * KiB);
+  using Nodes = std::map<std::uint32_t, std::size_t>;
+  EXPECT_EQ(mappings[0].bytesByNode, (Nodes{{0, 2 * MiB}, {1, 4 * MiB}}));
+  EXPECT_EQ(mappings[1].bytesByNode, (Nodes{{1, 12 * KiB}}));
+  EXPECT_TRUE(mappings[2].bytesByNode.empty()) << "no numa_maps line: no nodes";
+}
+
+TEST(ProcParsers, CapturedProcessStatus) {
+  const auto usage = parseProcessStatus(captured("hugetlb-thp-status.txt"));
+  EXPECT_EQ(usage.command, "capture");
+  EXPECT_EQ(usage.residentBytes, 12516 * KiB);
+  EXPECT_EQ(usage.peakResidentBytes, 12516 * KiB);
+  EXPECT_EQ(usage.lockedBytes, 0U);
+  EXPECT_EQ(usage.hugeTlbBytes, 1 * GiB + 2 * MiB);
+  EXPECT_TRUE(usage.mappings.empty());
+  // A kernel thread's status has no Vm* lines.
+  const auto thread = parseProcessStatus("Name:\tkworker/0:1-events\nUmask:\t0000\nState:\tI (idle)\n");
+  EXPECT_EQ(thread.command, "kworker/0:1-events");
+  EXPECT_EQ(thread.residentBytes, 0U);
+}
+
+TEST(ProcParsers, CapturedVmstatKeepsThpCompactionAndHugetlbCounters) {
+  const auto text = captured("vmstat.txt");
+  const auto counters = parseVmstatCounters(text);
+  EXPECT_EQ(counters.size(),
+            linesStartingWith(text, "thp_") + linesStartingWith(text, "compact_") + linesStartingWith(text, "htlb_"));
+  for (const char* name : {"thp_fault_alloc", "thp_fault_fallback", "thp_collapse_alloc", "compact_stall",
+                           "compact_fail", "compact_success", "htlb_buddy_alloc_success", "htlb_buddy_alloc_fail"})
+    EXPECT_TRUE(counters.contains(name)) << name;
+  EXPECT_FALSE(counters.contains("nr_free_pages"));
+  EXPECT_FALSE(counters.contains("pgfault"));
+  const auto odd = parseVmstatCounters("thp_fault_alloc 12\nthp_split_page\ncompact_stall x\nhtlb_buddy_alloc_fail 3x\n"
+                                       "compact_fail 18446744073709551615\n");
+  EXPECT_EQ(odd, (std::map<std::string, std::uint64_t>{{"thp_fault_alloc", 12}, {"compact_fail", ~0ULL}}));
+}
+
+TEST(ProcParsers, CapturedBuddyInfo) {
+  const auto zones = parseBuddyInfo(captured("buddyinfo.txt"));
+  ASSERT_EQ(zones.size(), 3U);
+  EXPECT_EQ(zones[0].node, 0U);
+  EXPECT_EQ(zones[0].zone, "DMA");
+  EXPECT_EQ(zones[1].zone, "DMA32");
+  EXPECT_EQ(zones[2].zone, "Normal");
+  for (const auto& zone : zones) EXPECT_EQ(zone.freeBlocksByOrder.size(), 11U) << zone.zone << ": orders 0 to 10";
+  EXPECT_EQ(zones[0].freeBlocksByOrder[10], 3U);
+}
+
+TEST(ProcParsers, BuddyInfoSkipsWhatItCannotRead) {
+  const auto zones = parseBuddyInfo(
+      "Node 1, zone   Normal      4      5\n"
+      "Node x, zone   Normal      1\n"
+      "Node 2 zone Normal 1\n"
+      "Node 3, zone   Normal      1     2x      3\n"
+      "Node 4, zone  Movable\n"
+      "Node 5, area Normal 1\n"
+      "garbage\n"
+      "\n"
+      "Node 6, zone      DMA      0      7");
+  ASSERT_EQ(zones.size(), 2U);
+  EXPECT_EQ(zones[0].node, 1U);
+  EXPECT_EQ(zones[0].freeBlocksByOrder, (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_EQ(zones[1].node, 6U);
+  EXPECT_EQ(zones[1].freeBlocksByOrder, (std::vector<std::uint64_t>{0, 7})) << "the last line needs no newline";
+}
+
+// [anon:NAME] is what PR_SET_VMA_ANON_NAME gives (this machine's kernel lacks it, so the line is
+// written here in the kernel's format, Documentation/filesystems/proc.rst).
+TEST(ProcParsers, SmapsNamesAndMalformedAreas) {
+  const auto mappings = parseSmapsMappings(
+      "Rss:                   4 kB\n"                                          // before any area: ignored
+      "7f0000000000-7f0000200000 rw-p 00000000 00:00 0    [anon:xmem:pool 0]\n"
+      "Rss:                  lots kB\n"
+      "Locked:                8 kB\n"
+      "VmFlags:\n"
+      "zzzz-7f0000400000 rw-p 00000000 00:00 0\n"                               // bad start: skipped ...
+      "Rss:                 512 kB\n"                                          // ... with its fields
+      "7f0000600000-7f0000400000 rw-p 00000000 00:00 0\n"                       // end before start
+      "7f0000600000-7f0000800000 rw-p\n"                                       // truncated header
+      "7f0000800000-7f0000a00000 r-xp 00001000 08:01 42  /opt/my tools/lib (deleted)\n"
+      "KernelPageSize:        4 kB\n"
+      "THPeligible:    1\n");
+  ASSERT_EQ(mappings.size(), 2U);
+  EXPECT_EQ(mappings[0].name, "[anon:xmem:pool 0]");
+  EXPECT_EQ(mappings[0].residentBytes, 0U) << "an unreadable value is ignored";
+  EXPECT_EQ(mappings[0].lockedBytes, 8 * KiB);
+  EXPECT_EQ(mappings[1].name, "/opt/my tools/lib (deleted)");
+  EXPECT_EQ(mappings[1].permissions, "r-xp");
+  EXPECT_TRUE(mappings[1].thpEligible);
+  EXPECT_EQ(mappings[1].residentBytes, 0U) << "the skipped area's Rss went nowhere";
+}
+
+TEST(ProcParsers, TruncatedCapturesNeverCrash) {
+  const auto smaps = captured("hugetlb-thp-smaps.txt");
+  const auto numa = captured("hugetlb-thp-numa_maps.txt");
+  const auto full = parseSmapsMappings(smaps).size();
+  for (std::size_t cut = 0; cut < smaps.size(); cut += 97) {
+    auto mappings = parseSmapsMappings(std::string_view(smaps).substr(0, cut));
+    EXPECT_LE(mappings.size(), full);
+    attachNodes(mappings, parseNumaMaps(std::string_view(numa).substr(0, cut % numa.size())), 4 * KiB);
+    parseProcessStatus(std::string_view(smaps).substr(cut));
+    parseBuddyInfo(std::string_view(smaps).substr(cut));
+  }
+  std::string noise;
+  for (int i = 0; i < 4096; ++i) noise.push_back(static_cast<char>((i * 131 + 7) % 256));
+  EXPECT_NO_FATAL_FAILURE(parseSmapsMappings(noise));
+  EXPECT_TRUE(parseBuddyInfo(noise).empty());
+  EXPECT_TRUE(parseVmstatCounters(noise).empty());
 }
 
 }  // namespace

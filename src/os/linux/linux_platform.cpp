@@ -2,6 +2,7 @@
 #include "os/linux/linux_platform.h"
 
 #include "os/linux/proc_parsers.h"
+#include "os/linux/process_readers.h"
 
 #include <dirent.h>
 #include <sched.h>
@@ -93,6 +94,24 @@ std::optional<std::uint64_t> readCounter(const std::string& path) noexcept {
   std::size_t length = 0;
   if (!readSmallFile(path.c_str(), buffer, sizeof buffer, length)) return std::nullopt;
   return text::parseUnsigned(std::string_view(buffer, length));
+}
+
+std::optional<std::string> readFile(const std::string& path);
+
+// The largest data or unified cache of CPU 0, from sysfs ("32768K").
+std::size_t probeLastLevelCache() {
+  std::size_t largest = 0;
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    auto type = readFile(dir + "type");
+    if (!type) break;
+    if (type->starts_with("Instruction")) continue;
+    if (auto size = readFile(dir + "size")) {
+      auto kib = text::parseUnsigned(*size);
+      if (kib) largest = std::max<std::size_t>(largest, *kib * 1024);
+    }
+  }
+  return largest;
 }
 
 std::optional<std::string> readFile(const std::string& path) {
@@ -467,6 +486,7 @@ class LinuxPlatform final : public Platform {
 
     info.populateReportsErrors = probePopulateReportsErrors();
     info.namedMappings = probeNamedMappings();
+    info.lastLevelCacheBytes = probeLastLevelCache();
     return info;
   }
 
@@ -721,13 +741,14 @@ class LinuxPlatform final : public Platform {
     return count < 1 ? 1 : static_cast<std::uint32_t>(count);
   }
 
-  // TODO(monitoring): the readers of /proc/PID and /proc/vmstat, /proc/buddyinfo.
-  Status processUsage(std::int64_t, std::size_t, ProcessUsage&) override { return {Status::Kind::Unsupported, 0}; }
-  Status kernelCounters(KernelCounters&) override { return {Status::Kind::Unsupported, 0}; }
-  Status readPublishedRecords(std::int64_t, const char*, std::size_t, std::string&) override {
-    return {Status::Kind::Unsupported, 0};
+  Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) override {
+    return linux_readers::processUsage(pid, minMappingBytes, out);
   }
-  std::string hostName() const override { return {}; }
+  Status kernelCounters(KernelCounters& out) override { return linux_readers::kernelCounters(out); }
+  Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override {
+    return linux_readers::readPublishedRecords(pid, name, maxBytes, out);
+  }
+  std::string hostName() const override { return linux_readers::hostName(); }
 
   // The CPU from rseq (a load), its node from a table filled from getcpu() (the vDSO) the first
   // time each CPU is seen: the raw system call cost the preload's pool path a kernel entry per

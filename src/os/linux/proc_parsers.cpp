@@ -1,7 +1,9 @@
 #include "os/linux/proc_parsers.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <unordered_map>
 
 namespace xmem::os::linux_text {
 namespace {
@@ -40,6 +42,82 @@ std::size_t scale(std::size_t value, std::size_t part, std::size_t whole) noexce
   if (part >= whole || whole == 0) return value;
   return static_cast<std::size_t>(static_cast<long double>(value) * static_cast<long double>(part) /
                                   static_cast<long double>(whole));
+}
+
+// A whole word as a number: "12x" is no number (from_chars alone would read 12).
+std::optional<std::uint64_t> parseWholeNumber(std::string_view word, int base) noexcept {
+  std::uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), value, base);
+  if (ec != std::errc{} || word.empty() || ptr != word.data() + word.size()) return std::nullopt;
+  return value;
+}
+
+// The next blank-separated word of `text`, which moves past it.
+std::string_view takeWord(std::string_view& text) noexcept {
+  text = trimLeft(text);
+  auto end = std::min(text.find_first_of(" \t"), text.size());
+  auto word = text.substr(0, end);
+  text.remove_prefix(end);
+  return word;
+}
+
+// "Key: value" with a key of letters, digits and '_'. Area headers never look so: their first
+// word holds a '-' ("7f00-7f10 rw-p ..."), even when a name such as [anon:x] holds a ':'.
+bool splitField(std::string_view line, std::string_view& key, std::string_view& value) noexcept {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  key = line.substr(0, colon);
+  for (char c : key)
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') return false;
+  value = line.substr(colon + 1);
+  return true;
+}
+
+struct AreaHeader {
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;
+  std::string_view permissions;
+  std::string_view name;
+};
+
+// "start-end perms offset device inode   name". The name is all that follows the inode, spaces
+// included ("/anon_hugepage (deleted)"); the kernel pads before it, never inside it.
+std::optional<AreaHeader> parseAreaHeader(std::string_view line) noexcept {
+  auto rest = line;
+  auto range = takeWord(rest);
+  auto dash = range.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto start = parseWholeNumber(range.substr(0, dash), 16);
+  auto end = parseWholeNumber(range.substr(dash + 1), 16);
+  if (!start || !end || *end < *start) return std::nullopt;
+  AreaHeader header{static_cast<std::uintptr_t>(*start), static_cast<std::uintptr_t>(*end), takeWord(rest), {}};
+  if (header.permissions.size() != 4) return std::nullopt;
+  for (int field = 0; field < 3; ++field)  // offset, device, inode
+    if (takeWord(rest).empty()) return std::nullopt;
+  header.name = trimLeft(rest);
+  return header;
+}
+
+void applySmapsField(MappingUsage& mapping, std::string_view key, std::string_view value) {
+  if (key == "VmFlags") {
+    for (auto word = takeWord(value); !word.empty(); word = takeWord(value)) {
+      if (word == "hg") mapping.thpAdvised = true;
+      if (word == "nh") mapping.thpRefused = true;
+    }
+    return;
+  }
+  auto number = parseUnsigned(value);
+  if (!number) return;
+  if (key == "THPeligible") {
+    mapping.thpEligible = *number == 1;
+    return;
+  }
+  auto bytes = static_cast<std::size_t>(*number * 1024);
+  if (key == "KernelPageSize") mapping.kernelPageSize = bytes;
+  else if (key == "Rss") mapping.residentBytes = bytes;
+  else if (key == "AnonHugePages") mapping.anonHugePages = bytes;
+  else if (key == "Locked") mapping.lockedBytes = bytes;
+  else if (key == "Private_Hugetlb" || key == "Shared_Hugetlb") mapping.hugeTlbBytes += bytes;
 }
 
 }  // namespace
@@ -188,7 +266,9 @@ std::vector<NumaMapsArea> parseNumaMaps(std::string_view text) {
         auto node = parseUnsigned(token.substr(1, equals - 1));
         auto pages = parseUnsigned(token.substr(equals + 1));
         if (node && pages) area.pagesByNode.emplace_back(static_cast<std::uint32_t>(*node), *pages);
-      } else if (token.substr(0, 17) == "kernelpagesize_kB") {
+      } else if (token == "huge") {
+        area.huge = true;
+      } else if (token.starts_with("kernelpagesize_kB=")) {  // a cut line may end before the '='
         if (auto kib = parseUnsigned(token.substr(18))) area.kernelPageSize = static_cast<std::size_t>(*kib * 1024);
       }
       if (next == std::string_view::npos) break;
@@ -197,6 +277,94 @@ std::vector<NumaMapsArea> parseNumaMaps(std::string_view text) {
     areas.push_back(std::move(area));
   });
   return areas;
+}
+
+std::vector<MappingUsage> parseSmapsMappings(std::string_view text) {
+  std::vector<MappingUsage> mappings;
+  bool inReadableArea = false;  // false after a header that cannot be read: its fields are skipped
+  forEachLine(text, [&](std::string_view line) {
+    if (trimLeft(line).empty()) return;
+    std::string_view key, value;
+    if (splitField(line, key, value)) {
+      if (inReadableArea) applySmapsField(mappings.back(), key, value);
+      return;
+    }
+    auto header = parseAreaHeader(line);
+    inReadableArea = header.has_value();
+    if (!header) return;
+    auto& mapping = mappings.emplace_back();
+    mapping.start = header->start;
+    mapping.end = header->end;
+    mapping.permissions = header->permissions;
+    mapping.name = header->name;
+  });
+  // smaps counts hugetlb pages apart from Rss (which is 0 for them): resident is both.
+  for (auto& mapping : mappings) mapping.residentBytes += mapping.hugeTlbBytes;
+  return mappings;
+}
+
+void attachNodes(std::vector<MappingUsage>& mappings, const std::vector<NumaMapsArea>& numaMaps,
+                 std::size_t basePageSize) {
+  std::unordered_map<std::uintptr_t, const NumaMapsArea*> areaAt;
+  for (const auto& area : numaMaps) areaAt.emplace(area.start, &area);
+  for (auto& mapping : mappings) {
+    mapping.bytesByNode.clear();
+    auto found = areaAt.find(mapping.start);
+    if (found == areaAt.end()) continue;
+    const auto& area = *found->second;
+    auto pageSize = area.kernelPageSize != 0 ? area.kernelPageSize
+                    : mapping.kernelPageSize != 0 ? mapping.kernelPageSize
+                                                  : basePageSize;
+    for (auto [node, pages] : area.pagesByNode) mapping.bytesByNode[node] += pages * pageSize;
+  }
+}
+
+ProcessUsage parseProcessStatus(std::string_view text) {
+  ProcessUsage usage;
+  forEachLine(text, [&](std::string_view line) {
+    std::string_view key, value;
+    if (!splitField(line, key, value)) return;
+    if (key == "Name") {
+      usage.command = trimLeft(value);
+      return;
+    }
+    auto kib = parseUnsigned(value);
+    if (!kib) return;
+    if (key == "VmRSS") usage.residentBytes = *kib * 1024;
+    else if (key == "VmHWM") usage.peakResidentBytes = *kib * 1024;
+    else if (key == "VmLck") usage.lockedBytes = *kib * 1024;
+    else if (key == "HugetlbPages") usage.hugeTlbBytes = *kib * 1024;
+  });
+  return usage;
+}
+
+std::map<std::string, std::uint64_t> parseVmstatCounters(std::string_view text) {
+  std::map<std::string, std::uint64_t> counters;
+  forEachLine(text, [&](std::string_view line) {
+    auto name = takeWord(line);
+    if (!name.starts_with("thp_") && !name.starts_with("compact_") && !name.starts_with("htlb_")) return;
+    if (auto value = parseWholeNumber(takeWord(line), 10)) counters[std::string(name)] = *value;
+  });
+  return counters;
+}
+
+std::vector<BuddyZone> parseBuddyInfo(std::string_view text) {
+  std::vector<BuddyZone> zones;
+  forEachLine(text, [&](std::string_view line) {
+    if (takeWord(line) != "Node") return;
+    auto nodeWord = takeWord(line);
+    if (!nodeWord.ends_with(',')) return;
+    auto node = parseWholeNumber(nodeWord.substr(0, nodeWord.size() - 1), 10);
+    if (!node || takeWord(line) != "zone") return;
+    BuddyZone zone{static_cast<std::uint32_t>(*node), std::string(takeWord(line)), {}};
+    for (auto word = takeWord(line); !word.empty(); word = takeWord(line)) {
+      auto blocks = parseWholeNumber(word, 10);
+      if (!blocks) return;  // a count out of place would shift every order after it
+      zone.freeBlocksByOrder.push_back(*blocks);
+    }
+    if (!zone.zone.empty() && !zone.freeBlocksByOrder.empty()) zones.push_back(std::move(zone));
+  });
+  return zones;
 }
 
 RangeUsage summarizeRange(const std::vector<SmapsArea>& smaps, const std::vector<NumaMapsArea>& numaMaps,

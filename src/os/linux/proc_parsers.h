@@ -6,8 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,10 +46,29 @@ std::vector<SmapsArea> parseSmaps(std::string_view text);
 /// One line of /proc/self/numa_maps: resident pages per node of the area starting at `start`.
 struct NumaMapsArea {
   std::uintptr_t start = 0;
-  std::size_t kernelPageSize = 0;
+  std::size_t kernelPageSize = 0;  ///< 0 when the line has no kernelpagesize_kB (no pages yet)
+  bool huge = false;               ///< a hugetlb area ("huge")
   std::vector<std::pair<std::uint32_t, std::size_t>> pagesByNode;
 };
 std::vector<NumaMapsArea> parseNumaMaps(std::string_view text);
+
+/// Every area of /proc/PID/smaps as a MappingUsage: the header line (addresses, permissions,
+/// name) and the fields monitoring reads. bytesByNode stays empty (see attachNodes). An area
+/// whose header cannot be read is skipped with its fields; unreadable fields are ignored.
+std::vector<MappingUsage> parseSmapsMappings(std::string_view text);
+/// Fill each mapping's bytesByNode from the numa_maps area that starts where it does (pages
+/// times the area's page size: the hugetlb size for hugetlb areas). Mappings without a matching
+/// area keep no nodes: the two files are read one after the other and the process may change.
+void attachNodes(std::vector<MappingUsage>& mappings, const std::vector<NumaMapsArea>& numaMaps,
+                 std::size_t basePageSize);
+
+/// /proc/PID/status: Name, VmRSS, VmHWM, VmLck and HugetlbPages (mappings and pid left empty).
+/// Fields missing (kernel threads have no Vm* lines) stay 0.
+ProcessUsage parseProcessStatus(std::string_view text);
+/// The thp_*, compact_* and htlb_* counters of /proc/vmstat.
+std::map<std::string, std::uint64_t> parseVmstatCounters(std::string_view text);
+/// /proc/buddyinfo: "Node 0, zone   Normal  1 2 3 ..." per line; malformed lines are skipped.
+std::vector<BuddyZone> parseBuddyInfo(std::string_view text);
 
 /// Combine both for [begin, end). Figures of an area only partly inside are scaled by the part
 /// inside (the kernel counts per area, not per address).

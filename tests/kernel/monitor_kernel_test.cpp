@@ -1,0 +1,118 @@
+// The monitor against the real kernel: what an allocation got (hugetlb confirmed, THP measured),
+// what xmem reserved and will put back, this process's own mappings, and bandwidth measured.
+#include "kernel/kernel_test.h"
+
+#include <xmem/huge_pages.h>
+#include <xmem/monitor.h>
+#include <xmem/topology.h>
+
+#include <gmock/gmock.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+namespace xmem::testing {
+namespace {
+
+class MonitorKernel : public KernelTest {};
+
+const AllocationStats* named(const std::vector<AllocationStats>& all, const std::string& name) {
+  auto found = std::find_if(all.begin(), all.end(), [&](const AllocationStats& stats) { return stats.name == name; });
+  return found == all.end() ? nullptr : &*found;
+}
+
+std::size_t bytesOf(const std::vector<BackedBytes>& parts, Backing backing) {
+  std::size_t total = 0;
+  for (const auto& part : parts)
+    if (part.backing == backing) total += part.bytes;
+  return total;
+}
+
+TEST_F(MonitorKernel, TransparentHugePagesOfAnAllocationAreMeasured) {
+  if (!SystemInfo::get()->thp.usable()) GTEST_SKIP() << "THP is off on this machine";
+  VirtualMemoryOptions options;
+  options.size = 32 * MiB;
+  options.hugePages = false;
+  options.prefaultThreads = 1;
+  options.name = "monitor-thp";
+  VirtualMemory memory(options);
+  const auto thp = kernelThpBytes(memory.data(), memory.size());
+  const auto listed = allocationStatistics();
+  const AllocationStats* stats = named(listed, "monitor-thp");
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(bytesOf(stats->parts, Backing::Transparent), thp) << "the kernel's figure, measured now";
+  EXPECT_EQ(bytesOf(stats->parts, Backing::Transparent) + bytesOf(stats->parts, Backing::Base), memory.mappedSize());
+  EXPECT_TRUE(stats->prefaulted);
+  EXPECT_EQ(stats->health, thp == memory.mappedSize() ? Health::Green : thp == 0 ? Health::Red : Health::Yellow);
+  std::cout << "[ NOTE     ] " << formatBytes(thp) << " of 32 MiB on THP; " << toString(stats->health) << " " << stats->reason << '\n';
+}
+
+TEST_F(MonitorKernel, HugeTlbPagesAndWhatXmemReservedAreShown) {
+  XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
+  const auto state = std::filesystem::temp_directory_path() / ("xmem-monitor-state-" + std::to_string(::getpid()));
+  ::setenv(kStateDirVariable, state.c_str(), 1);
+  {
+    ScopedFreeHugePages pages;
+    ASSERT_TRUE(pages.makeFree(kHugePageSize, 4).complete());
+    VirtualMemoryOptions options;
+    options.size = 8 * MiB;
+    options.name = "monitor-hugetlb";
+    VirtualMemory memory(options);
+    Monitor monitor({.cacheFor = std::chrono::milliseconds(0)});
+    const Snapshot snapshot = monitor.snapshot();
+
+    const AllocationStats* stats = named(snapshot.allocations, "monitor-hugetlb");
+    ASSERT_NE(stats, nullptr);
+    EXPECT_EQ(stats->parts, (std::vector<BackedBytes>{{Backing::HugeTlb, 2 * MiB, 8 * MiB}}));
+    EXPECT_EQ(stats->health, Health::Green) << stats->reason;
+
+    auto system = std::find_if(snapshot.pagePools.begin(), snapshot.pagePools.end(),
+                               [](const PagePoolStats& pool) { return pool.pageSize == 2 * MiB && !pool.node; });
+    ASSERT_NE(system, snapshot.pagePools.end());
+    EXPECT_TRUE(system->restoredOnRelease) << "ScopedFreeHugePages records what it changed";
+    EXPECT_EQ(system->countBeforeXmem + system->addedByXmem, system->counts.total);
+
+    // This process's own mapping of it, read as any watched process's.
+    auto own = std::find_if(snapshot.self.mappings.begin(), snapshot.self.mappings.end(), [&](const ProcessMappingStats& m) {
+      return m.start == reinterpret_cast<std::uintptr_t>(memory.data());
+    });
+    ASSERT_NE(own, snapshot.self.mappings.end());
+    EXPECT_EQ(bytesOf(own->parts, Backing::HugeTlb), 0U) << "not touched yet: nothing resident";
+    std::fill_n(memory.data(), memory.size(), 1);
+    Monitor again({.cacheFor = std::chrono::milliseconds(0)});
+    const auto touched = again.snapshot();
+    own = std::find_if(touched.self.mappings.begin(), touched.self.mappings.end(), [&](const ProcessMappingStats& m) {
+      return m.start == reinterpret_cast<std::uintptr_t>(memory.data());
+    });
+    ASSERT_NE(own, touched.self.mappings.end());
+    EXPECT_EQ(bytesOf(own->parts, Backing::HugeTlb), 8 * MiB);
+    EXPECT_GE(touched.self.hugeTlbBytes, 8 * MiB);
+  }
+  std::filesystem::remove_all(state);
+  ::unsetenv(kStateDirVariable);
+}
+
+TEST_F(MonitorKernel, BandwidthIsMeasuredOnEveryNodePair) {
+  BandwidthOptions options;
+  options.bufferBytes = 16 * MiB;  // small: this checks the measurement, it is not one
+  options.repetitions = 3;
+  const auto before = std::chrono::system_clock::now();
+  const BandwidthMatrix matrix = measureBandwidth(options);
+  const auto nodes = Topology::get()->size();
+  ASSERT_EQ(matrix.figures.size(), nodes * nodes * 3);
+  EXPECT_GE(matrix.measuredAt, before);
+  EXPECT_GT(matrix.took.count(), 0);
+  for (const auto& figure : matrix.figures) {
+    EXPECT_GT(figure.medianBytesPerSecond, 0) << figure.kernel;
+    EXPECT_GE(figure.bestBytesPerSecond, figure.medianBytesPerSecond) << figure.kernel;
+    EXPECT_EQ(figure.bufferBytes, 16 * MiB);
+    EXPECT_EQ(figure.repetitions, 3U);
+    EXPECT_GE(figure.threads, 1U);
+    std::cout << "[ NOTE     ] node " << figure.cpuNode << " -> " << figure.memoryNode << " " << figure.kernel << ": "
+              << figure.bestBytesPerSecond / 1e9 << " GB/s best\n";
+  }
+}
+
+}  // namespace
+}  // namespace xmem::testing
