@@ -3,6 +3,8 @@
 // allocation may go through xmem itself).
 #include "server/history.h"
 
+#include "monitor/exposition_values.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -102,8 +104,8 @@ nlohmann::ordered_json sampleJson(const HistorySample& sample) {
   for (const auto& process : sample.processes)
     processes.push_back({{"pid", process.pid}, {"resident_bytes", process.residentBytes},
                          {"huge_fraction", process.hugeFraction}});
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(sample.at.time_since_epoch()).count();
-  return {{"at", isoTime(sample.at)}, {"at_unix_ms", millis},          {"pools", pools},
+  // "at" and "at_unix_seconds", as the snapshot's JSON spells its times.
+  return {{"at", isoTime(sample.at)}, {"at_unix_seconds", exposition::unixSeconds(sample.at)}, {"pools", pools},
           {"nodes", nodes},           {"thp_fault_fallback", sample.thpFaultFallback},
           {"compact_fail", sample.compactFail}, {"processes", processes}};
 }

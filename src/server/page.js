@@ -257,7 +257,7 @@
   function rateText(samples, field) {
     if (samples.length < 2) return 'rate: needs two samples';
     const first = samples[0], last = samples[samples.length - 1];
-    const minutes = (toDate(pick(last, 'at_unix_ms', 'at')) - toDate(pick(first, 'at_unix_ms', 'at'))) / 60000;
+    const minutes = (toDate(pick(last, 'at_unix_seconds', 'at')) - toDate(pick(first, 'at_unix_seconds', 'at'))) / 60000;
     if (!(minutes > 0)) return 'rate: needs two samples';
     const delta = Math.max(0, num(last[field]) - num(first[field]));
     return (delta / minutes).toFixed(1) + '/min over ' + Math.ceil(minutes) + ' min';

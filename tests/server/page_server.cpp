@@ -1,17 +1,19 @@
 // The live page's own test server: serves renderPage, /page.js and /page.css with the server's
-// headers (a Content-Security-Policy of 'self' only), and a fixed /api/v1/snapshot and
-// /api/v1/history from the hand-made sample snapshot. The page is drawn from step 0 and the API
-// answers step 11, so a browser test can tell numbers the script put in from the server's own.
+// headers (a Content-Security-Policy of 'self' only), and a fixed /api/v1/snapshot (the
+// exposition's toJson) and /api/v1/history from the hand-made sample snapshot. The page is drawn
+// from step 0 and the API answers step 11, so a browser test can tell numbers the script put in
+// from the server's own.
 //
 // Usage: xmem_page_server [--api-answers N] [--snapshot-json FILE]
 //   Listens on a free loopback port and prints it on the first line of stdout. With N > 0 the API
 //   answers N times and then 503, so the page's "server not answering" state can be seen. With a
-//   FILE, /api/v1/snapshot answers its text (the exposition's golden JSON, to show the script reads
-//   the JSON the real server writes).
+//   FILE, /api/v1/snapshot answers its text (the exposition's golden JSON).
 #include "sample_snapshot.h"
 
 #include "server/history.h"
 #include "server/page.h"
+
+#include <xmem/exposition.h>
 
 #include <httplib.h>
 
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
   for (int step = 0; step <= kApiStep; ++step) history.record(xmem::testing::sampleSnapshot(step));
   const std::string page = xmem::server::renderPage(xmem::testing::sampleSnapshot(0), history);
   const std::string snapshotJson = options.snapshotFile.empty()
-                                       ? xmem::testing::sampleSnapshotJson(xmem::testing::sampleSnapshot(kApiStep))
+                                       ? xmem::toJson(xmem::testing::sampleSnapshot(kApiStep))
                                        : fileText(options.snapshotFile);
   const std::string historyJson = xmem::server::historyJson(history);
   std::atomic<int> answered{0};

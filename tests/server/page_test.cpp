@@ -293,7 +293,7 @@ TEST(History, JsonHasItsShapeAndIsDeterministic) {
   ASSERT_EQ(json["samples"].size(), 4u);
   const auto& oldest = json["samples"][0];
   EXPECT_EQ(oldest["at"], "2026-12-02T06:00:10.000Z");
-  EXPECT_EQ(oldest["at_unix_ms"], 1'796'191'210'000LL);
+  EXPECT_EQ(oldest["at_unix_seconds"], 1'796'191'210.0);
   EXPECT_EQ(oldest["thp_fault_fallback"], 46);
   EXPECT_EQ(oldest["compact_fail"], 9);
   EXPECT_EQ(oldest["pools"][1], (nlohmann::json{{"pool", "scratchpads"}, {"node", 1}, {"capacity_bytes", 32 * MiB},

@@ -15,9 +15,4 @@ inline const std::string kHostileName = "<script>alert(1)</script>";
 
 Snapshot sampleSnapshot(int step = 0);
 
-/// The snapshot as /api/v1/snapshot's JSON, in the exposition's schema (branch mon-expo's golden
-/// snapshot.json: counts as configured_pages, free_pages..., bytes by node as [{node, bytes}], a
-/// null memlock limit for unlimited). It stands in for toJson until that lands on main.
-std::string sampleSnapshotJson(const Snapshot& snapshot);
-
 }  // namespace xmem::testing

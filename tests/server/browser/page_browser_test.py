@@ -11,6 +11,7 @@ Exit 0 pass, 1 fail, 77 skip (no Chromium), with the reason printed.
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -209,8 +210,14 @@ def check_pools_kernel_bandwidth(dom, snapshot):
 
 def check_refreshed(server):
     snapshot = json.loads(server.get("api/v1/snapshot"))
-    first = parse(server.get(""))
-    dom = parse(chromium(server.url, "--dump-dom"))
+    first_text = server.get("")
+    first = parse(first_text)
+    dom_text = chromium(server.url, "--dump-dom")
+    dom = parse(dom_text)
+    # The same history on both sides: the script's rates must read as the server's.
+    rates = [re.findall(r'data-field="rate">([^<]*)<', text) for text in (first_text, dom_text)]
+    check(rates[0] == rates[1] and len(rates[0]) == 2 and "needs two samples" not in rates[0][0],
+          f"rates: server {rates[0]}, script {rates[1]}")
     # The test tells the script's numbers from the server's only if they differ.
     first_free = first.value("free", section="page-pools", data_node="all", data_page_size=2097152)
     check(first_free != str(snapshot["page_pools"][0]["free_pages"]), "the API's snapshot must differ from the first page")
