@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Names every include in the tree that breaks the layer rule of src/layers.txt:
-#   tools, bench and preload -> options -> workload -> pool -> mapping -> machine -> os
+#   tools, bench, preload and server -> monitor -> options -> workload -> pool -> mapping -> machine -> os
 # An include may point only down: to its own layer, a lower one, or a public header (include/xmem)
 # that a lower or its own layer owns. Also: inside the library (src/ but src/preload), only
 # src/os/<os>/ includes the OS's headers, reads errno, or spells an OS path (/proc, /sys, /run, /etc, /dev).
@@ -23,14 +23,14 @@ header_rank[version.h]=$top
 
 layer_of() {  # the rank of a file by its place in the tree
   case $1 in
-    src/preload/* | tools/* | bench/*) echo $top ;;
+    src/preload/* | src/server/* | tools/* | bench/*) echo $top ;;
     src/*/*) local layer=${1#src/}; layer=${layer%%/*}; echo "${rank[$layer]:-}" ;;
     include/xmem/*) echo "${header_rank[${1#include/xmem/}]:-}" ;;
   esac
 }
 name_of() {  # a rank's layer name, for messages
   local r=$1
-  [[ $r == "$top" ]] && { echo "top (tools, bench, preload)"; return; }
+  [[ $r == "$top" ]] && { echo "top (tools, bench, preload, server)"; return; }
   for layer in "${!rank[@]}"; do [[ ${rank[$layer]} == "$r" ]] && echo "$layer"; done
 }
 

@@ -14,6 +14,9 @@ packages=(
   prometheus
   # The multi-node guests of tests/guest: QEMU, a kernel to boot, a static shell for /init.
   qemu-system-x86 linux-image-amd64 busybox-static cpio
+  # The live page's browser test (ctest -L browser) loads it in headless Chromium; its test server
+  # serves it with cpp-httplib.
+  chromium libcpp-httplib-dev
 )
 
 missing=()
