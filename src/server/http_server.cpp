@@ -27,6 +27,9 @@ bool equalsIgnoringCase(std::string_view a, std::string_view b) {
 // of the request: the face passes none of them on, and reads the peer from req.remote_addr.
 constexpr std::array<std::string_view, 4> kLibraryHeaders = {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"};
 
+// Set on a response the screen answered, for the handlers that run after it; removed before sending.
+const std::string kScreenMarker = "X-Xmem-Screened-Status";
+
 bool isLibraryHeader(std::string_view name) {
   return std::any_of(kLibraryHeaders.begin(), kLibraryHeaders.end(),
                      [&](std::string_view own) { return equalsIgnoringCase(name, own); });
@@ -55,6 +58,22 @@ HttpRequest faceOf(const httplib::Request& req, bool withBody) {
     if (!isLibraryHeader(name)) face.headers.emplace_back(name, value);
   if (withBody) face.body = req.body;
   return face;
+}
+
+// A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3), but
+// httplib 0.11 reads a POST's body until the peer closes, then answers 400: `curl -X POST` would
+// wait out the timeout. Saying so is the fix; the request is httplib's own (non-const) object.
+void announceEmptyBody(const httplib::Request& req) {
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+    const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+}
+
+// httplib's default socket options add SO_REUSEPORT, with which a second server binds a port in
+// use and the kernel splits the connections between them. Only SO_REUSEADDR is wanted (restart
+// while old connections linger in TIME_WAIT). setsockopt comes with httplib.h's own includes.
+void listeningSocketOptions(socket_t socket) {
+  int yes = 1;
+  ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
 void put(const HttpResponse& answer, httplib::Response& res) {
@@ -129,6 +148,7 @@ class HttpServer::Impl {
     server_.set_keep_alive_timeout(options_.keepAliveIdle.count());
     server_.set_keep_alive_max_count(options_.keepAliveRequests);
     server_.set_payload_max_length(options_.maxBodyBytes);
+    server_.set_socket_options(listeningSocketOptions);
     httplib::Headers defaults;
     for (const auto& [name, value] : options_.defaultHeaders) defaults.emplace(name, value);
     server_.set_default_headers(defaults);
@@ -137,8 +157,11 @@ class HttpServer::Impl {
   void route() {
     // The screen runs before the body is read. Its answer is kept in the response and the
     // request goes on, so that httplib reads (and bounds) an announced body: stopping here
-    // would leave the body's bytes to be parsed as the next request on the connection.
+    // would leave the body's bytes to be parsed as the next request on the connection. The
+    // marker says which status the screen gave, since httplib may replace it (413 while reading
+    // the body, 400 for a method it does not route); the marker never leaves the server.
     server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      announceEmptyBody(req);
       std::optional<HttpResponse> answer;
       if (headerBytes(req) > options_.maxHeaderBytes) {
         answer = HttpResponse{431, "", "", {}};
@@ -146,19 +169,31 @@ class HttpServer::Impl {
       } else {
         answer = screen_(faceOf(req, false));
       }
-      if (answer) put(*answer, res);
+      if (answer) {
+        put(*answer, res);
+        res.set_header(kScreenMarker, std::to_string(answer->status));
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
     auto handle = [this](const httplib::Request& req, httplib::Response& res) {
-      if (res.status != -1) return;  // answered by the screen
+      if (res.has_header(kScreenMarker)) {
+        res.headers.erase(kScreenMarker);
+        return;
+      }
       put(handler_(faceOf(req, true)), res);
     };
     server_.Get(".*", handle).Post(".*", handle).Put(".*", handle).Patch(".*", handle);
     server_.Delete(".*", handle).Options(".*", handle);
+    // Every error gets a body of ours: the library's own (400, 413, 414) and a screen's answer
+    // whose status the library replaced.
     server_.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      const bool replaced = res.has_header(kScreenMarker) && res.get_header_value(kScreenMarker) != std::to_string(res.status);
+      res.headers.erase(kScreenMarker);
+      if (!res.body.empty() && !replaced) return httplib::Server::HandlerResponse::Unhandled;
       HttpResponse answer{res.status, "", "", {}};
       errorBody_(res.status, answer);
+      res.headers.erase("Allow");
+      res.headers.erase("WWW-Authenticate");
       put(answer, res);
       return httplib::Server::HandlerResponse::Handled;
     }));
