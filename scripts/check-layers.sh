@@ -20,6 +20,7 @@ done < src/layers.txt
 top=$((n + 1))
 header_rank[xmem.h]=$top
 header_rank[version.h]=$top
+header_rank[server.h]=$top  # xmem::server, built above libxmem (src/server)
 
 layer_of() {  # the rank of a file by its place in the tree
   case $1 in
@@ -55,7 +56,7 @@ while IFS= read -r file; do
       [[ -z $target ]] && { fail "$file:$line: <$path> is not listed in src/layers.txt"; continue; }
     elif [[ $path =~ ^([a-z_]+)/ ]]; then
       dir=${BASH_REMATCH[1]}
-      [[ $dir == preload ]] && target=$top || target=${rank[$dir]:-}
+      [[ $dir == preload || $dir == server ]] && target=$top || target=${rank[$dir]:-}
       if [[ $path =~ ^os/[a-z]+/ && $file != src/os/* ]]; then
         fail "$file:$line: ${text} is one OS's own header: above src/os, use os/os.h"
         continue

@@ -6,6 +6,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   libhwloc-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The monitoring server (xmem::server) speaks HTTP through it.
+  libcpp-httplib-dev
   # The real workload, unmodified, and the peer allocators `xmem bench` compares with.
   librandomx-dev libmimalloc2.0 libjemalloc2
   # xmem_bench_preload counts system calls per request with it.
