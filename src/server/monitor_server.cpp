@@ -173,6 +173,8 @@ class MonitorServer::Impl {
   };
 
   std::map<std::string, Route> makeRoutes();
+  std::map<std::string, Route> readingRoutes();
+  void addActionRoutes(std::map<std::string, Route>& routes);
   void checkOptions() const;
   void warn(std::string message);
   std::optional<HttpResponse> screen(const HttpRequest& request) const;
@@ -201,6 +203,13 @@ class MonitorServer::Impl {
 };
 
 std::map<std::string, MonitorServer::Impl::Route> MonitorServer::Impl::makeRoutes() {
+  auto routes = readingRoutes();
+  addActionRoutes(routes);
+  return routes;
+}
+
+// What anyone allowed by the Host check may read.
+std::map<std::string, MonitorServer::Impl::Route> MonitorServer::Impl::readingRoutes() {
   auto part = [this](SnapshotPart which) {
     return [this, which](const HttpRequest&) { return HttpResponse{200, std::string(kJson), toJson(monitor_.snapshot(), which), {}}; };
   };
@@ -225,6 +234,11 @@ std::map<std::string, MonitorServer::Impl::Route> MonitorServer::Impl::makeRoute
                  }};
   routes["/page.js"] = {"GET", false, "the page's script", fixed("text/javascript; charset=utf-8", server::pageScript())};
   routes["/page.css"] = {"GET", false, "the page's style", fixed("text/css; charset=utf-8", server::pageStyle())};
+  return routes;
+}
+
+// What changes state: POST only, screened by screenAction (allowActions, token, JSON).
+void MonitorServer::Impl::addActionRoutes(std::map<std::string, Route>& routes) {
   routes["/api/v1/actions/trim"] = {"POST", true, "give back what the pools do not use", [this](const HttpRequest& request) {
                                       actionBody(request, {});
                                       return jsonAnswer(200, {{"released_bytes", monitor_.trimPools()}});
@@ -247,7 +261,6 @@ std::map<std::string, MonitorServer::Impl::Route> MonitorServer::Impl::makeRoute
                                            restored.push_back({{"count_file", count.path}, {"original", count.original}, {"now", count.now}});
                                          return jsonAnswer(200, {{"restored", restored}});
                                        }};
-  return routes;
 }
 
 HttpResponse MonitorServer::Impl::index() const {
