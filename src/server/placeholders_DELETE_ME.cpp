@@ -50,8 +50,11 @@ std::vector<HistorySample> History::samples() const {
   std::lock_guard lock(mutex_);
   return ring_;
 }
+// The shape history.h gives ({"schema_version":..,"samples":[...]}), one empty object a sample.
 std::string historyJson(const History& history) {
-  return "{\"schema_version\":1,\"samples\":" + std::to_string(history.samples().size()) + "}";
+  std::string samples;
+  for (std::size_t i = 0; i < history.samples().size(); ++i) samples += i == 0 ? "{}" : ",{}";
+  return "{\"schema_version\":1,\"samples\":[" + samples + "]}";
 }
 std::string renderPage(const Snapshot&, const History&) {
   return "<!doctype html><title>xmem</title><link rel=stylesheet href=page.css><script src=page.js></script>";

