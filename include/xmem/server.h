@@ -30,7 +30,10 @@ struct ServerOptions {
   unsigned threads = 2;                   ///< requests served at once
   std::size_t maxBodyBytes = 64 * 1024;   ///< larger bodies get 413
   std::size_t maxHeaderBytes = 8 * 1024;  ///< request line and headers together; larger get 431
-  std::chrono::seconds requestTimeout{5}; ///< a client silent this long mid-request is dropped
+  /// A client silent this long mid-request (or an answer unread this long) is dropped. It bounds
+  /// each read, not the whole request: httplib 0.11 has no such deadline, so a client trickling a
+  /// byte at a time holds a thread longer. threads bounds how many it can hold.
+  std::chrono::seconds requestTimeout{5};
   std::chrono::seconds historyInterval{5};
   std::size_t historySamples = 180;       ///< 15 minutes at the default interval
   /// What POST /api/v1/actions/bandwidth runs (on its own thread, one at a time). A program may

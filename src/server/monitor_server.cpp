@@ -344,6 +344,9 @@ void MonitorServer::Impl::checkOptions() const {
   if (options_.allowActions && options_.token.empty()) invalid("actions are allowed but no token is set: actions need one");
   if (std::any_of(options_.token.begin(), options_.token.end(), [](char c) { return c <= ' ' || c == 127; }))
     invalid("the token holds a space or control character, which a header cannot carry");
+  for (const auto& host : options_.allowedHosts)
+    if (host.empty() || std::any_of(host.begin(), host.end(), [](char c) { return c <= ' ' || c == '/' || c == 127; }))
+      invalid("allowed host \"" + host + "\" is not a host name (name or name:port, no spaces or slashes)");
   if (options_.threads == 0) invalid("threads is 0: expected at least 1");
   if (options_.maxBodyBytes == 0) invalid("maxBodyBytes is 0");
   if (options_.maxHeaderBytes < 256) invalid("maxHeaderBytes is " + std::to_string(options_.maxHeaderBytes) + ": expected at least 256");

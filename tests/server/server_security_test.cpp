@@ -105,6 +105,9 @@ TEST_F(ServerTest, ActionsWithoutATokenAndBadOptionsAreRefusedByName) {
   auto spaced = withActions();
   spaced.token = "two words";
   check(spaced, "control character");
+  auto host = quickOptions();
+  host.allowedHosts = {"rig.lan", "http://rig.lan/"};
+  check(host, "\"http://rig.lan/\" is not a host name");
   auto threads = quickOptions();
   threads.threads = 0;
   check(threads, "threads is 0");
