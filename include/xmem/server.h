@@ -18,14 +18,16 @@
 
 namespace xmem {
 
+/// Every field has a default, so designated initializers may name only some ({.port = 9464})
+/// without -Wmissing-field-initializers.
 struct ServerOptions {
   std::string listen = "127.0.0.1";       ///< the address to bind (IPv4, IPv6 or a name)
   std::uint16_t port = 0;                 ///< 0: any free port (port() says which)
   /// Host names accepted besides localhost, 127.0.0.1, [::1] and the listen address ("name" or
   /// "name:port"; compared exactly, case-insensitively). Needed to reach it by a LAN name.
-  std::vector<std::string> allowedHosts;
+  std::vector<std::string> allowedHosts = {};
   /// Empty: no token. The caller reads it from a file or XMEM_SERVE_TOKEN, never from argv.
-  std::string token;
+  std::string token = {};
   bool allowActions = false;              ///< serve POST /api/v1/actions/... (needs a token)
   unsigned threads = 2;                   ///< requests served at once
   std::size_t maxBodyBytes = 64 * 1024;   ///< larger bodies get 413

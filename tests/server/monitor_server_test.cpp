@@ -217,6 +217,13 @@ TEST_F(ServerTest, UrlNamesTheBoundPort) {
   EXPECT_TRUE(server_->warnings().empty());
 }
 
+// As docs/monitoring.md shows it: options by designated initializers, the rest left default.
+TEST_F(ServerTest, StartsFromDesignatedOptions) {
+  MonitorServer server(monitor_, {.listen = "127.0.0.1", .port = 0, .requestTimeout = std::chrono::seconds(1)});
+  server.start();
+  EXPECT_EQ(rawRequest(server.port(), requestText("GET", "/api/v1", server.port())).status, 200);
+}
+
 TEST_F(ServerTest, APortInUseIsAnErrorNamingTheAddress) {
   serve();
   auto options = quickOptions();
