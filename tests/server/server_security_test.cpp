@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
@@ -234,7 +235,19 @@ TEST_F(ServerTest, ReserveAndReleaseChangeTheKernelsCountAndPutItBack) {
   // own record may hold other programs' reservations.
   char folder[] = "/tmp/xmem-server-test-XXXXXX";
   ASSERT_NE(::mkdtemp(folder), nullptr);
+  const char* previous = std::getenv("XMEM_STATE_DIR");
+  const std::string previousDir = previous != nullptr ? previous : "";
   ::setenv("XMEM_STATE_DIR", folder, 1);
+  struct PutBack {
+    std::string folder, previousDir;
+    bool hadPrevious;
+    ~PutBack() {
+      if (hadPrevious) ::setenv("XMEM_STATE_DIR", previousDir.c_str(), 1);
+      else ::unsetenv("XMEM_STATE_DIR");
+      std::error_code ignored;
+      std::filesystem::remove_all(folder, ignored);
+    }
+  } putBack{folder, previousDir, previous != nullptr};
   serve(withActions());
   const auto before = readCount();
   const auto headers = bearer(kToken) + kJsonType;
