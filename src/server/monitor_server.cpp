@@ -281,6 +281,8 @@ HttpResponse MonitorServer::Impl::startBandwidth() {
       monitor_.setBandwidth(options_.measureBandwidth());
     } catch (const std::exception& error) {
       warn(std::string("the bandwidth measurement failed: ") + error.what());
+    } catch (...) {
+      warn("the bandwidth measurement failed (an exception that is not a std::exception)");
     }
     measuring_ = false;
   });
@@ -295,6 +297,8 @@ HttpResponse MonitorServer::Impl::handle(const HttpRequest& request) {
     return errorAnswer(statusOf(error.code()), error.what());
   } catch (const nlohmann::json::exception& error) {
     return errorAnswer(400, std::string("bad value in the body: ") + error.what());
+  } catch (const std::exception& error) {
+    return errorAnswer(500, std::string("internal error: ") + error.what());
   }
 }
 

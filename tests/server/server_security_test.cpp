@@ -221,6 +221,28 @@ TEST_F(ServerTest, OneBandwidthMeasurementAtATime) {
   server_->stop();  // waits for the measurement
 }
 
+TEST_F(ServerTest, AFailedBandwidthMeasurementIsAWarningAndTheNextMayRun) {
+  std::atomic<int> runs{0};
+  auto options = withActions();
+  options.measureBandwidth = [&runs]() -> BandwidthMatrix {
+    ++runs;
+    throw Error(ErrorCode::InvalidArgument, "no node 7");
+  };
+  serve(options);
+  const auto headers = bearer(kToken) + kJsonType;
+  EXPECT_EQ(post("/api/v1/actions/bandwidth", headers).status, 202);
+  for (int attempt = 0; attempt < 100 && server_->warnings().empty(); ++attempt)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(server_->warnings().size(), 1U);
+  EXPECT_NE(server_->warnings()[0].find("no node 7"), std::string::npos) << server_->warnings()[0];
+  int status = 0;
+  for (int attempt = 0; attempt < 100 && status != 202; ++attempt) {
+    status = post("/api/v1/actions/bandwidth", headers).status;
+    if (status != 202) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 202);
+}
+
 // Real huge pages: reserve one 2 MiB page through the server, release it, and the count is back.
 TEST_F(ServerTest, ReserveAndReleaseChangeTheKernelsCountAndPutItBack) {
   if (::geteuid() != 0) GTEST_SKIP() << "NOT RUN: needs root, because it changes the 2 MiB huge page count";
