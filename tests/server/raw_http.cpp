@@ -13,15 +13,24 @@
 
 namespace xmem::testing {
 
-RawConnection::RawConnection(std::uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+RawConnection::RawConnection(std::uint16_t port, bool ipv6) {
+  fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   sockaddr_in address{};
+  sockaddr_in6 address6{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
-    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
+  address6.sin6_family = AF_INET6;
+  address6.sin6_port = htons(port);
+  address6.sin6_addr = in6addr_loopback;
+  const int connected = ipv6 ? ::connect(fd_, reinterpret_cast<const sockaddr*>(&address6), sizeof address6)
+                             : ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  if (connected != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd_);
+    throw std::runtime_error("connect to " + std::string(ipv6 ? "[::1]:" : "127.0.0.1:") + std::to_string(port) + ": " + why);
+  }
 }
 
 RawConnection::~RawConnection() {
@@ -95,8 +104,8 @@ std::optional<std::chrono::milliseconds> RawConnection::waitForClose(std::chrono
   }
 }
 
-RawResponse rawRequest(std::uint16_t port, const std::string& bytes, bool head) {
-  RawConnection connection(port);
+RawResponse rawRequest(std::uint16_t port, const std::string& bytes, bool head, bool ipv6) {
+  RawConnection connection(port, ipv6);
   connection.send(bytes);
   auto response = connection.receive(std::chrono::seconds(10), head);
   if (!response) throw std::runtime_error("no complete response to: " + bytes.substr(0, 120));

@@ -24,7 +24,8 @@ struct RawResponse {
 
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port);  ///< connects to 127.0.0.1:port (throws on failure)
+  /// Connects to 127.0.0.1:port, or [::1]:port (throws on failure).
+  explicit RawConnection(std::uint16_t port, bool ipv6 = false);
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -44,7 +45,7 @@ class RawConnection {
 };
 
 /// One request on a connection of its own.
-RawResponse rawRequest(std::uint16_t port, const std::string& bytes, bool head = false);
+RawResponse rawRequest(std::uint16_t port, const std::string& bytes, bool head = false, bool ipv6 = false);
 
 /// "METHOD path HTTP/1.1" with Host 127.0.0.1:port, Connection: close, the given extra header
 /// lines ("Name: value\r\n" each) and body (Content-Length added when there is one).

@@ -52,6 +52,25 @@ TEST_F(ServerTest, OnlyAllowedHostsAreServed) {
   }
 }
 
+TEST_F(ServerTest, ServesIpv6LoopbackWithItsBracketedHost) {
+  auto options = quickOptions();
+  options.listen = "::1";
+  try {
+    serve(options);
+  } catch (const Error& error) {
+    if (error.code() == ErrorCode::SystemError) GTEST_SKIP() << "NOT RUN: no IPv6 loopback here: " << error.what();
+    throw;
+  }
+  EXPECT_TRUE(server_->warnings().empty()) << "::1 is loopback";
+  EXPECT_EQ(server_->url(), "http://[::1]:" + std::to_string(port()) + "/");
+  const auto request = [this](const std::string& host) {
+    return rawRequest(port(), "GET /api/v1 HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n", false, true);
+  };
+  EXPECT_EQ(request("[::1]:" + std::to_string(port())).status, 200);
+  EXPECT_EQ(request("[::1]").status, 200);
+  EXPECT_EQ(request("::1").status, 403);  // not how a Host names an IPv6 address
+}
+
 TEST_F(ServerTest, HttpOneOneWithoutHostIsA400AndHttpOneZeroIsServed) {
   serve();
   auto missing = withHost(port(), "");
