@@ -37,7 +37,11 @@ std::string lowercase(std::string_view text) {
   return lower;
 }
 
-HttpResponse jsonAnswer(int status, const Json& document) { return {status, std::string(kJson), document.dump(), {}}; }
+// Messages quote what the client sent (a path, a body), which need not be UTF-8: such bytes are
+// replaced, where dump() would otherwise throw and turn a 404 into a 500.
+HttpResponse jsonAnswer(int status, const Json& document) {
+  return {status, std::string(kJson), document.dump(-1, ' ', false, Json::error_handler_t::replace), {}};
+}
 HttpResponse errorAnswer(int status, const std::string& message) { return jsonAnswer(status, {{"error", message}}); }
 
 // The media type of a Content-Type value, without parameters ("application/json; charset=utf-8").

@@ -79,7 +79,8 @@ TEST_F(ServerTest, HeadAnswersLikeGetWithoutABody) {
 
 TEST_F(ServerTest, AnUnknownPathIsA404InJson) {
   serve();
-  for (std::string path : {"/nope", "/api/v1/", "/api/v2/snapshot", "/metrics/x", "/../etc/passwd", "/page.js.map"}) {
+  for (std::string path : {"/nope", "/api/v1/", "/api/v2/snapshot", "/metrics/x", "/../etc/passwd", "/page.js.map", "/%ff%fe",
+                           "/\xff\xfe"}) {
     auto response = get(path);
     EXPECT_EQ(response.status, 404) << path;
     EXPECT_EQ(response.header("content-type"), "application/json") << path;

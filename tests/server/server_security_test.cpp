@@ -177,6 +177,7 @@ TEST_F(ServerTest, BadActionBodiesAreA400NamingTheValue) {
   };
   for (const auto& [body, named] : std::vector<Case>{{"not json", "not a JSON object"},
                                                      {"[1]", "not a JSON object"},
+                                                     {"\xff\xfe not UTF-8", "not a JSON object"},
                                                      {R"({"page_size": "3X", "count": 1})", "\"3X\""},
                                                      {R"({"page_size": 2097152, "count": 1})", "2097152"},
                                                      {R"({"page_size": "2M", "count": 0})", "\"count\" is 0"},
