@@ -239,5 +239,19 @@ TEST_F(ServerTest, APortInUseIsAnErrorNamingTheAddress) {
   }
 }
 
+TEST_F(ServerTest, AnAddressThatIsNotOneIsAnErrorNamingIt) {
+  auto options = quickOptions();
+  options.listen = "no-such-host.invalid";
+  options.token = "a-token";  // not loopback: a token is needed before it is even tried
+  MonitorServer server(monitor_, options);
+  try {
+    server.start();
+    FAIL() << "listened on " << options.listen;
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::SystemError);
+    EXPECT_NE(std::string(error.what()).find("no-such-host.invalid"), std::string::npos) << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace xmem::testing
