@@ -7,6 +7,7 @@
 #include "remedies.h"
 #include "reserve_command.h"
 #include "run_command.h"
+#include "serve_command.h"
 #include "stats_command.h"
 
 #include <xmem/error.h>
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   xmem::cli::addRunCommand(app);
   xmem::cli::addBenchCommand(app);
   xmem::cli::addStatsCommand(app);
+  xmem::cli::addServeCommand(app);
   // CLI11 would only say "a subcommand is required"; name the word that is not one.
   int first = 1;
   while (first < argc && xmem::cli::configOptionWords(argv[first]) != 0) first += xmem::cli::configOptionWords(argv[first]);

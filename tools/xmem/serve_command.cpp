@@ -1,5 +1,7 @@
 #include "serve_command.h"
 
+#include "stats_command.h"
+
 #include <xmem/error.h>
 #include <xmem/monitor.h>
 #include <xmem/server.h>
@@ -91,6 +93,12 @@ int runServe(const ServeOptions& options) {
   serverOptions.allowedHosts = options.allowedHosts;
   serverOptions.token = readToken(options.tokenFile);
   serverOptions.allowActions = options.allowActions;
+  // Said in the command's words before the server says it in the library's.
+  if (serverOptions.token.empty() && options.allowActions)
+    throw CLI::ValidationError("--allow-actions", "actions need a token: put it in a file for --token-file FILE, or in XMEM_SERVE_TOKEN");
+  if (serverOptions.token.empty() && !isLoopbackAddress(host))
+    throw CLI::ValidationError("--listen", "\"" + options.listen + "\" is not loopback: other machines could reach it, so it "
+                               "needs a token (--token-file FILE or XMEM_SERVE_TOKEN); for a LAN, a TLS reverse proxy is better");
   MonitorServer server(monitor, serverOptions);
   server.start();
   fmt::print(std::cout, "xmem serve: {} (metrics at {}metrics, JSON at {}api/v1)\n", server.url(), server.url(), server.url());
@@ -112,7 +120,7 @@ void addServeCommand(CLI::App& app) {
                "/api/v1 (machine, watched processes, bandwidth). Loopback and read-only by default; a non-loopback "
                "--listen needs a token (--token-file or XMEM_SERVE_TOKEN).");
   command->add_option("--listen", options->listen, "HOST:PORT to bind (default 127.0.0.1:9464; port 0: any free port)");
-  command->add_option("--pid", options->pids, "A running process to watch from outside (repeat for more)")->check(CLI::PositiveNumber);
+  command->add_option("--pid", options->pids, "A running process to watch from outside (repeat for more)")->check(processIdCheck());
   command->add_option("--allow-host", options->allowedHosts,
                       "A Host name the server answers besides localhost and its address (to reach it by a LAN name)");
   command->add_option("--token-file", options->tokenFile,
@@ -121,7 +129,7 @@ void addServeCommand(CLI::App& app) {
                     "Serve POST /api/v1/actions/{trim,bandwidth,reserve,release} (needs the token)");
   command->add_option("--min-mapping", options->minMapping, "List mappings of at least this size (default 2M)");
   command->add_option("--hashrate", options->hashrate, "A RandomX hashrate in H/s: also serve the dataset bandwidth it implies")
-      ->check(CLI::PositiveNumber);
+      ->check(hashrateCheck());
   command->callback([options] { std::exit(runServe(*options)); });
 }
 

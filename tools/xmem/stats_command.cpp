@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -111,6 +112,30 @@ void writeAtomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+CLI::Validator processIdCheck() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::int64_t pid = 0;
+        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), pid);
+        if (error != std::errc() || end != value.data() + value.size() || pid <= 0)
+          return "\"" + value + "\": expected a process id (a number above 0)";
+        return {};
+      },
+      "PID");
+}
+
+CLI::Validator hashrateCheck() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        double rate = 0;
+        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), rate);
+        if (error != std::errc() || end != value.data() + value.size() || !(rate > 0))
+          return "\"" + value + "\": expected a hashrate in H/s above 0, such as 770";
+        return {};
+      },
+      "H/s");
+}
+
 Snapshot takeStats(const StatsOptions& options) {
   MonitorOptions monitorOptions;
   monitorOptions.minMappingBytes = options.minMappingBytes;
@@ -165,7 +190,7 @@ void addStatsCommand(CLI::App& app) {
                "with the reason for anything not on huge pages. --prometheus --output FILE writes a node_exporter "
                "textfile-collector file.");
   command->add_option("--pid", options->pids, "A running process to read from outside (repeat for more)")
-      ->check(CLI::PositiveNumber);
+      ->check(processIdCheck());
   auto* json = command->add_flag_callback("--json", [options] { options->format = StatsFormat::Json; }, "Print JSON (the /api/v1 schema)");
   command->add_flag_callback("--prometheus", [options] { options->format = StatsFormat::Prometheus; },
                              "Print Prometheus text format 0.0.4")
@@ -175,7 +200,7 @@ void addStatsCommand(CLI::App& app) {
   command->add_flag("--bandwidth", options->bandwidth,
                     "Measure memory bandwidth first (read/copy/triad, every CPU node x memory node; takes seconds and the machine's bandwidth)");
   command->add_option("--hashrate", options->hashrate, "A RandomX hashrate in H/s: also show the dataset bandwidth it implies")
-      ->check(CLI::PositiveNumber);
+      ->check(hashrateCheck());
   command->callback([options, minMapping] {
     if (!minMapping->empty()) {
       auto size = parseSize(*minMapping);

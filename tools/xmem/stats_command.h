@@ -26,6 +26,10 @@ struct StatsOptions {
   std::optional<double> hashrate;      ///< a RandomX hashrate, for the bandwidth it implies
 };
 
+/// Checks of --pid and --hashrate that name the value and what is expected.
+CLI::Validator processIdCheck();
+CLI::Validator hashrateCheck();
+
 /// The snapshot the options ask for.
 Snapshot takeStats(const StatsOptions& options);
 /// Writes it in the format asked. Returns the exit code: 1 when a process asked for could not be read.
