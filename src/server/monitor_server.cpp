@@ -3,6 +3,7 @@
 #include <xmem/error.h>
 #include <xmem/exposition.h>
 #include <xmem/huge_pages.h>
+#include <xmem/placement.h>
 #include <xmem/server.h>
 #include <xmem/types.h>
 
@@ -111,6 +112,23 @@ ReservationRequest reservationOf(const Json& body) {
     request.node = node.get<std::uint32_t>();
   }
   return request;
+}
+
+// One of this process's own allocations, named by its address ("0x7f..." as the snapshot writes
+// it): promote and migrate act on xmem's allocations only, never on a range a client makes up.
+AllocationStats ownAllocation(const Json& body) {
+  if (!body.contains("address") || !body.at("address").is_string())
+    throw Error(ErrorCode::InvalidArgument, "\"address\" is missing: expected an allocation's address, e.g. \"0x7f0000000000\"");
+  const std::string text = body.at("address").get<std::string>();
+  std::uintptr_t address = 0;
+  const bool hex = text.starts_with("0x") || text.starts_with("0X");
+  auto [end, error] = std::from_chars(text.data() + (hex ? 2 : 0), text.data() + text.size(), address, 16);
+  if (!hex || error != std::errc() || end != text.data() + text.size())
+    throw Error(ErrorCode::InvalidArgument, "\"address\" is \"" + text + "\": expected a hexadecimal address such as \"0x7f0000000000\"");
+  for (auto& allocation : allocationStatistics())
+    if (allocation.address == address && !allocation.fromPool) return allocation;
+  throw Error(ErrorCode::InvalidArgument, "\"address\" " + text + " is not the start of one of this process's allocations "
+                                          "(GET /api/v1/allocations lists them)");
 }
 
 int statusOf(ErrorCode code) {
@@ -257,6 +275,28 @@ void MonitorServer::Impl::addActionRoutes(std::map<std::string, Route>& routes) 
                                          auto done = reserveHugePages(reservationOf(actionBody(request, {"page_size", "count", "node"})));
                                          return jsonAnswer(200, {{"count_file", done.path}, {"before", done.before}, {"target", done.target},
                                                                  {"after", done.after}, {"complete", done.complete()}, {"advice", done.advice}});
+                                       }};
+  routes["/api/v1/actions/promote"] = {"POST", true, "turn one of this process's allocations into huge pages in place: {\"address\": \"0x...\"}",
+                                       [](const HttpRequest& request) {
+                                         const auto allocation = ownAllocation(actionBody(request, {"address"}));
+                                         auto done = promote(reinterpret_cast<void*>(allocation.address), allocation.mappedBytes);
+                                         return jsonAnswer(200, {{"eligible_bytes", done.eligibleBytes}, {"huge_before", done.hugeBefore},
+                                                                 {"huge_after", done.hugeAfter}, {"collapsed", done.collapsed},
+                                                                 {"deferred", done.deferred}, {"message", done.message}});
+                                       }};
+  routes["/api/v1/actions/migrate"] = {"POST", true, "move one of this process's allocations to a node: {\"address\": \"0x...\", \"node\": N}",
+                                       [](const HttpRequest& request) {
+                                         const Json body = actionBody(request, {"address", "node"});
+                                         const auto allocation = ownAllocation(body);
+                                         if (!body.contains("node") || !body.at("node").is_number_unsigned() || body.at("node").get<std::uint64_t>() >= NodeSet::kMaxNodes)
+                                           throw Error(ErrorCode::InvalidArgument, "\"node\" is " + (body.contains("node") ? body.at("node").dump() : std::string("missing")) +
+                                                                                       ": expected a node number");
+                                         auto done = migrate(reinterpret_cast<void*>(allocation.address), allocation.mappedBytes,
+                                                             body.at("node").get<std::uint32_t>());
+                                         return jsonAnswer(200, {{"node", done.node}, {"pages", done.pages}, {"moved", done.moved},
+                                                                 {"already_there", done.alreadyThere}, {"not_present", done.notPresent},
+                                                                 {"failed", done.failed()}, {"bytes_moved", done.bytesMoved},
+                                                                 {"message", done.message}});
                                        }};
   routes["/api/v1/actions/release"] = {"POST", true, "put back every huge page count xmem changed", [](const HttpRequest& request) {
                                          actionBody(request, {});

@@ -4,13 +4,16 @@
 #include "server/http_server.h"
 
 #include <xmem/error.h>
+#include <xmem/virtual_memory.h>
 
 #include <nlohmann/json.hpp>
 
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -138,7 +141,7 @@ TEST_F(ServerTest, ActionsWithoutATokenAndBadOptionsAreRefusedByName) {
 
 TEST_F(ServerTest, ActionsAreDisabledByDefault) {
   serve();
-  for (std::string action : {"trim", "bandwidth", "reserve", "release"}) {
+  for (std::string action : {"trim", "bandwidth", "reserve", "release", "promote", "migrate"}) {
     auto response = post("/api/v1/actions/" + action, bearer(kToken) + kJsonType, "{}");
     EXPECT_EQ(response.status, 403) << action;
     EXPECT_NE(response.body.find("actions are disabled"), std::string::npos) << response.body;
@@ -193,6 +196,45 @@ TEST_F(ServerTest, BadActionBodiesAreA400NamingTheValue) {
     EXPECT_NE(error.at("error").get<std::string>().find(named), std::string::npos) << body << " -> " << response.body;
   }
   EXPECT_EQ(post("/api/v1/actions/trim", headers, R"({"all": true})").status, 400);
+}
+
+// Promote and migrate act on this process's own allocations, named by address, and on nothing else.
+TEST_F(ServerTest, PromoteAndMigrateTakeOnlyThisProcesssAllocations) {
+  VirtualMemoryOptions options;
+  options.size = 8 * MiB;
+  options.hugePages = false;
+  options.transparentHugePages = false;  // base pages: promote has work to do
+  options.name = "served-allocation";
+  VirtualMemory memory(options);
+  std::fill_n(memory.data(), memory.size(), 1);
+  serve(withActions());
+  const auto headers = bearer(kToken) + kJsonType;
+  char address[32];
+  std::snprintf(address, sizeof(address), "0x%llx", static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(memory.data())));
+
+  auto promoted = post("/api/v1/actions/promote", headers, std::string(R"({"address": ")") + address + "\"}");
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  const auto done = nlohmann::json::parse(promoted.body);
+  EXPECT_EQ(done.at("eligible_bytes"), 8 * MiB) << promoted.body;
+  EXPECT_TRUE(done.at("collapsed").get<bool>() || done.at("deferred").get<bool>()) << promoted.body;
+
+  auto migrated = post("/api/v1/actions/migrate", headers, std::string(R"({"address": ")") + address + R"(", "node": 0})");
+  ASSERT_EQ(migrated.status, 200) << migrated.body;
+  EXPECT_EQ(nlohmann::json::parse(migrated.body).at("failed"), 0) << migrated.body;
+
+  for (const auto& [body, named] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"address": "0x10"})", "is not the start of one of this process's allocations"},
+           {R"({"address": "12345"})", "expected a hexadecimal address"},
+           {R"({})", "is missing: expected an allocation's address"}}) {
+    auto refused = post("/api/v1/actions/promote", headers, body);
+    EXPECT_EQ(refused.status, 400) << body;
+    EXPECT_NE(refused.body.find(named), std::string::npos) << body << " -> " << refused.body;
+  }
+  auto noNode = post("/api/v1/actions/migrate", headers, std::string(R"({"address": ")") + address + "\"}");
+  EXPECT_EQ(noNode.status, 400);
+  EXPECT_NE(noNode.body.find("expected a node number"), std::string::npos) << noNode.body;
+  auto farNode = post("/api/v1/actions/migrate", headers, std::string(R"({"address": ")") + address + R"(", "node": 77})");
+  EXPECT_EQ(farNode.status, 400) << farNode.body;
 }
 
 // A stand-in measurement that runs until the test lets it finish.

@@ -126,7 +126,7 @@ void addServeCommand(CLI::App& app) {
   command->add_option("--token-file", options->tokenFile,
                       "File whose first line is the bearer token actions need (else XMEM_SERVE_TOKEN; never on the command line)");
   command->add_flag("--allow-actions", options->allowActions,
-                    "Serve POST /api/v1/actions/{trim,bandwidth,reserve,release} (needs the token)");
+                    "Serve POST /api/v1/actions/{trim,bandwidth,reserve,release,promote,migrate} (needs the token)");
   command->add_option("--min-mapping", options->minMapping, "List mappings of at least this size (default 2M)");
   command->add_option("--hashrate", options->hashrate, "A RandomX hashrate in H/s: also serve the dataset bandwidth it implies")
       ->check(hashrateCheck());
