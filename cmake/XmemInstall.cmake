@@ -8,6 +8,15 @@ install(TARGETS xmem EXPORT xmemTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/xmem DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The monitoring server, for programs that serve their own memory (find_package(xmem COMPONENTS server)).
+if(TARGET xmem_server)
+  set_target_properties(xmem_server PROPERTIES EXPORT_NAME server)
+  set_target_properties(xmem_page PROPERTIES EXPORT_NAME page)
+  install(TARGETS xmem_server xmem_page EXPORT xmemServerTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT xmemServerTargets NAMESPACE xmem:: DESTINATION ${XMEM_CMAKE_DIR})
+endif()
 install(EXPORT xmemTargets NAMESPACE xmem:: DESTINATION ${XMEM_CMAKE_DIR})
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/xmemConfig.cmake.in

@@ -20,7 +20,7 @@ endforeach()
 
 add_library(xmem_page STATIC server/history.cpp server/page.cpp ${XMEM_PAGE_ASSETS})
 add_library(xmem::page ALIAS xmem_page)
-target_include_directories(xmem_page PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_include_directories(xmem_page PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}>)
 target_link_libraries(xmem_page PUBLIC xmem::xmem PRIVATE fmt::fmt nlohmann_json::nlohmann_json)
 set_target_properties(xmem_page PROPERTIES POSITION_INDEPENDENT_CODE ON)
 xmem_set_warnings(xmem_page)

@@ -12,6 +12,7 @@ cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
 cmake -S "$source/tests/install" -B "$scratch/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/cmake" >/dev/null
 "$scratch/cmake/consumer"
+"$scratch/cmake/serving_consumer"
 
 libdir=$(find "$scratch/prefix" -name xmem.pc -printf '%h\n' | head -n1)
 flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs xmem)
