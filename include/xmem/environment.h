@@ -10,6 +10,8 @@ namespace xmem {
 
 /// Read by `xmem run` (tools/xmem), which has --preload-library for it.
 inline constexpr const char* kPreloadLibraryVariable = "XMEM_PRELOAD_LIBRARY";
+/// Read by `xmem serve`: the token, from the environment or --token-file, never from argv.
+inline constexpr const char* kServeTokenVariable = "XMEM_SERVE_TOKEN";
 
 struct EnvironmentVariable {
   std::string_view name;     ///< XMEM_STATE_DIR
@@ -17,7 +19,7 @@ struct EnvironmentVariable {
   std::string_view values;   ///< what it takes
   std::string_view meaning;  ///< with its default
 };
-/// XMEM_STATE_DIR, XMEM_SYSCTL_DIR, XMEM_PRELOAD_LIBRARY.
+/// XMEM_STATE_DIR, XMEM_SYSCTL_DIR, XMEM_PRELOAD_LIBRARY, XMEM_SERVE_TOKEN.
 const std::vector<EnvironmentVariable>& placeVariables();
 /// Every XMEM_* variable xmem reads: the memory options' (config.h), the preload policy's
 /// (preload_policy.h), then the places.

@@ -91,6 +91,26 @@ void validate(const ReservationRequest& request, const SystemInfo& info) {
                 {.node = request.node});
   if (request.count == 0 && !request.total)
     throw Error(ErrorCode::InvalidArgument, "nothing to reserve: give a count of pages to add or a total to reach");
+  // No count the machine could never hold: a wrapped sum would shrink the pool instead.
+  const std::uint64_t most = info.memoryTotal / request.pageSize;
+  const std::uint64_t asked = request.total.value_or(request.count);
+  if (info.memoryTotal != 0 && asked > most)
+    throw Error(ErrorCode::InvalidArgument,
+                std::to_string(asked) + " x " + formatBytes(request.pageSize) + " pages is more than the machine's " +
+                    formatBytes(info.memoryTotal) + " of memory: expected at most " + std::to_string(most),
+                {.pageSize = request.pageSize, .pages = asked});
+}
+
+/// `before + count`, refused when it passes what the machine could hold (or wraps).
+std::uint64_t targetOf(const ReservationRequest& request, std::uint64_t before, const SystemInfo& info) {
+  if (request.total) return *request.total;
+  const std::uint64_t most = info.memoryTotal != 0 ? info.memoryTotal / request.pageSize : ~std::uint64_t{0};
+  if (request.count > most - std::min(before, most))
+    throw Error(ErrorCode::InvalidArgument,
+                std::to_string(before) + " reserved + " + std::to_string(request.count) + " x " + formatBytes(request.pageSize) +
+                    " pages is more than the machine's memory holds: expected at most " + std::to_string(most) + " in all",
+                {.pageSize = request.pageSize, .pages = request.count});
+  return before + request.count;
 }
 
 }  // namespace
@@ -114,7 +134,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   result.dryRun = request.dryRun;
   result.path = os.hugePageCountPath(request.pageSize, request.node);
   result.before = currentTotal(os, request.pageSize, request.node);
-  result.target = request.total.value_or(result.before + request.count);
+  result.target = targetOf(request, result.before, *info);
   result.steps.push_back({ReservationStep::Kind::WriteCount, result.target});
   if (request.dryRun) {
     result.after = result.before;
@@ -129,7 +149,7 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   // one in between would record a count this one already changed, or lose this one's record.
   StateLock locked(os, /*create=*/true);
   result.before = currentTotal(os, request.pageSize, request.node);
-  result.target = request.total.value_or(result.before + request.count);
+  result.target = targetOf(request, result.before, *info);
   result.steps.back().count = result.target;
 
   // Record the original first, so a release can always put it back.

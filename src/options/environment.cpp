@@ -22,6 +22,8 @@ const std::vector<EnvironmentVariable>& placeVariables() {
       {kSysctlDirVariable, "", "PATH", sysctlMeaning},
       {kPreloadLibraryVariable, "--preload-library", "PATH",
        "libxmem-preload.so for `xmem run` (found next to xmem, or in the build tree it came from)"},
+      {kServeTokenVariable, "--token-file", "TOKEN",
+       "the bearer token `xmem serve` wants for actions and a non-loopback address (--token-file reads it from a file; never on the command line)"},
   };
   return variables;
 }

@@ -641,23 +641,26 @@ class MemoryPool::Impl {
     return total;
   }
 
-  // Adds a backing mapping of at least `need` bytes. Called with carveMutex_ held.
   void countFailure(PoolFailure kind) noexcept {
     failed_.fetch_add(1, std::memory_order_relaxed);
     failures_[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
   }
 
-  // The longest free stretch of an arena: its uncarved end, or a run of blocks given back. Carve lock held.
+  // The longest free stretch of an arena, as a request without growing would find it: blocks
+  // given back or holding no live chunk (a reclaim takes those back) run into the uncarved end.
+  // Carve lock held.
   static std::size_t longestFreeRun(const Arena& arena) noexcept {
-    std::size_t longest = arena.length.load(std::memory_order_relaxed) - arena.carved;
+    std::size_t longest = 0;
     std::size_t run = 0;
-    for (std::size_t block = 0; block < arena.carved / kBlock && arena.reclaimedBlocks != 0; ++block) {
-      run = arena.reclaimed[block] ? run + kBlock : 0;
+    for (std::size_t block = 0; block < arena.carved / kBlock; ++block) {
+      const bool free = (block < arena.reclaimed.size() && arena.reclaimed[block]) || !arena.blockLive(block);
+      run = free ? run + kBlock : 0;
       longest = std::max(longest, run);
     }
-    return longest;
+    return std::max(longest, run + (arena.length.load(std::memory_order_relaxed) - arena.carved));
   }
 
+  // Adds a backing mapping of at least `need` bytes. Called with carveMutex_ held.
   bool grow(std::size_t need, std::string& why) {
     std::size_t capacity = 0;
     for (std::size_t slot = 0; slot < arenaCount_.load(std::memory_order_relaxed); ++slot)

@@ -44,6 +44,7 @@ void FakePlatform::setNodes(std::uint32_t count) {
     node.memoryFree = 15 * GiB;
     machine.nodes.push_back(node);
   }
+  machine.memoryTotal = std::uint64_t{16} * GiB * count;
 }
 
 void FakePlatform::setHugePages(std::size_t pageSize, std::uint32_t node, std::uint64_t freePages) {

@@ -121,6 +121,12 @@ TEST_F(Reserve, BadRequestsAreErrors) {
   EXPECT_THAT(message({.pageSize = 3 * MiB, .count = 1}), HasSubstr("page size 3 MiB is not one this kernel offers: expected 2M, 1G"));
   EXPECT_THAT(message({.node = 7U, .count = 1}), HasSubstr("node 7 does not exist"));
   EXPECT_THAT(message({}), HasSubstr("nothing to reserve"));
+  // A count that would wrap the sum (and shrink the pool) or that no machine of this size holds.
+  EXPECT_THAT(message({.count = ~std::uint64_t{0}}), HasSubstr("is more than the machine's"));
+  EXPECT_THAT(message({.total = ~std::uint64_t{0}}), HasSubstr("is more than the machine's"));
+  fake.setHugePages(kHugePageSize, 0, 8);
+  const std::uint64_t most = fake.machine.memoryTotal / kHugePageSize;
+  EXPECT_THAT(message({.count = most}), HasSubstr("8 reserved + "));
 }
 
 TEST_F(Reserve, ScopedFreePagesSetsFreeCountsAndPutsEachBack) {

@@ -119,6 +119,41 @@ TEST_F(Records, FreeSpaceInPiecesIsFragmented) {
   for (auto* chunk : {chunks[1], chunks[3]}) ASSERT_TRUE(pieces.deallocate(chunk, 2 * MiB));
 }
 
+TEST_F(Records, AdjacentFreedChunksAreOneFreeBlock) {
+  MemoryPoolOptions options;
+  options.capacity = 8 * MiB;
+  options.grow = false;
+  options.name = "adjacent";
+  MemoryPool adjacent(options);
+  std::vector<std::uint8_t*> chunks;
+  for (int i = 0; i < 4; ++i) chunks.push_back(adjacent.allocate(2 * MiB));
+  ASSERT_TRUE(adjacent.deallocate(chunks[1], 2 * MiB));
+  ASSERT_TRUE(adjacent.deallocate(chunks[2], 2 * MiB));
+  const PoolNodeStats* stats = pool(poolStatistics(), "adjacent");
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(stats->largestFreeBlockBytes, 4 * MiB) << "two freed neighbours: a 4 MiB request fits without growing";
+  EXPECT_DOUBLE_EQ(stats->fragmentation, 0.0);
+  auto four = adjacent.tryAllocate(4 * MiB);
+  ASSERT_TRUE(four.ok()) << "the figure said it fits: " << four.error().what();
+  ASSERT_TRUE(adjacent.deallocate(four.value(), 4 * MiB));
+  for (auto* chunk : {chunks[0], chunks[3]}) ASSERT_TRUE(adjacent.deallocate(chunk, 2 * MiB));
+}
+
+TEST_F(Records, SmallChunksAllFreedLeaveNoFragmentation) {
+  MemoryPoolOptions options;
+  options.capacity = 4 * MiB;
+  options.grow = false;
+  options.name = "small";
+  MemoryPool small(options);
+  std::vector<std::uint8_t*> chunks;
+  for (int i = 0; i < 32; ++i) chunks.push_back(small.allocate(64 * KiB));
+  for (auto* chunk : chunks) ASSERT_TRUE(small.deallocate(chunk, 64 * KiB));
+  const PoolNodeStats* stats = pool(poolStatistics(), "small");
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(stats->largestFreeBlockBytes, 4 * MiB) << "a block with no live chunk is free for any class";
+  EXPECT_DOUBLE_EQ(stats->fragmentation, 0.0);
+}
+
 TEST_F(Records, NodeFallbacksShowOnBothNodesPools) {
   fake.setNodes(2);
   MemoryPoolOptions perNode;

@@ -2,6 +2,7 @@
 
 #include "stats_command.h"
 
+#include <xmem/environment.h>
 #include <xmem/error.h>
 #include <xmem/monitor.h>
 #include <xmem/server.h>
@@ -70,7 +71,7 @@ std::string readToken(const std::string& file) {
     if (line.empty()) throw CLI::ValidationError("--token-file", "\"" + file + "\": its first line is empty: expected the token");
     return line;
   }
-  const char* variable = std::getenv("XMEM_SERVE_TOKEN");
+  const char* variable = std::getenv(kServeTokenVariable);
   return variable != nullptr ? trimmed(variable) : std::string();
 }
 
