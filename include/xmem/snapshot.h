@@ -135,7 +135,11 @@ struct PreloadAllocationStats {
   std::size_t pageSize = 0;              ///< the largest page size of it
   std::optional<std::uint32_t> nodeAsked;
   bool locked = false;
-  std::string source;                    ///< "malloc", "aligned_alloc", "mmap", ...
+  std::string source;                    ///< "mapping" (a mapping of its own) or "pool" (a chunk of the preload's pool)
+  // What it got, measured now from the process's mappings over its range (shares of an area that
+  // reaches past it are scaled to the part inside).
+  std::vector<BackedBytes> parts;
+  std::map<std::uint32_t, std::size_t> bytesByNode;
 };
 
 /// A watched process, read from outside (Linux: /proc/PID/smaps, numa_maps, status).

@@ -76,6 +76,9 @@ struct VirtualMemoryOptions {
   /// Told (done, total) bytes while pre-faulting: from the faulting threads, one call at a time.
   std::function<void(std::size_t done, std::size_t total)> prefaultProgress;
   std::string name;                  ///< shown in /proc/PID/maps as [anon:NAME] where the kernel allows
+  /// In the process's list of live allocations that monitoring shows. Pools list their backing
+  /// mappings as pools, and the preload library keeps its own records, so both turn it off.
+  bool listed = true;
 };
 
 /// One contiguous part of a mapping and the pages behind it.

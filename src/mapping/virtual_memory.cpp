@@ -409,8 +409,9 @@ class Allocation {
       if ((segment.kind == PageKind::HugeTlb || segment.kind == PageKind::Pool) && segment.pageSize > info_->basePageSize)
         out.flags_.set(VirtualMemory::FLAG_HUGEPAGES);
     out.report_ = std::move(report_);
-    out.listed_ = AllocationRegistry::instance().add(
-        AllocationRecord::of(reinterpret_cast<std::uintptr_t>(out.data_), out.report_, options_.name));
+    if (options_.listed)
+      out.listed_ = AllocationRegistry::instance().add(
+          AllocationRecord::of(reinterpret_cast<std::uintptr_t>(out.data_), out.report_, options_.name));
   }
 
   const VirtualMemoryOptions& options_;

@@ -203,7 +203,9 @@ json preloadAllocation(const PreloadAllocationStats& stats) {
           {"page_size", stats.pageSize},
           {"node_asked", optionalNode(stats.nodeAsked)},
           {"locked", stats.locked},
-          {"source", stats.source}};
+          {"source", stats.source},
+          {"parts", backed(stats.parts)},
+          {"bytes_by_node", bytesByNode(stats.bytesByNode)}};
 }
 
 json process(const ProcessStats& stats) {
@@ -288,7 +290,8 @@ std::string toJson(const Snapshot& snapshot, SnapshotPart part, int indent) {
   if (all || part == SnapshotPart::Allocations) out["allocations"] = arrayOf(snapshot.allocations, allocation);
   if (all || part == SnapshotPart::Pools) out["pools"] = arrayOf(snapshot.pools, pool);
   if (all || part == SnapshotPart::Processes) {
-    out["self"] = process(snapshot.self);
+    // null when the snapshot leaves the serving process out (MonitorOptions::includeSelf).
+    out["self"] = snapshot.self.pid != 0 ? process(snapshot.self) : json(nullptr);
     out["processes"] = arrayOf(snapshot.processes, process);
   }
   if (all || part == SnapshotPart::Bandwidth) {

@@ -10,6 +10,7 @@
 #include "os/os.h"
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <mutex>
 
@@ -26,9 +27,14 @@ struct Cached {
   bool fresh(Clock::time_point now, std::chrono::milliseconds maxAge) const { return valid && now - at < maxAge; }
 };
 
-constexpr std::size_t kOrderOfHugePage = 9;  // 2 MiB of 4 KiB pages
+// The buddy order of a PMD-sized huge page: 9 for 2 MiB of 4 KiB pages.
+std::size_t hugePageOrder(const MachineFacts& facts) {
+  const std::size_t base = facts.basePageSize != 0 ? facts.basePageSize : 4 * KiB;
+  const std::size_t huge = facts.thp.pmdSize != 0 ? facts.thp.pmdSize : 2 * MiB;
+  return static_cast<std::size_t>(std::countr_zero(huge / base));
+}
 
-NodeFragmentation fragmentationOf(const BuddyZone& zone) {
+NodeFragmentation fragmentationOf(const BuddyZone& zone, std::size_t kOrderOfHugePage) {
   NodeFragmentation out;
   out.node = zone.node;
   out.zone = zone.zone;
@@ -51,19 +57,22 @@ KernelMemoryStats kernelStats(const MachineFacts& facts, const KernelCounters& c
   out.thp = facts.thp;
   out.memlock = facts.memlock;
   out.counters = counters.events;
-  for (const auto& zone : counters.buddy) out.fragmentation.push_back(fragmentationOf(zone));
+  const std::size_t order = hugePageOrder(facts);
+  for (const auto& zone : counters.buddy) out.fragmentation.push_back(fragmentationOf(zone, order));
   out.oneGbAvailability =
       "cannot be read: free memory is listed in blocks of at most 4 MiB; only an attempt to reserve tells";
   return out;
 }
 
-std::vector<PagePoolStats> pagePoolStats(const MachineFacts& facts) {
-  std::vector<RecordedReservation> recorded;
+std::vector<RecordedReservation> readRecordedReservations() {
   try {
-    recorded = recordedReservations();
+    return recordedReservations();
   } catch (...) {
-    // No records readable: nothing xmem changed is shown (the counts still are).
+    return {};  // no records readable: nothing xmem changed is shown (the counts still are)
   }
+}
+
+std::vector<PagePoolStats> pagePoolStats(const MachineFacts& facts, const std::vector<RecordedReservation>& recorded) {
   auto withRecord = [&](PagePoolStats pool) {
     for (const auto& record : recorded)
       if (record.pageSize == pool.pageSize && record.node == pool.node) {
@@ -132,7 +141,8 @@ void judge(AllocationStats& stats, const AllocationRecord& record) {
   stats.reason = std::move(why);
 }
 
-AllocationStats allocationStats(const AllocationRecord& record, const std::vector<MappingUsage>& mappings, const ThpInfo& thp) {
+AllocationStats allocationStats(const AllocationRecord& record, const std::vector<MappingUsage>& mappings, const ThpInfo& thp,
+                                std::size_t basePageSize) {
   AllocationStats out;
   out.name = cut(record.name.data(), record.name.size());
   out.address = record.address;
@@ -149,13 +159,13 @@ AllocationStats allocationStats(const AllocationRecord& record, const std::vecto
   out.residentBytesByNode = figures.byNode;
   if (record.poolBytes != 0) {
     out.fromPool = true;
-    const bool huge = record.poolPageSize > 4 * KiB;
+    const bool huge = record.poolPageSize > basePageSize;
     out.parts.push_back({huge ? Backing::HugeTlb : Backing::Base, record.poolPageSize, record.poolBytes});
   }
   const std::size_t thpBytes = std::min(record.transparentBytes, figures.anonHuge);
   if (thpBytes != 0) out.parts.push_back({Backing::Transparent, thp.pmdSize != 0 ? thp.pmdSize : 2 * MiB, thpBytes});
   const std::size_t base = record.baseBytes + record.transparentBytes - thpBytes;
-  if (base != 0) out.parts.push_back({Backing::Base, 4 * KiB, base});
+  if (base != 0) out.parts.push_back({Backing::Base, basePageSize, base});
   judge(out, record);
   return out;
 }
@@ -181,9 +191,10 @@ PoolNodeStats poolNodeStats(const ListedPoolStats& listed) {
   return out;
 }
 
-std::vector<AllocationStats> allocationStatisticsFrom(const std::vector<MappingUsage>& mappings, const ThpInfo& thp) {
+std::vector<AllocationStats> allocationStatisticsFrom(const std::vector<MappingUsage>& mappings, const MachineFacts& facts) {
+  const std::size_t base = facts.basePageSize != 0 ? facts.basePageSize : 4 * KiB;
   std::vector<AllocationStats> out;
-  for (const auto& record : AllocationRegistry::instance().records()) out.push_back(allocationStats(record, mappings, thp));
+  for (const auto& record : AllocationRegistry::instance().records()) out.push_back(allocationStats(record, mappings, facts.thp, base));
   return out;
 }
 
@@ -204,17 +215,18 @@ class Monitor::Impl {
       std::lock_guard lock(mutex_);
       refresh(started);
       out.machine = facts_.value;
-      out.kernel = kernelStats(facts_.value, counters_.value);
+      out.kernel = kernelStats(facts_.value, counters_.value.counters);
+      out.pagePools = pagePoolStats(facts_.value, counters_.value.recorded);
       pids = watched_;
       out.bandwidth = bandwidth_;
       if (hashrate_ > 0) out.randomx = estimateRandomxBandwidth(hashrate_);
     }
-    out.pagePools = pagePoolStats(out.machine);
     const ProcessUsage self = usageOf(0, 0, started);
-    out.allocations = allocationStatisticsFrom(self.mappings, out.machine.thp);
+    out.allocations = allocationStatisticsFrom(self.mappings, out.machine);
     out.pools = poolStatistics();
-    if (options_.includeSelf) out.self = monitoring::processStats(self, out.machine.thp, options_.minMappingBytes);
-    for (const auto pid : pids) out.processes.push_back(watchedProcess(pid, out.machine.thp, started));
+    if (options_.includeSelf)
+      out.self = monitoring::processStats(self, out.machine.thp, options_.minMappingBytes, out.machine.basePageSize);
+    for (const auto pid : pids) out.processes.push_back(watchedProcess(pid, out.machine, started));
     out.took = Clock::now() - started;
     return out;
   }
@@ -255,7 +267,8 @@ class Monitor::Impl {
     }
     if (!counters_.fresh(now, options_.cacheFor)) {
       KernelCounters counters;
-      if (os_.kernelCounters(counters)) counters_.value = std::move(counters);
+      if (os_.kernelCounters(counters)) counters_.value.counters = std::move(counters);
+      counters_.value.recorded = readRecordedReservations();  // the state file and sysfs counts, as cached
       counters_.at = now;
       counters_.valid = true;
     }
@@ -272,7 +285,7 @@ class Monitor::Impl {
     Reading out;
     out.status = os_.processUsage(pid, minMappingBytes, out.usage);
     if (pid == 0 || !out.status) return out;
-    constexpr std::size_t kMax = published::bytesFor(1 << 16);
+    constexpr std::size_t kMax = published::bytesFor(published::kSlots);
     std::string first;
     std::string again;
     if (os_.readPublishedRecords(pid, published::kPublishedRecordsName, kMax, first) &&
@@ -301,7 +314,8 @@ class Monitor::Impl {
     return cachedReading(pid, minMappingBytes, now).usage;
   }
 
-  ProcessStats watchedProcess(std::int64_t pid, const ThpInfo& thp, Clock::time_point now) {
+  ProcessStats watchedProcess(std::int64_t pid, const MachineFacts& facts, Clock::time_point now) {
+    const ThpInfo& thp = facts.thp;
     const Reading reading = cachedReading(pid, options_.minMappingBytes, now);
     if (!reading.status) {
       ProcessStats gone;
@@ -311,10 +325,11 @@ class Monitor::Impl {
       gone.reason = gone.error;
       return gone;
     }
-    ProcessStats out = monitoring::processStats(reading.usage, thp, options_.minMappingBytes);
+    ProcessStats out = monitoring::processStats(reading.usage, thp, options_.minMappingBytes, facts.basePageSize);
     out.pid = pid;
     out.underPreload = reading.underPreload;
     out.preload = reading.preload;
+    monitoring::measurePreloadRecords(out.preload, reading.usage, thp, facts.basePageSize);
     return out;
   }
 
@@ -322,7 +337,11 @@ class Monitor::Impl {
   os::Platform& os_;
   mutable std::mutex mutex_;
   Cached<MachineFacts> facts_;
-  Cached<KernelCounters> counters_;
+  struct KernelReading {
+    KernelCounters counters;
+    std::vector<RecordedReservation> recorded;
+  };
+  Cached<KernelReading> counters_;
   std::map<std::int64_t, Cached<Reading>> usage_;
   std::vector<std::int64_t> watched_;
   std::optional<BandwidthMatrix> bandwidth_;
@@ -348,7 +367,9 @@ std::vector<AllocationStats> allocationStatistics() {
     thp = os::current().probe().thp;
   } catch (...) {
   }
-  return allocationStatisticsFrom(self.mappings, thp);
+  MachineFacts facts;
+  facts.thp = thp;
+  return allocationStatisticsFrom(self.mappings, facts);
 }
 
 std::vector<PoolNodeStats> poolStatistics() {

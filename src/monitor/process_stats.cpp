@@ -78,8 +78,9 @@ Health healthOf(std::size_t hugeBytes, std::size_t residentBytes) noexcept {
   return hugeBytes == 0 ? Health::Red : Health::Yellow;
 }
 
-ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::size_t minMappingBytes) {
-  constexpr std::size_t kBasePage = 4 * KiB;
+ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::size_t minMappingBytes,
+                          std::size_t basePageSize) {
+  const std::size_t kBasePage = basePageSize != 0 ? basePageSize : 4 * KiB;
   ProcessStats out;
   out.pid = usage.pid;
   out.command = usage.command;
@@ -93,8 +94,8 @@ ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::si
     if (mapping.size() < minMappingBytes) continue;
     out.mappings.push_back(mappingStats(mapping, thp, kBasePage));
     const auto& stats = out.mappings.back();
+    if (!holdsData(mapping)) continue;  // its code and files: page cache, not in the share of huge
     addParts(out.parts, stats.parts);
-    if (!holdsData(mapping)) continue;
     dataBytes += stats.residentBytes;
     for (const auto& part : stats.parts)
       if (part.backing != Backing::Base) hugeBytes += part.bytes;
@@ -108,6 +109,27 @@ ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::si
     if (biggest != nullptr) out.reason += "; the largest other one (" + mib(biggest->residentBytes) + "): " + biggest->reason;
   }
   return out;
+}
+
+void measurePreloadRecords(std::vector<PreloadAllocationStats>& records, const ProcessUsage& usage, const ThpInfo& thp,
+                           std::size_t basePageSize) {
+  for (auto& record : records) {
+    record.parts.clear();
+    record.bytesByNode.clear();
+    const std::uintptr_t begin = record.address;
+    const std::uintptr_t end = record.address + record.mappedBytes;
+    for (const auto& mapping : usage.mappings) {
+      const auto from = std::max(begin, mapping.start);
+      const auto to = std::min(end, mapping.end);
+      if (from >= to || mapping.size() == 0) continue;
+      const double share = static_cast<double>(to - from) / static_cast<double>(mapping.size());
+      auto part = mappingStats(mapping, thp, basePageSize != 0 ? basePageSize : 4 * KiB);
+      for (auto& backed : part.parts) backed.bytes = static_cast<std::size_t>(static_cast<double>(backed.bytes) * share);
+      addParts(record.parts, part.parts);
+      for (const auto& [node, bytes] : mapping.bytesByNode)
+        record.bytesByNode[node] += static_cast<std::size_t>(static_cast<double>(bytes) * share);
+    }
+  }
 }
 
 namespace {

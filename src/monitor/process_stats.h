@@ -12,7 +12,12 @@ namespace xmem::monitoring {
 
 /// `usage` as ProcessStats, judged with the machine's THP mode. Mappings smaller than
 /// `minMappingBytes` are left out of the list (status totals still count them).
-ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::size_t minMappingBytes);
+ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::size_t minMappingBytes,
+                          std::size_t basePageSize = 4 * KiB);
+
+/// Each record's parts and nodes, measured from `usage`'s mappings over the record's range.
+void measurePreloadRecords(std::vector<PreloadAllocationStats>& records, const ProcessUsage& usage, const ThpInfo& thp,
+                           std::size_t basePageSize = 4 * KiB);
 
 /// The records in a copy of the preload's published area (published_records.h); `again` is a
 /// second copy read just after: a slot is kept only when both copies hold it whole and alike.

@@ -18,13 +18,14 @@ namespace xmem::published {
 inline constexpr const char* kPublishedRecordsName = "xmem-preload-records";
 inline constexpr std::uint32_t kFormatVersion = 1;
 inline constexpr char kMagic[8] = {'X', 'M', 'E', 'M', 'P', 'R', 'L', '1'};
+/// Slots of the preload's table of served blocks, and so of the published area.
+inline constexpr std::size_t kSlots = std::size_t{1} << 16;
 
 struct Header {
   char magic[8];
   std::uint32_t version;
   std::uint32_t slotCount;
   std::uint64_t slotSize;    ///< sizeof(Slot), so a reader of another build can refuse it
-  std::uint64_t servedCount; ///< served since start (relaxed)
 };
 
 struct Slot {
@@ -37,7 +38,7 @@ struct Slot {
   std::int32_t nodeAsked;               ///< -1: none
   std::uint8_t locked;
   std::uint8_t pooled;
-  char source[18];                      ///< "malloc", "aligned_alloc", ... NUL-terminated
+  char source[18];                      ///< "mapping" (its own) or "pool" (a pool chunk), NUL-terminated
 };
 static_assert(sizeof(Slot) == 72);
 

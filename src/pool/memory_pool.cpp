@@ -703,6 +703,7 @@ class MemoryPool::Impl {
     mapping.numaPolicy = options_.numaPolicy;
     mapping.lock = options_.lock;
     mapping.prefaultThreads = options_.prefaultThreads;
+    mapping.listed = false;  // shown as the pool it backs, not as an allocation of its own
     mapping.name = options_.name;
     auto memory = VirtualMemory::tryAllocate(mapping);
     if (!memory.ok()) {

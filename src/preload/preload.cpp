@@ -58,7 +58,7 @@ namespace xmem::preload {
 namespace {
 
 constexpr std::size_t kAlignment = 2 * MiB;  // of every pointer served: THP-ready, and the free() filter
-constexpr std::size_t kSlots = 1 << 16;
+constexpr std::size_t kSlots = published::kSlots;  // one published record per served block
 constexpr std::size_t kLineLength = 200;
 constexpr std::size_t kFreedKept = 256;
 constexpr std::size_t kNodesKnown = 1024;
@@ -321,7 +321,7 @@ void republishInChild() noexcept {
 }
 
 void publish(const Slot* slot, std::uintptr_t address, std::size_t size, std::size_t mapped, std::size_t hugeBytes,
-             std::size_t pageSize, std::int32_t node, bool pooled) noexcept {
+             std::size_t pageSize, std::int32_t node, bool pooled, bool locked) noexcept {
   if (publishedSlots == nullptr) return;
   published::Slot values{};
   values.address = address;
@@ -330,7 +330,7 @@ void publish(const Slot* slot, std::uintptr_t address, std::size_t size, std::si
   values.hugeTlbBytes = hugeBytes;
   values.pageSize = pageSize;
   values.nodeAsked = node;
-  values.locked = policy->lock ? 1 : 0;
+  values.locked = locked ? 1 : 0;
   values.pooled = pooled ? 1 : 0;
   std::memcpy(values.source, pooled ? "pool" : "mapping", pooled ? 5 : 8);
   published::write(publishedSlots[table.indexOf(slot)], values);
@@ -413,6 +413,7 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
     case PreloadPolicy::NodeMode::None: break;
   }
   options.lock = policy->lock ? LockPolicy::BestEffort : LockPolicy::None;
+  options.listed = false;  // the preload keeps (and publishes) its own records
   if (policy->prefaultAbove != 0 && size >= policy->prefaultAbove) options.prefaultThreads = VirtualMemory::kAllCores;
   return options;
 }
@@ -420,7 +421,8 @@ VirtualMemoryOptions optionsFor(std::size_t size, std::size_t alignment) {
 /// Publishes a served block in the table; false when the table is full. `line` describes a
 /// mapping; a pool chunk's record is described from its fields when a report asks.
 bool remember(void* data, std::size_t size, std::size_t capacity, const std::string* line, std::uint32_t node = 0,
-              bool hugePool = false, std::size_t poolSize = 0, const AllocationReport* report = nullptr) noexcept {
+              bool hugePool = false, std::size_t poolSize = 0, const AllocationReport* report = nullptr,
+              std::int32_t nodeAsked = -1) noexcept {
   Slot* slot = table.claim(reinterpret_cast<std::uintptr_t>(data));
   if (slot == nullptr) return false;
   slot->record.id = reporting() ? nextId.fetch_add(1, std::memory_order_relaxed) : 0;
@@ -437,10 +439,11 @@ bool remember(void* data, std::size_t size, std::size_t capacity, const std::str
     std::size_t pageSize = 0;
     for (const auto& segment : report->segments) pageSize = std::max(pageSize, segment.pageSize);
     publish(slot, reinterpret_cast<std::uintptr_t>(data), size, capacity, report->hugeTlbBytes(), pageSize,
-            report->node ? static_cast<std::int32_t>(*report->node) : -1, false);
+            report->node ? static_cast<std::int32_t>(*report->node) : -1, false, report->locked);
   } else {
+    // A pool chunk: on the pool's pages (huge when its pool is), locked as the pool is asked to be.
     publish(slot, reinterpret_cast<std::uintptr_t>(data), size, capacity, hugePool ? capacity : 0, hugePool ? kHugePageSize : 0,
-            static_cast<std::int32_t>(node), true);
+            nodeAsked, true, policy->lock);
   }
   if (!reporting()) return true;
   servedCount.fetch_add(1, std::memory_order_relaxed);
@@ -482,7 +485,9 @@ void* takeCached(std::size_t size, std::size_t classBytes, std::uint32_t node) n
   CachedChunk& cached = threadCache.chunks[index];
   if (cached.address == nullptr || cached.node != node) return nullptr;
   void* data = cached.address;
-  if (!remember(data, size, classBytes, nullptr, cached.node, cached.huge, cached.poolSize)) return nullptr;
+  if (!remember(data, size, classBytes, nullptr, cached.node, cached.huge, cached.poolSize, nullptr,
+                static_cast<std::int32_t>(node)))
+    return nullptr;
   cached.address = nullptr;
   return data;
 }
@@ -535,7 +540,7 @@ void* servePooled(std::size_t size) {
   }
   // Bound means bound; and every pointer served must pass free()'s 2 MiB test.
   if ((fixed && servedBy != node) || reinterpret_cast<std::uintptr_t>(data) % kAlignment != 0 ||
-      !remember(data, size, classBytes, nullptr, servedBy, huge, size)) {
+      !remember(data, size, classBytes, nullptr, servedBy, huge, size, nullptr, static_cast<std::int32_t>(node))) {
     from->deallocate(data, size);
     return nullptr;
   }

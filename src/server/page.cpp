@@ -172,9 +172,13 @@ Health worst(Health a, Health b) { return static_cast<int>(a) > static_cast<int>
 std::string overview(const Snapshot& snapshot) {
   Share share;
   Health health = Health::Green;
-  addShare(share, snapshot.self.parts);
-  health = worst(health, snapshot.self.health);
+  const bool withSelf = snapshot.self.pid != 0;  // 0: the snapshot leaves the server out
+  if (withSelf) {
+    addShare(share, snapshot.self.parts);
+    health = worst(health, snapshot.self.health);
+  }
   for (const auto& process : snapshot.processes) {
+    if (withSelf && process.pid == snapshot.self.pid) continue;  // counted once
     addShare(share, process.parts);
     health = worst(health, process.health);
   }
@@ -270,7 +274,7 @@ std::string processBlock(const ProcessStats& process, bool isSelf) {
 
 std::string processesSection(const Snapshot& snapshot) {
   std::string out = R"(<section id="processes"><h2>Processes</h2>)";
-  out += processBlock(snapshot.self, true);
+  if (snapshot.self.pid != 0) out += processBlock(snapshot.self, true);
   // A server watching its own pid lists it once, as itself.
   for (const auto& process : snapshot.processes)
     if (process.pid != snapshot.self.pid) out += processBlock(process, false);

@@ -116,7 +116,9 @@
 
   function renderOverview(snapshot) {
     let huge = 0, all = 0, health = 'green';
-    const processes = [snapshot.self, ...list(snapshot.processes)].filter(Boolean);
+    // The server itself once, even when it is also watched.
+    const self = snapshot.self;
+    const processes = [self, ...list(snapshot.processes).filter((p) => !self || p.pid !== self.pid)].filter(Boolean);
     for (const process of processes) {
       for (const part of list(process.parts)) {
         all += num(part.bytes);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -434,15 +435,20 @@ TEST(Preload, ItsRecordsArePublishedForMonitorsOutside) {
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   EXPECT_NE(bytes.find(std::string(reinterpret_cast<const char*>(&address), sizeof(address))), std::string::npos)
       << "the block's address is in a record";
+  struct stat parents {};
+  ASSERT_EQ(::stat(path.c_str(), &parents), 0);
   const pid_t child = fork();
   if (child == 0) {
     // The child's records start empty: a free of the inherited block must not touch the parent's.
     std::free(block);
-    std::_Exit(publishedRecordsLink().empty() ? 2 : 0);
+    const auto own = publishedRecordsLink();
+    struct stat mine {};
+    if (own.empty() || ::stat(own.c_str(), &mine) != 0) std::_Exit(2);
+    std::_Exit(mine.st_ino != parents.st_ino ? 0 : 3);  // a memfd of its own, not the inherited one
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child has no records file of its own";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: the child has no records file; 3: it still has its parent's";
   std::ifstream again(path, std::ios::binary);
   std::string after((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
   EXPECT_NE(after.find(std::string(reinterpret_cast<const char*>(&address), sizeof(address))), std::string::npos)

@@ -71,8 +71,8 @@ ProcessStats minerProcess() {
                               {{1, 288 * MiB}}, 0, Health::Yellow, "32 MiB not yet collapsed by khugepaged"};
   miner.mappings = {dataset, scratch};
   miner.underPreload = true;
-  miner.preload = {{0x7e0000000000, 2080 * MiB, 2 * GiB + 32 * MiB, 2 * GiB, 1 * GiB, 1, true, "aligned_alloc"},
-                   {0x7d0000000000, 256 * MiB, 256 * MiB, 0, 2 * MiB, std::nullopt, false, "malloc"}};
+  miner.preload = {{0x7e0000000000, 2080 * MiB, 2 * GiB + 32 * MiB, 2 * GiB, 1 * GiB, 1, true, "mapping"},
+                   {0x7d0000000000, 256 * MiB, 256 * MiB, 0, 2 * MiB, std::nullopt, false, "mapping"}};
   miner.health = Health::Yellow;
   miner.reason = "32 MiB on 4 KiB pages";
   return miner;

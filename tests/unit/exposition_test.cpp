@@ -134,7 +134,8 @@ ProcessStats goldenWatched() {
   };
   xmrig.mappings[0].bytesByNode = {{0, GiB / 2}, {1, GiB / 2}};
   xmrig.underPreload = true;
-  xmrig.preload = {{0x7e0040400000, 4 * MiB, 4 * MiB, 0, 4 * KiB, 1, false, "malloc"}};
+  xmrig.preload = {{0x7e0040400000, 4 * MiB, 4 * MiB, 0, 4 * KiB, 1, false, "mapping",
+                    {{Backing::Transparent, 2 * MiB, 2 * MiB}, {Backing::Base, 4 * KiB, 2 * MiB}}, {{1, 4 * MiB}}}};
   xmrig.health = Health::Yellow;
   xmrig.reason = "4 MiB on base pages";
   return xmrig;

@@ -4,6 +4,7 @@
 #include "monitor/published_records.h"
 #include "support/fake_platform.h"
 
+#include <xmem/exposition.h>
 #include <xmem/monitor.h>
 #include <xmem/snapshot.h>
 
@@ -228,6 +229,14 @@ TEST_F(MonitorTest, AWatchedProcessUnderThePreloadShowsItsRecords) {
   EXPECT_TRUE(snapshot.processes[0].underPreload);
   ASSERT_EQ(snapshot.processes[0].preload.size(), 1U);
   EXPECT_EQ(snapshot.processes[0].preload[0].requestedBytes, GiB);
+  // What it got, measured from the process's mapping over its range: the dataset's 1 GiB page on node 1.
+  EXPECT_EQ(snapshot.processes[0].preload[0].parts, (std::vector<BackedBytes>{{Backing::HugeTlb, GiB, GiB}}));
+  EXPECT_EQ(snapshot.processes[0].preload[0].bytesByNode, (std::map<std::uint32_t, std::size_t>{{1, GiB}}));
+}
+
+TEST_F(MonitorTest, TheServerLeftOutIsNullInJsonNotAProcessZero) {
+  Monitor monitor({.includeSelf = false});
+  EXPECT_NE(toJson(monitor.snapshot(), SnapshotPart::Processes).find("\"self\":null"), std::string::npos);
 }
 
 TEST(Bandwidth, UnknownKernelsAndNodesAreNamed) {
