@@ -2,6 +2,8 @@
 
 #include <xmem/virtual_memory.h>
 
+#include "os/os.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -26,10 +28,23 @@ struct List {
   std::atomic<std::size_t> count{0};
 };
 
+void lockForFork() noexcept;
+void unlockAfterFork() noexcept;
+
 List& list() noexcept {
-  static List* instance = new List;  // never destroyed: mappings may be freed during exit
+  // Never destroyed: mappings may be freed during exit. Its lock is held across fork() by handlers
+  // of its own, so a child forked while a monitor copies the list finds it free (and so does any
+  // program using the library, not only one under the preload, which registers the rest).
+  static List* instance = [] {
+    auto* made = new List;
+    os::atFork(lockForFork, unlockAfterFork, unlockAfterFork);
+    return made;
+  }();
   return *instance;
 }
+
+void lockForFork() noexcept { list().mutex.lock(); }
+void unlockAfterFork() noexcept { list().mutex.unlock(); }
 
 }  // namespace
 
@@ -122,7 +137,5 @@ std::vector<AllocationRecord> AllocationRegistry::records() const {
 
 std::size_t AllocationRegistry::size() const noexcept { return list().count.load(std::memory_order_relaxed); }
 
-void AllocationRegistry::lockForFork() noexcept { list().mutex.lock(); }
-void AllocationRegistry::unlockAfterFork() noexcept { list().mutex.unlock(); }
 
 }  // namespace xmem

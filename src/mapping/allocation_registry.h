@@ -1,5 +1,5 @@
 // The live allocations of this process (every VirtualMemory that owns its mapping), as plain
-// records a monitor can copy out. Registering is one small allocation and one short lock per
+// records a monitor can copy out. Its lock is held across fork() by handlers of its own. Registering is one small allocation and one short lock per
 // mapping (mappings are made with system calls, so it is noise); copying out takes the lock only
 // to copy into room reserved before it, so a snapshot never allocates while holding it.
 #pragma once
@@ -53,9 +53,6 @@ class AllocationRegistry {
   /// Every live record, oldest first.
   std::vector<AllocationRecord> records() const;
   std::size_t size() const noexcept;
-
-  void lockForFork() noexcept;
-  void unlockAfterFork() noexcept;
 };
 
 }  // namespace xmem

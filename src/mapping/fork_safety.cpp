@@ -1,7 +1,6 @@
 #include "mapping/fork_safety.h"
 
 #include "machine/machine_locks.h"
-#include "mapping/allocation_registry.h"
 #include "mapping/backoff_table.h"
 
 namespace xmem {
@@ -10,7 +9,6 @@ namespace xmem {
 // topology read takes SystemInfo's inside the topology's.
 void lockForFork() noexcept {
   lockUsePoolSource();  // taken alone: nothing is locked while it is held
-  AllocationRegistry::instance().lockForFork();  // also alone
   BackoffTable::instance().lockForFork();
   lockTopologyCache();
   lockSystemInfoCache();
@@ -20,7 +18,6 @@ void unlockAfterFork() noexcept {
   unlockSystemInfoCache();
   unlockTopologyCache();
   BackoffTable::instance().unlockAfterFork();
-  AllocationRegistry::instance().unlockAfterFork();
   unlockUsePoolSource();
 }
 

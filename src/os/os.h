@@ -265,6 +265,11 @@ class ScopedPlatform {
   Platform* previous_;
 };
 
+/// Have `prepare` run in the forking thread before fork(), and `parent` / `child` after it, in the
+/// process itself (POSIX pthread_atfork), whatever platform a test installed: for locks a forked
+/// child must find free. False where the OS has no fork.
+bool atFork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
+
 /// A message for the OS's own code of a failure, e.g. "Cannot allocate memory (ENOMEM)".
 std::string describeOsError(int code);
 /// The same for a Status; its kind's name when it has no code of the OS.

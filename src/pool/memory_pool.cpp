@@ -180,7 +180,13 @@ class PoolList {
     Entry* next = nullptr;
   };
   static PoolList& instance() noexcept {
-    static PoolList* list = new PoolList;  // never destroyed: pools may go during exit
+    // Never destroyed: pools may go during exit. Its lock is held across fork(), so that a child
+    // forked while a monitor lists the pools can make pools of its own.
+    static PoolList* list = [] {
+      auto* made = new PoolList;
+      os::atFork([] { instance().mutex_.lock(); }, [] { instance().mutex_.unlock(); }, [] { instance().mutex_.unlock(); });
+      return made;
+    }();
     return *list;
   }
   Entry* add(MemoryPool::Impl* pool) noexcept {

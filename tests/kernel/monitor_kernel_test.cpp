@@ -1,15 +1,22 @@
 // The monitor against the real kernel: what an allocation got (hugetlb confirmed, THP measured),
 // what xmem reserved and will put back, this process's own mappings, and bandwidth measured.
 #include "kernel/kernel_test.h"
+#include "mapping/allocation_registry.h"
 #include "os/os.h"
 
 #include <xmem/huge_pages.h>
+#include <xmem/memory_pool.h>
 #include <xmem/monitor.h>
 #include <xmem/topology.h>
 
 #include <gmock/gmock.h>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 
@@ -116,6 +123,64 @@ TEST_F(MonitorKernel, BandwidthIsMeasuredOnEveryNodePair) {
     std::cout << "[ NOTE     ] node " << figure.cpuNode << " -> " << figure.memoryNode << " " << figure.kernel << ": "
               << figure.bestBytesPerSecond / 1e9 << " GB/s best\n";
   }
+}
+
+// A program that forks while a monitor copies xmem's lists (the in-process server's history
+// thread does every few seconds): its children can still allocate and make pools.
+TEST_F(MonitorKernel, ChildrenForkedWhileAMonitorReadsCanAllocate) {
+  // Some records and a pool, so that copying them takes a while under the lock.
+  std::vector<VirtualMemory*> listed;
+  for (int i = 0; i < 64; ++i) {
+    VirtualMemoryOptions options;
+    options.size = 64 * KiB;
+    options.hugePages = options.transparentHugePages = false;
+    listed.push_back(new VirtualMemory(options));
+  }
+  MemoryPoolOptions poolOptions;
+  poolOptions.capacity = 2 * MiB;
+  poolOptions.hugePages = false;
+  MemoryPool listedPool(poolOptions);
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    // The lists' locks, taken back to back: a fork lands inside one often.
+    while (!stop.load()) {
+      (void)AllocationRegistry::instance().records();
+      (void)livePoolStats();
+    }
+  });
+  int stuck = 0;
+  int forks = 0;
+  for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+       std::chrono::steady_clock::now() < deadline; ++forks) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      VirtualMemoryOptions options;
+      options.size = 2 * MiB;
+      options.hugePages = false;
+      VirtualMemory memory(options);
+      MemoryPoolOptions pool;
+      pool.capacity = 2 * MiB;
+      pool.hugePages = false;
+      MemoryPool chunks(pool);
+      std::_Exit(memory.data() != nullptr ? 0 : 1);
+    }
+    int status = 0;
+    const auto waitUntil = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    pid_t done = 0;
+    while ((done = ::waitpid(child, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < waitUntil)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (done == 0) {
+      ++stuck;
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+    }
+  }
+  stop = true;
+  reader.join();
+  for (auto* memory : listed) delete memory;
+  std::cout << "[ NOTE     ] " << forks << " children forked while a thread read the allocation and pool lists\n";
+  EXPECT_EQ(stuck, 0) << "children that never finished allocating, of " << forks;
+  EXPECT_GT(forks, 10);
 }
 
 }  // namespace

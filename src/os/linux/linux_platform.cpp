@@ -809,6 +809,10 @@ int pageAnswerOf(int kernelAnswer) noexcept {
   }
 }
 
+bool atFork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
+  return ::pthread_atfork(prepare, parent, child) == 0;
+}
+
 std::string describeOsError(int code) {
   if (code == ENOSYS) return "not supported by this kernel (ENOSYS)";
   const char* name = strerrorname_np(code);
