@@ -131,6 +131,42 @@ AllocationStats ownAllocation(const Json& body) {
                                           "(GET /api/v1/allocations lists them)");
 }
 
+HttpResponse reserveAction(const HttpRequest& request) {
+  auto done = reserveHugePages(reservationOf(actionBody(request, {"page_size", "count", "node"})));
+  return jsonAnswer(200, {{"count_file", done.path}, {"before", done.before}, {"target", done.target},
+                          {"after", done.after}, {"complete", done.complete()}, {"advice", done.advice}});
+}
+
+HttpResponse releaseAction(const HttpRequest& request) {
+  actionBody(request, {});
+  Json restored = Json::array();
+  for (const auto& count : releaseHugePages())
+    restored.push_back({{"count_file", count.path}, {"original", count.original}, {"now", count.now}});
+  return jsonAnswer(200, {{"restored", restored}});
+}
+
+HttpResponse promoteAction(const HttpRequest& request) {
+  const auto allocation = ownAllocation(actionBody(request, {"address"}));
+  auto done = promote(reinterpret_cast<void*>(allocation.address), allocation.mappedBytes);
+  return jsonAnswer(200, {{"eligible_bytes", done.eligibleBytes}, {"huge_before", done.hugeBefore},
+                          {"huge_after", done.hugeAfter}, {"collapsed", done.collapsed},
+                          {"deferred", done.deferred}, {"message", done.message}});
+}
+
+HttpResponse migrateAction(const HttpRequest& request) {
+  const Json body = actionBody(request, {"address", "node"});
+  const auto allocation = ownAllocation(body);
+  const bool named = body.contains("node") && body.at("node").is_number_unsigned() &&
+                     body.at("node").get<std::uint64_t>() < NodeSet::kMaxNodes;
+  if (!named)
+    throw Error(ErrorCode::InvalidArgument, "\"node\" is " + (body.contains("node") ? body.at("node").dump() : std::string("missing")) +
+                                                ": expected a node number");
+  auto done = migrate(reinterpret_cast<void*>(allocation.address), allocation.mappedBytes, body.at("node").get<std::uint32_t>());
+  return jsonAnswer(200, {{"node", done.node}, {"pages", done.pages}, {"moved", done.moved},
+                          {"already_there", done.alreadyThere}, {"not_present", done.notPresent},
+                          {"failed", done.failed()}, {"bytes_moved", done.bytesMoved}, {"message", done.message}});
+}
+
 int statusOf(ErrorCode code) {
   switch (code) {
     case ErrorCode::InvalidArgument: return 400;
@@ -271,40 +307,12 @@ void MonitorServer::Impl::addActionRoutes(std::map<std::string, Route>& routes) 
                                            return startBandwidth();
                                          }};
   routes["/api/v1/actions/reserve"] = {"POST", true, "reserve huge pages: {\"page_size\": \"2M\", \"count\": N, \"node\": N}",
-                                       [](const HttpRequest& request) {
-                                         auto done = reserveHugePages(reservationOf(actionBody(request, {"page_size", "count", "node"})));
-                                         return jsonAnswer(200, {{"count_file", done.path}, {"before", done.before}, {"target", done.target},
-                                                                 {"after", done.after}, {"complete", done.complete()}, {"advice", done.advice}});
-                                       }};
-  routes["/api/v1/actions/promote"] = {"POST", true, "turn one of this process's allocations into huge pages in place: {\"address\": \"0x...\"}",
-                                       [](const HttpRequest& request) {
-                                         const auto allocation = ownAllocation(actionBody(request, {"address"}));
-                                         auto done = promote(reinterpret_cast<void*>(allocation.address), allocation.mappedBytes);
-                                         return jsonAnswer(200, {{"eligible_bytes", done.eligibleBytes}, {"huge_before", done.hugeBefore},
-                                                                 {"huge_after", done.hugeAfter}, {"collapsed", done.collapsed},
-                                                                 {"deferred", done.deferred}, {"message", done.message}});
-                                       }};
-  routes["/api/v1/actions/migrate"] = {"POST", true, "move one of this process's allocations to a node: {\"address\": \"0x...\", \"node\": N}",
-                                       [](const HttpRequest& request) {
-                                         const Json body = actionBody(request, {"address", "node"});
-                                         const auto allocation = ownAllocation(body);
-                                         if (!body.contains("node") || !body.at("node").is_number_unsigned() || body.at("node").get<std::uint64_t>() >= NodeSet::kMaxNodes)
-                                           throw Error(ErrorCode::InvalidArgument, "\"node\" is " + (body.contains("node") ? body.at("node").dump() : std::string("missing")) +
-                                                                                       ": expected a node number");
-                                         auto done = migrate(reinterpret_cast<void*>(allocation.address), allocation.mappedBytes,
-                                                             body.at("node").get<std::uint32_t>());
-                                         return jsonAnswer(200, {{"node", done.node}, {"pages", done.pages}, {"moved", done.moved},
-                                                                 {"already_there", done.alreadyThere}, {"not_present", done.notPresent},
-                                                                 {"failed", done.failed()}, {"bytes_moved", done.bytesMoved},
-                                                                 {"message", done.message}});
-                                       }};
-  routes["/api/v1/actions/release"] = {"POST", true, "put back every huge page count xmem changed", [](const HttpRequest& request) {
-                                         actionBody(request, {});
-                                         Json restored = Json::array();
-                                         for (const auto& count : releaseHugePages())
-                                           restored.push_back({{"count_file", count.path}, {"original", count.original}, {"now", count.now}});
-                                         return jsonAnswer(200, {{"restored", restored}});
-                                       }};
+                                       reserveAction};
+  routes["/api/v1/actions/release"] = {"POST", true, "put back every huge page count xmem changed", releaseAction};
+  routes["/api/v1/actions/promote"] = {
+      "POST", true, "turn one of this process's allocations into huge pages in place: {\"address\": \"0x...\"}", promoteAction};
+  routes["/api/v1/actions/migrate"] = {
+      "POST", true, "move one of this process's allocations to a node: {\"address\": \"0x...\", \"node\": N}", migrateAction};
 }
 
 HttpResponse MonitorServer::Impl::index() const {

@@ -10,7 +10,8 @@ sleep 300 & watched=$!
 cleanup() { kill "$watched" 2>/dev/null || true; [[ -n ${server:-} ]] && kill "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-echo "s3cret-token" >"$work/token"
+echo "s3cret-token-0123456789" >"$work/token"
+chmod 600 "$work/token"
 "$xmem" serve --listen 127.0.0.1:0 --pid "$watched" --token-file "$work/token" --allow-actions >"$work/out" 2>&1 &
 server=$!
 for _ in $(seq 100); do grep -q "xmem serve: http" "$work/out" 2>/dev/null && break; sleep 0.1; done
@@ -39,7 +40,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applicat
 [[ $code == 401 ]] || fail "an action without the token answered $code, expected 401"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer wrong' -d '{}' "${url}api/v1/actions/trim")
 [[ $code == 403 ]] || fail "an action with a wrong token answered $code, expected 403"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer s3cret-token' -d '{}' "${url}api/v1/actions/trim")
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer s3cret-token-0123456789' -d '{}' "${url}api/v1/actions/trim")
 [[ $code == 200 ]] || fail "an action with the token answered $code, expected 200"
 
 kill -TERM "$server"

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -39,6 +40,15 @@ std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+constexpr std::size_t kShortestToken = 16;  // a guessable token guards nothing
+
+std::string checkedToken(std::string token, const std::string& where, const char* option) {
+  if (token.size() < kShortestToken)
+    throw CLI::ValidationError(option, where + ": the token has " + std::to_string(token.size()) + " characters: expected at least " +
+                                           std::to_string(kShortestToken) + " (e.g. `openssl rand -hex 16`)");
+  return token;
 }
 
 }  // namespace
@@ -69,10 +79,16 @@ std::string readToken(const std::string& file) {
     std::getline(in, line);
     line = trimmed(line);
     if (line.empty()) throw CLI::ValidationError("--token-file", "\"" + file + "\": its first line is empty: expected the token");
-    return line;
+    std::error_code error;
+    const auto permissions = std::filesystem::status(file, error).permissions();
+    using std::filesystem::perms;
+    if (!error && (permissions & (perms::group_read | perms::others_read)) != perms::none)
+      fmt::print(std::cerr, "xmem serve: warning: {} can be read by other users; `chmod 600 {}`\n", file, file);
+    return checkedToken(line, "\"" + file + "\"", "--token-file");
   }
   const char* variable = std::getenv(kServeTokenVariable);
-  return variable != nullptr ? trimmed(variable) : std::string();
+  if (variable == nullptr || trimmed(variable).empty()) return {};
+  return checkedToken(trimmed(variable), kServeTokenVariable, "--token-file");
 }
 
 int runServe(const ServeOptions& options) {
