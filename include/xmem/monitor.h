@@ -60,8 +60,8 @@ std::vector<AllocationStats> allocationStatistics();
 std::vector<PoolNodeStats> poolStatistics();
 
 struct BandwidthOptions {
-  std::vector<std::uint32_t> cpuNodes;     ///< empty: every node
-  std::vector<std::uint32_t> memoryNodes;  ///< empty: every node
+  std::vector<std::uint32_t> cpuNodes = {};     ///< empty: every node
+  std::vector<std::uint32_t> memoryNodes = {};  ///< empty: every node
   std::vector<std::string> kernels = {"read", "copy", "triad"};
   std::size_t bufferBytes = 0;             ///< per array; 0: 4x the last-level cache, at least 256 MiB, at most 1/8 of free memory
   unsigned threads = 0;                    ///< per measurement; 0: the CPUs of the node

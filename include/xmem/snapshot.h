@@ -138,8 +138,8 @@ struct PreloadAllocationStats {
   std::string source;                    ///< "mapping" (a mapping of its own) or "pool" (a chunk of the preload's pool)
   // What it got, measured now from the process's mappings over its range (shares of an area that
   // reaches past it are scaled to the part inside).
-  std::vector<BackedBytes> parts;
-  std::map<std::uint32_t, std::size_t> bytesByNode;
+  std::vector<BackedBytes> parts = {};
+  std::map<std::uint32_t, std::size_t> bytesByNode = {};
 };
 
 /// A watched process, read from outside (Linux: /proc/PID/smaps, numa_maps, status).

@@ -429,8 +429,12 @@ TEST(Preload, ItsRecordsArePublishedForMonitorsOutside) {
   static_cast<volatile char*>(block)[0] = 1;
   const auto path = publishedRecordsLink();
   ASSERT_FALSE(path.empty()) << "no memfd named xmem-preload-records among this process's files";
-  std::ifstream records(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(records)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  {
+    // Closed before the fork: the child must not inherit a second handle on the parent's records.
+    std::ifstream records(path, std::ios::binary);
+    bytes.assign((std::istreambuf_iterator<char>(records)), std::istreambuf_iterator<char>());
+  }
   EXPECT_EQ(bytes.substr(0, 8), "XMEMPRL1");
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   EXPECT_NE(bytes.find(std::string(reinterpret_cast<const char*>(&address), sizeof(address))), std::string::npos)
