@@ -286,12 +286,21 @@ TEST(Preload, ThreadsThatEndGiveTheirCachedChunksBack) {
       if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
     return 0ULL;
   };
+  // On one CPU for the reuse: a cached chunk is for its node, and a thread moved to a CPU of another
+  // node between the free and the malloc (the 2-node guest does that) rightly asks that node's pool.
+  cpu_set_t all;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(all), &all), 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(static_cast<unsigned>(::sched_getcpu()), &one);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof(one), &one), 0);
   auto* first = std::malloc(16 * kMiB);
   const auto firstAddress = reinterpret_cast<std::uintptr_t>(first);  // not a pointer once freed
   std::free(first);
   auto* again = std::malloc(16 * kMiB);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again), firstAddress) << "the same thread gets its chunk back";
   std::free(again);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof(all), &all), 0);
   const auto before = mappedBytes();
   for (int i = 0; i < 100; ++i) {
     std::thread([] {
