@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace xmem {
 namespace {
@@ -30,9 +31,10 @@ const AllocationStats* named(const std::vector<AllocationStats>& all, const std:
   return found == all.end() ? nullptr : &*found;
 }
 
-const PoolNodeStats* pool(const std::vector<PoolNodeStats>& all, const std::string& name, std::uint32_t node = 0) {
+// A copy: the statistics are a temporary vector.
+std::optional<PoolNodeStats> pool(const std::vector<PoolNodeStats>& all, const std::string& name, std::uint32_t node = 0) {
   auto found = std::find_if(all.begin(), all.end(), [&](const PoolNodeStats& p) { return p.pool == name && p.node == node; });
-  return found == all.end() ? nullptr : &*found;
+  return found == all.end() ? std::nullopt : std::optional<PoolNodeStats>(*found);
 }
 
 TEST_F(Records, LiveAllocationsAreListedWithWhatTheyGot) {
@@ -86,8 +88,8 @@ TEST_F(Records, PoolsCountFailuresByReasonAndTheirLargestFreeBlock) {
   EXPECT_FALSE(scratch.tryAllocate(2 * MiB).ok()) << "full, and it may not grow";
   ASSERT_TRUE(scratch.deallocate(first, 2 * MiB));
 
-  const PoolNodeStats* stats = pool(poolStatistics(), "scratchpads");
-  ASSERT_NE(stats, nullptr);
+  const auto stats = pool(poolStatistics(), "scratchpads");
+  ASSERT_TRUE(stats);
   EXPECT_EQ(stats->capacityBytes, 8 * MiB);
   EXPECT_EQ(stats->inUseBytes, 6 * MiB);
   EXPECT_EQ(stats->freeBytes, 2 * MiB);
@@ -111,8 +113,8 @@ TEST_F(Records, FreeSpaceInPiecesIsFragmented) {
   for (int i = 0; i < 4; ++i) chunks.push_back(pieces.allocate(2 * MiB));
   ASSERT_TRUE(pieces.deallocate(chunks[0], 2 * MiB));
   ASSERT_TRUE(pieces.deallocate(chunks[2], 2 * MiB));
-  const PoolNodeStats* stats = pool(poolStatistics(), "pieces");
-  ASSERT_NE(stats, nullptr);
+  const auto stats = pool(poolStatistics(), "pieces");
+  ASSERT_TRUE(stats);
   EXPECT_EQ(stats->freeBytes, 4 * MiB);
   EXPECT_EQ(stats->largestFreeBlockBytes, 2 * MiB);
   EXPECT_DOUBLE_EQ(stats->fragmentation, 0.5) << "1 - 2 MiB largest / 4 MiB free";
@@ -129,8 +131,8 @@ TEST_F(Records, AdjacentFreedChunksAreOneFreeBlock) {
   for (int i = 0; i < 4; ++i) chunks.push_back(adjacent.allocate(2 * MiB));
   ASSERT_TRUE(adjacent.deallocate(chunks[1], 2 * MiB));
   ASSERT_TRUE(adjacent.deallocate(chunks[2], 2 * MiB));
-  const PoolNodeStats* stats = pool(poolStatistics(), "adjacent");
-  ASSERT_NE(stats, nullptr);
+  const auto stats = pool(poolStatistics(), "adjacent");
+  ASSERT_TRUE(stats);
   EXPECT_EQ(stats->largestFreeBlockBytes, 4 * MiB) << "two freed neighbours: a 4 MiB request fits without growing";
   EXPECT_DOUBLE_EQ(stats->fragmentation, 0.0);
   auto four = adjacent.tryAllocate(4 * MiB);
@@ -148,8 +150,8 @@ TEST_F(Records, SmallChunksAllFreedLeaveNoFragmentation) {
   std::vector<std::uint8_t*> chunks;
   for (int i = 0; i < 32; ++i) chunks.push_back(small.allocate(64 * KiB));
   for (auto* chunk : chunks) ASSERT_TRUE(small.deallocate(chunk, 64 * KiB));
-  const PoolNodeStats* stats = pool(poolStatistics(), "small");
-  ASSERT_NE(stats, nullptr);
+  const auto stats = pool(poolStatistics(), "small");
+  ASSERT_TRUE(stats);
   EXPECT_EQ(stats->largestFreeBlockBytes, 4 * MiB) << "a block with no live chunk is free for any class";
   EXPECT_DOUBLE_EQ(stats->fragmentation, 0.0);
 }
@@ -169,10 +171,10 @@ TEST_F(Records, NodeFallbacksShowOnBothNodesPools) {
   }
   EXPECT_EQ(chunks[2].node, 1U) << "node 0 was full";
   const auto all = poolStatistics();
-  const PoolNodeStats* home = pool(all, "numa", 0);
-  const PoolNodeStats* other = pool(all, "numa", 1);
-  ASSERT_NE(home, nullptr);
-  ASSERT_NE(other, nullptr);
+  const auto home = pool(all, "numa", 0);
+  const auto other = pool(all, "numa", 1);
+  ASSERT_TRUE(home);
+  ASSERT_TRUE(other);
   EXPECT_EQ(home->fallbacksOut, 1U);
   EXPECT_EQ(other->fallbacksIn, 1U);
   for (const auto& chunk : chunks) ASSERT_TRUE(numa.deallocate(chunk.address, 2 * MiB));
