@@ -28,8 +28,6 @@
 
 namespace xmem {
 
-class PoolList;
-
 class IMemoryPool : public ChunkSource {
  public:
   ~IMemoryPool() override = default;
@@ -158,7 +156,6 @@ class MemoryPool final : public IMemoryPool {
 
  private:
   class Impl;
-  friend class PoolList;  // lists every pool's Impl for livePoolStats()
   std::unique_ptr<Impl> impl_;
 };
 

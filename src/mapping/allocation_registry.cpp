@@ -2,49 +2,19 @@
 
 #include <xmem/virtual_memory.h>
 
-#include "os/os.h"
+#include "machine/live_list.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <mutex>
 #include <new>
 
 namespace xmem {
 
-struct AllocationRegistryEntry {
-  AllocationRecord record;
-  AllocationRegistryEntry* previous = nullptr;
-  AllocationRegistryEntry* next = nullptr;
-};
+struct AllocationRegistryEntry : LiveListNode<AllocationRecord> {};
 
 namespace {
 
-// A doubly-linked list under one lock: add and remove are O(1) and allocate outside the lock.
-struct List {
-  std::mutex mutex;
-  AllocationRegistry::Entry* head = nullptr;
-  AllocationRegistry::Entry* tail = nullptr;
-  std::atomic<std::size_t> count{0};
-};
-
-void lockForFork() noexcept;
-void unlockAfterFork() noexcept;
-
-List& list() noexcept {
-  // Never destroyed: mappings may be freed during exit. Its lock is held across fork() by handlers
-  // of its own, so a child forked while a monitor copies the list finds it free (and so does any
-  // program using the library, not only one under the preload, which registers the rest).
-  static List* instance = [] {
-    auto* made = new List;
-    os::atFork(lockForFork, unlockAfterFork, unlockAfterFork);
-    return made;
-  }();
-  return *instance;
-}
-
-void lockForFork() noexcept { list().mutex.lock(); }
-void unlockAfterFork() noexcept { list().mutex.unlock(); }
+LiveList<AllocationRecord>& list() noexcept { return LiveList<AllocationRecord>::instance(); }
 
 }  // namespace
 
@@ -99,43 +69,24 @@ AllocationRegistry& AllocationRegistry::instance() noexcept {
 }
 
 AllocationRegistry::Entry* AllocationRegistry::add(const AllocationRecord& record) noexcept {
-  auto* entry = new (std::nothrow) Entry{record};
+  auto* entry = new (std::nothrow) Entry;
   if (entry == nullptr) return nullptr;
-  List& l = list();
-  std::lock_guard lock(l.mutex);
-  entry->previous = l.tail;
-  (l.tail != nullptr ? l.tail->next : l.head) = entry;
-  l.tail = entry;
-  l.count.fetch_add(1, std::memory_order_relaxed);
+  entry->value = record;
+  list().link(entry);
   return entry;
 }
 
 void AllocationRegistry::remove(Entry* entry) noexcept {
   if (entry == nullptr) return;
-  List& l = list();
-  {
-    std::lock_guard lock(l.mutex);
-    (entry->previous != nullptr ? entry->previous->next : l.head) = entry->next;
-    (entry->next != nullptr ? entry->next->previous : l.tail) = entry->previous;
-    l.count.fetch_sub(1, std::memory_order_relaxed);
-  }
+  list().unlink(entry);
   delete entry;
 }
 
 std::vector<AllocationRecord> AllocationRegistry::records() const {
-  List& l = list();
-  std::vector<AllocationRecord> out;
-  for (;;) {
-    // Room first, then the lock: copying under it never allocates.
-    out.reserve(l.count.load(std::memory_order_relaxed) + 8);
-    std::lock_guard lock(l.mutex);
-    if (l.count.load(std::memory_order_relaxed) > out.capacity()) continue;
-    for (const Entry* entry = l.head; entry != nullptr; entry = entry->next) out.push_back(entry->record);
-    return out;
-  }
+  return list().copyOut<AllocationRecord>([](const AllocationRecord& record) { return record; });
 }
 
-std::size_t AllocationRegistry::size() const noexcept { return list().count.load(std::memory_order_relaxed); }
+std::size_t AllocationRegistry::size() const noexcept { return list().size(); }
 
 
 }  // namespace xmem

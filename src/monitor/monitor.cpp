@@ -102,10 +102,8 @@ struct RangeFigures {
 RangeFigures figuresOf(const std::vector<MappingUsage>& mappings, std::uintptr_t begin, std::uintptr_t end) {
   RangeFigures out;
   for (const auto& mapping : mappings) {
-    const auto from = std::max(begin, mapping.start);
-    const auto to = std::min(end, mapping.end);
-    if (from >= to || mapping.size() == 0) continue;
-    const double share = static_cast<double>(to - from) / static_cast<double>(mapping.size());
+    const double share = monitoring::shareInside(mapping, begin, end);
+    if (share == 0) continue;
     auto scaled = [&](std::size_t bytes) { return static_cast<std::size_t>(static_cast<double>(bytes) * share); };
     out.anonHuge += scaled(mapping.anonHugePages);
     out.resident += scaled(std::max(mapping.residentBytes, mapping.hugeTlbBytes));

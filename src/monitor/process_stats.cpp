@@ -111,6 +111,13 @@ ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::si
   return out;
 }
 
+double shareInside(const MappingUsage& mapping, std::uintptr_t begin, std::uintptr_t end) noexcept {
+  const auto from = std::max(begin, mapping.start);
+  const auto to = std::min(end, mapping.end);
+  if (from >= to || mapping.size() == 0) return 0;
+  return static_cast<double>(to - from) / static_cast<double>(mapping.size());
+}
+
 void measurePreloadRecords(std::vector<PreloadAllocationStats>& records, const ProcessUsage& usage, const ThpInfo& thp,
                            std::size_t basePageSize) {
   for (auto& record : records) {
@@ -119,10 +126,8 @@ void measurePreloadRecords(std::vector<PreloadAllocationStats>& records, const P
     const std::uintptr_t begin = record.address;
     const std::uintptr_t end = record.address + record.mappedBytes;
     for (const auto& mapping : usage.mappings) {
-      const auto from = std::max(begin, mapping.start);
-      const auto to = std::min(end, mapping.end);
-      if (from >= to || mapping.size() == 0) continue;
-      const double share = static_cast<double>(to - from) / static_cast<double>(mapping.size());
+      const double share = shareInside(mapping, begin, end);
+      if (share == 0) continue;
       auto part = mappingStats(mapping, thp, basePageSize != 0 ? basePageSize : 4 * KiB);
       for (auto& backed : part.parts) backed.bytes = static_cast<std::size_t>(static_cast<double>(backed.bytes) * share);
       addParts(record.parts, part.parts);

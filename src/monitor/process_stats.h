@@ -15,6 +15,10 @@ namespace xmem::monitoring {
 ProcessStats processStats(const ProcessUsage& usage, const ThpInfo& thp, std::size_t minMappingBytes,
                           std::size_t basePageSize = 4 * KiB);
 
+/// The share of `mapping` that lies in [begin, end), 0 to 1: the kernel counts per area, so an
+/// area only partly inside a range is counted by that share.
+double shareInside(const MappingUsage& mapping, std::uintptr_t begin, std::uintptr_t end) noexcept;
+
 /// Each record's parts and nodes, measured from `usage`'s mappings over the record's range.
 void measurePreloadRecords(std::vector<PreloadAllocationStats>& records, const ProcessUsage& usage, const ThpInfo& thp,
                            std::size_t basePageSize = 4 * KiB);

@@ -22,6 +22,7 @@
 //   addresses are unknown, need a reset when the last reference goes.
 #include <xmem/memory_pool.h>
 
+#include "machine/live_list.h"
 #include "os/os.h"
 
 #include <algorithm>
@@ -171,58 +172,8 @@ double PoolStats::fragmentation() const noexcept {
   return free == 0 ? 0.0 : static_cast<double>(freeListed) / static_cast<double>(free);
 }
 
-// Every pool alive, for livePoolStats(): an intrusive list under one lock, allocating nothing.
-class PoolList {
- public:
-  struct Entry {
-    MemoryPool::Impl* pool = nullptr;
-    Entry* previous = nullptr;
-    Entry* next = nullptr;
-  };
-  static PoolList& instance() noexcept {
-    // Never destroyed: pools may go during exit. Its lock is held across fork(), so that a child
-    // forked while a monitor lists the pools can make pools of its own.
-    static PoolList* list = [] {
-      auto* made = new PoolList;
-      os::atFork([] { instance().mutex_.lock(); }, [] { instance().mutex_.unlock(); }, [] { instance().mutex_.unlock(); });
-      return made;
-    }();
-    return *list;
-  }
-  Entry* add(MemoryPool::Impl* pool) noexcept {
-    auto* entry = new (std::nothrow) Entry{pool};
-    if (entry == nullptr) return nullptr;  // the pool works, unlisted
-    std::lock_guard lock(mutex_);
-    entry->previous = tail_;
-    (tail_ != nullptr ? tail_->next : head_) = entry;
-    tail_ = entry;
-    count_.fetch_add(1, std::memory_order_relaxed);
-    return entry;
-  }
-  void remove(Entry* entry) noexcept {
-    if (entry == nullptr) return;
-    {
-      std::lock_guard lock(mutex_);
-      (entry->previous != nullptr ? entry->previous->next : head_) = entry->next;
-      (entry->next != nullptr ? entry->next->previous : tail_) = entry->previous;
-      count_.fetch_sub(1, std::memory_order_relaxed);
-    }
-    delete entry;
-  }
-  using Pool = MemoryPool::Impl;
-  template <typename Visit>
-  void forEach(Visit&& visit) {
-    std::lock_guard lock(mutex_);
-    for (Entry* entry = head_; entry != nullptr; entry = entry->next) visit(*entry->pool);
-  }
-  std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
-
- private:
-  std::mutex mutex_;
-  Entry* head_ = nullptr;
-  Entry* tail_ = nullptr;
-  std::atomic<std::size_t> count_{0};
-};
+// Every pool alive, for livePoolStats() and trimLivePools().
+using PoolList = LiveList<MemoryPool*>;
 
 // A pool's name cut to fit, so listing copies no string under the list's lock.
 using ListedName = std::array<char, 64>;
@@ -234,8 +185,10 @@ ListedName listedName(const std::string& name) noexcept {
 
 class MemoryPool::Impl {
  public:
+  PoolList::Node listed;  // the pool in the process's list of pools (MemoryPool links it)
+
   explicit Impl(const MemoryPoolOptions& options)
-      : options_(options), listedName_(xmem::listedName(options.name)), os_(os::current()) {
+      : options_(options), os_(os::current()) {
     if (options_.capacity == 0)
       throw Error(ErrorCode::InvalidArgument, "pool capacity 0: expected at least one 2 MiB block");
     if (!isPowerOfTwo(options_.alignment) || options_.alignment < kBlock)
@@ -248,11 +201,9 @@ class MemoryPool::Impl {
       throw Error(ErrorCode::OutOfMemory, why, {.size = options_.capacity, .node = options_.node});
     firstReport_ = arenas_[0].memory->report();
     if (options_.trimAfterQuiet.count() > 0) trimmer_ = std::thread([this] { trimWhenQuiet(); });
-    listed_ = PoolList::instance().add(this);
   }
 
   ~Impl() {
-    PoolList::instance().remove(listed_);
     if (trimmer_.joinable()) {
       {
         std::lock_guard lock(trimMutex_);
@@ -425,7 +376,6 @@ class MemoryPool::Impl {
   }
 
   const MemoryPoolOptions& options() const noexcept { return options_; }
-  const ListedName& listedName() const noexcept { return listedName_; }
 
   void countFallback(bool servedElsewhere) noexcept {
     (servedElsewhere ? fallbacksOut_ : fallbacksIn_).fetch_add(1, std::memory_order_relaxed);
@@ -786,7 +736,6 @@ class MemoryPool::Impl {
   }
 
   MemoryPoolOptions options_;
-  ListedName listedName_;
   os::Platform& os_;
   AllocationReport firstReport_;
   std::array<Arena, kMaxArenas> arenas_;
@@ -801,7 +750,6 @@ class MemoryPool::Impl {
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<std::uint64_t> invalid_{0};
   std::atomic<std::uint64_t> resets_{0};
-  PoolList::Entry* listed_ = nullptr;
   std::array<std::atomic<std::uint64_t>, kPoolFailureKinds> failures_{};
   std::atomic<std::uint8_t> lastGrowFailure_{static_cast<std::uint8_t>(PoolFailure::Full)};  // why the last grow() failed
   std::atomic<std::uint64_t> fallbacksOut_{0};
@@ -817,7 +765,10 @@ class MemoryPool::Impl {
 
 // ---- MemoryPool
 
-MemoryPool::MemoryPool(const MemoryPoolOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+MemoryPool::MemoryPool(const MemoryPoolOptions& options) : impl_(std::make_unique<Impl>(options)) {
+  impl_->listed.value = this;
+  PoolList::instance().link(&impl_->listed);
+}
 
 MemoryPool::MemoryPool(std::size_t size, bool hugePages, std::uint32_t node)
     : MemoryPool([&] {
@@ -830,7 +781,7 @@ MemoryPool::MemoryPool(std::size_t size, bool hugePages, std::uint32_t node)
         return options;
       }()) {}
 
-MemoryPool::~MemoryPool() = default;
+MemoryPool::~MemoryPool() { PoolList::instance().unlink(&impl_->listed); }
 
 Result<std::uint8_t*> MemoryPool::tryAllocate(std::size_t size) noexcept { return impl_->allocate(size); }
 std::uint8_t* MemoryPool::allocate(std::size_t size) { return impl_->allocate(size).value(); }
@@ -857,7 +808,7 @@ double PoolStats::freeSpaceFragmentation() const noexcept {
 
 std::size_t trimLivePools() {
   std::size_t given = 0;
-  PoolList::instance().forEach([&](auto& pool) { given += pool.trim(); });
+  PoolList::instance().forEach([&](MemoryPool* pool) { given += pool->trim(); });
   return given;
 }
 
@@ -867,21 +818,10 @@ std::vector<ListedPoolStats> livePoolStats() {
     std::optional<std::uint32_t> node;
     PoolStats stats;
   };
-  PoolList& list = PoolList::instance();
-  std::vector<Copied> copied;
-  for (;;) {
-    copied.reserve(list.size() + 4);  // room first: nothing is allocated under the list's lock
-    bool fits = true;
-    copied.clear();
-    list.forEach([&](auto& pool) {
-      if (copied.size() == copied.capacity()) {
-        fits = false;
-        return;
-      }
-      copied.push_back({pool.listedName(), pool.options().node, pool.stats()});
-    });
-    if (fits) break;
-  }
+  // Names as fixed arrays: no string is copied under the list's lock.
+  const auto copied = PoolList::instance().copyOut<Copied>([](MemoryPool* pool) {
+    return Copied{listedName(pool->name()), pool->node(), pool->stats()};
+  });
   std::vector<ListedPoolStats> out;
   out.reserve(copied.size());
   for (const auto& pool : copied) out.push_back({pool.name.data(), pool.node, pool.stats});
