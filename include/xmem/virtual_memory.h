@@ -218,6 +218,7 @@ class VirtualMemory {
   AllocationReport report_;
   Flags flags_;
   bool allowWriteExecute_ = false;
+  Protection protection_ = Protection::ReadWrite;  ///< as last set: discard() may have to set it again
 };
 
 }  // namespace xmem

@@ -526,7 +526,8 @@ VirtualMemory::VirtualMemory(VirtualMemory&& other) noexcept
       listed_(std::exchange(other.listed_, nullptr)),
       report_(std::move(other.report_)),
       flags_(std::exchange(other.flags_, {})),
-      allowWriteExecute_(other.allowWriteExecute_) {}
+      allowWriteExecute_(other.allowWriteExecute_),
+      protection_(other.protection_) {}
 
 VirtualMemory& VirtualMemory::operator=(VirtualMemory&& other) noexcept {
   if (this != &other) {
@@ -539,6 +540,7 @@ VirtualMemory& VirtualMemory::operator=(VirtualMemory&& other) noexcept {
     report_ = std::move(other.report_);
     flags_ = std::exchange(other.flags_, {});
     allowWriteExecute_ = other.allowWriteExecute_;
+    protection_ = other.protection_;
   }
   return *this;
 }
@@ -585,8 +587,14 @@ std::size_t VirtualMemory::discard() {
   std::size_t given = 0;
   for (const auto& segment : report_.segments) {
     if (segment.kind == PageKind::HugeTlb) continue;
-    if (auto status = platform_->advise(data_ + segment.offset, segment.length, os::Advice::DontNeed); !status)
+    auto* start = data_ + segment.offset;
+    if (auto status = platform_->advise(start, segment.length, os::Advice::DontNeed); !status)
       throw osFailure(status, "giving back " + formatBytes(segment.length) + " failed", {.size = segment.length});
+    // Where the OS drops pages by mapping them anew (generic POSIX), they come back read-write.
+    if (protection_ != Protection::ReadWrite)
+      if (auto status = platform_->protect(start, segment.length, protection_); !status)
+        throw osFailure(status, "restoring " + std::string(toString(protection_)) + " after giving pages back failed",
+                        {.size = segment.length});
     given += segment.length;
   }
   report_.thpVerifiedBytes = 0;
@@ -617,6 +625,7 @@ void VirtualMemory::protect(Protection protection) {
   if (auto status = platform_->protect(data_, report_.mappedSize, protection); !status)
     throw osFailure(status, "changing " + formatBytes(report_.mappedSize) + " to " + std::string(toString(protection)) + " failed",
                     {.size = report_.mappedSize});
+  protection_ = protection;
 }
 
 void VirtualMemory::protectRW() { protect(Protection::ReadWrite); }

@@ -14,9 +14,10 @@ const std::vector<EnvironmentVariable>& placeVariables() {
   static const std::string stateMeaning =
       "where `xmem reserve` records the counts it changed for `xmem release` (" + os::current().stateDirectory() + ")";
   static const std::string bootFile = os::current().bootConfiguration({}, "").path;
-  static const std::string sysctlMeaning = "where `xmem reserve --persist` writes " +
-                                           bootFile.substr(bootFile.rfind('/') + 1) + " (" +
-                                           bootFile.substr(0, bootFile.rfind('/')) + ")";
+  static const std::string sysctlMeaning =
+      bootFile.empty() ? std::string("where `xmem reserve --persist` would write its boot file (this OS has none: no huge page pools)")
+                       : "where `xmem reserve --persist` writes " + bootFile.substr(bootFile.rfind('/') + 1) + " (" +
+                             bootFile.substr(0, bootFile.rfind('/')) + ")";
   static const std::vector<EnvironmentVariable> variables = {
       {kStateDirVariable, "", "PATH", stateMeaning},
       {kSysctlDirVariable, "", "PATH", sysctlMeaning},

@@ -6,14 +6,20 @@
 
 #if defined(__linux__)
 #include "os/linux/linux_platform.h"
+#elif defined(__unix__) || defined(__APPLE__)
+#include "os/posix/posix_platform.h"
 #else
-#error "xmem has a platform layer for Linux only so far (Windows and generic POSIX are planned)"
+#error "xmem has platform layers for Linux and generic POSIX systems so far (Windows is planned)"
 #endif
 
 namespace xmem::os {
 namespace {
 
+#if defined(__linux__)
 Platform& nativePlatform() noexcept { return linuxPlatform(); }
+#else
+Platform& nativePlatform() noexcept { return posixPlatform(); }
+#endif
 
 std::atomic<Platform*> installed{nullptr};
 std::atomic<std::uint64_t> generation{0};
@@ -52,6 +58,12 @@ std::string_view toString(Status::Kind kind) noexcept {
   }
   return "?";
 }
+
+#if defined(__linux__)
+std::string describeOsError(int code) { return describeLinuxError(code); }
+#else
+std::string describeOsError(int code) { return describeErrno(code); }
+#endif
 
 std::string describe(const Status& status) {
   return status.code != 0 ? describeOsError(status.code) : std::string(toString(status.kind));

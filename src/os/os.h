@@ -92,7 +92,8 @@ struct MapResult {
 enum class Advice : std::uint8_t {
   HugePages,    ///< back with transparent huge pages where possible (MADV_HUGEPAGE)
   NoHugePages,  ///< never (MADV_NOHUGEPAGE)
-  DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED)
+  DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED). They may come back
+                ///< read-write (where the OS maps them anew): the caller re-applies another protection
   Collapse,     ///< make transparent huge pages of the range now (MADV_COLLAPSE, Linux 6.1+);
                 ///< TryAgain: try again; Invalid: this range cannot be collapsed. Whether the kernel
                 ///< has it at all is Capabilities::collapseOnRequest, not an error to interpret

@@ -11,7 +11,13 @@ namespace xmem::testing {
 namespace {
 
 std::mutex skippedMutex;
-std::vector<std::string> skipped;  // "Suite.Test: why"
+std::vector<std::string> skipped;       // "Suite.Test: why"
+std::vector<std::string> skippedOnPosix;
+
+std::string currentTest() {
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  return test != nullptr ? std::string(test->test_suite_name()) + "." + test->name() : std::string("?");
+}
 
 class RootlessBanner final : public ::testing::Environment {
  public:
@@ -27,13 +33,19 @@ class RootlessBanner final : public ::testing::Environment {
   }
   void TearDown() override {
     std::lock_guard lock(skippedMutex);
-    if (skipped.empty()) return;
-    std::cerr << "\n"
-                 "********************************************************************************\n"
-                 "* NOT RUN without root: " << skipped.size() << " kernel test(s). A green result here does\n"
-                 "* NOT cover them; run as root (sudo) for the whole suite:\n";
-    for (const auto& line : skipped) std::cerr << "*   " << line << '\n';
-    std::cerr << "********************************************************************************\n\n";
+    printNotRun(skippedOnPosix, "on the generic POSIX platform", " that need what only the native platform has\n"
+                "* (they run in the native run of the suite):");
+    printNotRun(skipped, "without root", ". A green result here does NOT cover them;\n"
+                "* run as root (sudo) for the whole suite:");
+  }
+
+ private:
+  static void printNotRun(const std::vector<std::string>& tests, const char* where, const char* what) {
+    if (tests.empty()) return;
+    const char* rule = "********************************************************************************\n";
+    std::cerr << "\n" << rule << "* NOT RUN " << where << ": " << tests.size() << " kernel test(s)" << what << "\n";
+    for (const auto& line : tests) std::cerr << "*   " << line << '\n';
+    std::cerr << rule << "\n";
   }
 };
 
@@ -42,10 +54,13 @@ class RootlessBanner final : public ::testing::Environment {
 }  // namespace
 
 void noteSkippedWithoutRoot(const std::string& why) {
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
   std::lock_guard lock(skippedMutex);
-  skipped.push_back((test != nullptr ? std::string(test->test_suite_name()) + "." + test->name() : std::string("?")) +
-                    ": it " + why);
+  skipped.push_back(currentTest() + ": it " + why);
+}
+
+void noteSkippedOnPosix(const std::string& why) {
+  std::lock_guard lock(skippedMutex);
+  skippedOnPosix.push_back(currentTest() + ": it " + why);
 }
 
 }  // namespace xmem::testing

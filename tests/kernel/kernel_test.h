@@ -9,6 +9,7 @@
 
 #include "mapping/backoff_table.h"
 #include "support/kernel_facts.h"
+#include "support/test_platform.h"
 
 #include <xmem/system_info.h>
 #include <xmem/virtual_memory.h>
@@ -21,6 +22,8 @@ namespace xmem::testing {
 
 /// Records the running test as skipped for lack of root, with the reason (for the final banner).
 void noteSkippedWithoutRoot(const std::string& why);
+/// The same for a test that needs what the generic POSIX platform does not have.
+void noteSkippedOnPosix(const std::string& why);
 
 #define XMEM_REQUIRE_ROOT(why)                                  \
   do {                                                          \
@@ -28,6 +31,16 @@ void noteSkippedWithoutRoot(const std::string& why);
       ::xmem::testing::noteSkippedWithoutRoot(why);             \
       GTEST_SKIP() << "NOT RUN: needs root, because it " << why; \
     }                                                           \
+  } while (false)
+
+// The same runs of the suite with the generic POSIX platform installed (--xmem-platform=posix)
+// skip what needs Linux (huge pages, NUMA, THP, the kernel's listing of mappings), saying why.
+#define XMEM_REQUIRE_NATIVE_PLATFORM(why)                                           \
+  do {                                                                             \
+    if (::xmem::testing::genericPosixInstalled()) {                                \
+      ::xmem::testing::noteSkippedOnPosix(why);                                    \
+      GTEST_SKIP() << "NOT RUN on the generic POSIX platform: it " << why;         \
+    }                                                                              \
   } while (false)
 
 class KernelTest : public ::testing::Test {

@@ -57,6 +57,7 @@ TEST_F(MonitorKernel, TransparentHugePagesOfAnAllocationAreMeasured) {
 }
 
 TEST_F(MonitorKernel, HugeTlbPagesAndWhatXmemReservedAreShown) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("reserves huge pages");
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   const auto state = std::filesystem::temp_directory_path() / ("xmem-monitor-state-" + std::to_string(::getpid()));
   ::setenv(kStateDirVariable, state.c_str(), 1);

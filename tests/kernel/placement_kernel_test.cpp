@@ -58,6 +58,7 @@ TEST_F(PlacementKernel, PromoteTurnsA4KiBFaultedRangeIntoHugePagesKeepingItsCont
 }
 
 TEST_F(PlacementKernel, WhereAgreesWithSmapsOnThpBasePagesAndHugetlb) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("compares where() with the kernel on huge pages");
   PlainMapping range(16 * MiB);
   std::memset(range.data(), 1, 6 * MiB);  // 4 KiB pages, then nothing
   auto before = where(range.data(), range.size());

@@ -11,6 +11,7 @@ namespace {
 using PoolKernel = KernelTest;
 
 TEST_F(PoolKernel, ChunksOfAHugePagePoolAreOnTwoMegabytePages) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("builds a pool on 2 MiB pages");
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 8);
   ASSERT_EQ(pages.obtained(), 8U);
@@ -34,6 +35,7 @@ TEST_F(PoolKernel, ChunksOfAHugePagePoolAreOnTwoMegabytePages) {
 }
 
 TEST_F(PoolKernel, VirtualMemoryTakesItsScratchpadFromTheGlobalPool) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("builds the global pool on 2 MiB pages");
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 8);
   ASSERT_EQ(pages.obtained(), 8U);

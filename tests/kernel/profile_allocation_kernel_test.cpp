@@ -11,6 +11,7 @@ namespace {
 using ProfileAllocationKernel = KernelTest;
 
 TEST_F(ProfileAllocationKernel, LightModeCacheAndScratchpadsOnTwoMegabytePages) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("allocates on 2 MiB pages");
   XMEM_REQUIRE_ROOT("reserves 130 x 2 MiB pages");
   // 128 pages for the 256 MiB cache, 2 for the two scratchpads' pool.
   // On the first node only, so that the test means the same on a machine with several.

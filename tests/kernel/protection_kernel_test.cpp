@@ -62,6 +62,7 @@ TEST_F(Protection, WriteExecuteIsRefusedUnlessAsked) {
 }
 
 TEST_F(Protection, JitCodeOnHugePages) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("maps JIT code on 2 MiB pages");
 #if defined(__x86_64__)
   XMEM_REQUIRE_ROOT("reserves a 2 MiB page");
   HugePageReservation pages(kHugePageSize, 1);

@@ -14,6 +14,7 @@ namespace xmem::testing {
 namespace {
 
 TEST(ReserveKernel, ReserveOnNodeZeroThenReleaseRestoresTheCounts) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("reserves huge pages");
   XMEM_REQUIRE_ROOT("changes huge page counts");
   const auto state = std::filesystem::temp_directory_path() / ("xmem-kernel-state-" + std::to_string(::getpid()));
   ::setenv("XMEM_STATE_DIR", state.c_str(), 1);
@@ -38,6 +39,7 @@ TEST(ReserveKernel, ReserveOnNodeZeroThenReleaseRestoresTheCounts) {
 }
 
 TEST(ReserveKernel, ScopedFreePagesKeepsPagesInUseAndPutsTheCountBack) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("reserves huge pages");
   XMEM_REQUIRE_ROOT("changes huge page counts");
   const auto state = std::filesystem::temp_directory_path() / ("xmem-kernel-state-" + std::to_string(::getpid()));
   ::setenv("XMEM_STATE_DIR", state.c_str(), 1);

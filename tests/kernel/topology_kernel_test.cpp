@@ -38,6 +38,7 @@ TEST(TopologyKernel, HwlocAgreesWithTheKernel) {
 }
 
 TEST(TopologyKernel, BindingAThreadSetsItsMemoryPolicyAndCpu) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("sets a thread memory policy and pins a thread");
   auto topology = Topology::fromSystem();
   const std::uint32_t cpu = topology.nodes().front().cpus.front();
   const std::uint32_t node = topology.nodes().front().id;

@@ -20,6 +20,7 @@ VirtualMemoryOptions options(std::size_t size) {
 using VirtualMemoryKernel = KernelTest;
 
 TEST_F(VirtualMemoryKernel, TwoMegabytePagesAreWhatSmapsShows) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("maps explicit 2 MiB pages");
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 8);
   ASSERT_EQ(pages.obtained(), 8U) << "2 MiB pages could not be reserved on this machine";
@@ -37,6 +38,7 @@ TEST_F(VirtualMemoryKernel, TwoMegabytePagesAreWhatSmapsShows) {
 }
 
 TEST_F(VirtualMemoryKernel, OvercommittedSurplusPagesAreUsedWithoutAReservation) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("maps surplus hugetlb pages");
   XMEM_REQUIRE_ROOT("sets nr_hugepages and nr_overcommit_hugepages");
   HugePageReservation none(kHugePageSize, 0);  // free pages would be used before surplus ones
   ASSERT_EQ(none.obtained(), 0U);
@@ -51,6 +53,7 @@ TEST_F(VirtualMemoryKernel, OvercommittedSurplusPagesAreUsedWithoutAReservation)
 }
 
 TEST_F(VirtualMemoryKernel, OneGigabytePagesThenTwoMegabytePagesInOneMapping) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("maps 1 GiB and 2 MiB pages");
   XMEM_REQUIRE_ROOT("reserves 1 GiB and 2 MiB pages");
   // 1 GiB pages first: they need contiguous physical memory, which 2 MiB reservations break up.
   HugePageReservation gigantic(kOneGbPageSize, 1);
@@ -83,6 +86,7 @@ TEST_F(VirtualMemoryKernel, OneGigabytePagesThenTwoMegabytePagesInOneMapping) {
 }
 
 TEST_F(VirtualMemoryKernel, PartialMappingReportsTheSplitTheKernelShows) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("maps explicit huge pages");
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages");
   HugePageReservation pages(kHugePageSize, 10);
   ASSERT_EQ(pages.obtained(), 10U);
@@ -140,6 +144,7 @@ TEST_F(VirtualMemoryKernel, TransparentHugePagesAreMeasuredWhileTheyCannotBeAcce
 }
 
 TEST_F(VirtualMemoryKernel, BindingToANodePutsEveryHugePageThere) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("binds huge pages to a node");
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages on node 0");
   HugePageReservation pages(kHugePageSize, 8, 0U);
   ASSERT_EQ(pages.obtained(), 8U);
@@ -155,6 +160,7 @@ TEST_F(VirtualMemoryKernel, BindingToANodePutsEveryHugePageThere) {
 }
 
 TEST_F(VirtualMemoryKernel, BindingToANodeWithoutFreeHugePagesFallsBackInsteadOfSigbus) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("binds huge pages to a node");
   XMEM_REQUIRE_ROOT("empties node 0's 2 MiB pages");
   // No pages free on the node: a bound hugetlb mapping would map fine and die at first touch.
   HugePageReservation none(kHugePageSize, 0, 0U);
@@ -191,6 +197,7 @@ TEST_F(VirtualMemoryKernel, NamedWhereTheKernelAllows) {
 }
 
 TEST_F(VirtualMemoryKernel, ProbesSeeReservedPagesAsUsableNow) {
+  XMEM_REQUIRE_NATIVE_PLATFORM("reads huge page counts");
   EXPECT_EQ(isHugePagesAvailable(), readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") >
                                         readCount("/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages"));
   XMEM_REQUIRE_ROOT("reserves 2 MiB pages (the first check ran)");

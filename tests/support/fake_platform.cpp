@@ -1,6 +1,6 @@
 #include "fake_platform.h"
 
-#include "os/linux/linux_platform.h"
+#include "os/posix/posix_platform.h"
 
 #include <sys/mman.h>
 
@@ -152,13 +152,13 @@ os::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<st
 }
 
 os::Status FakePlatform::lockFile(const char* path, int& handle) noexcept {
-  return os::linuxPlatform().lockFile(path, handle);
+  return os::posixPlatform().lockFile(path, handle);
 }
 
-os::Status FakePlatform::unlockFile(int handle) noexcept { return os::linuxPlatform().unlockFile(handle); }
+os::Status FakePlatform::unlockFile(int handle) noexcept { return os::posixPlatform().unlockFile(handle); }
 
 os::Status FakePlatform::replaceFile(const char* path, const char* data, std::size_t length) noexcept {
-  return os::linuxPlatform().replaceFile(path, data, length);
+  return os::posixPlatform().replaceFile(path, data, length);
 }
 
 os::Status FakePlatform::memlockLimit(MemlockLimit& out) noexcept {

@@ -8,7 +8,6 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <linux/mempolicy.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -272,17 +271,6 @@ std::vector<std::string> listDirectory(const char* path, const char* prefix) {
   return names;
 }
 
-int toProt(Protection protection) noexcept {
-  switch (protection) {
-    case Protection::None: return PROT_NONE;
-    case Protection::Read: return PROT_READ;
-    case Protection::ReadWrite: return PROT_READ | PROT_WRITE;
-    case Protection::ReadExecute: return PROT_READ | PROT_EXEC;
-    case Protection::ReadWriteExecute: return PROT_READ | PROT_WRITE | PROT_EXEC;
-  }
-  return PROT_NONE;
-}
-
 int hugePageFlags(std::size_t pageSize) noexcept {
   if (pageSize == 0) return 0;
   // MAP_HUGE_* encodes log2(page size) above MAP_HUGE_SHIFT.
@@ -301,22 +289,6 @@ Status applyPlacement(void* address, std::size_t length, const Placement& placem
   // The kernel reads maxnode - 1 bits of the mask.
   unsigned long maxNode = NodeSet::kMaxNodes + 1;
   if (::syscall(SYS_mbind, address, length, mode, placement.nodes.words(), maxNode, 0U) != 0) return lastError();
-  return {};
-}
-
-// Reserve with room to align, then give back the slack on both sides.
-Status reserveAligned(std::size_t length, std::size_t alignment, void*& out) noexcept {
-  std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  alignment = std::max(alignment, page);
-  std::size_t padded = length + (alignment > page ? alignment : 0);
-  void* raw = ::mmap(nullptr, padded, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED) return lastError();
-  auto start = reinterpret_cast<std::uintptr_t>(raw);
-  auto aligned = alignUp(start, alignment);
-  if (aligned > start) ::munmap(raw, aligned - start);
-  auto tail = start + padded - (aligned + length);
-  if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + length), tail);
-  out = reinterpret_cast<void*>(aligned);
   return {};
 }
 
@@ -374,7 +346,7 @@ std::vector<NumaNodeInfo> probeNodes() {
   return nodes;
 }
 
-class LinuxPlatform final : public Platform {
+class LinuxPlatform final : public PosixPlatform {
  public:
   // Probed once, here: a function-local static would hold its guard during the probe, and a
   // fork() at that moment would leave the child waiting on it.
@@ -384,60 +356,6 @@ class LinuxPlatform final : public Platform {
 
   Capabilities capabilities() const noexcept override {
     return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = collapseOnRequest_};
-  }
-
-  Status lockFile(const char* path, int& handle) noexcept override {
-    int fd = ::open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return lastError();
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
-      Status failed = lastError();
-      ::close(fd);
-      return failed;
-    }
-    handle = fd;
-    return {};
-  }
-
-  Status unlockFile(int handle) noexcept override {
-    return ::close(handle) == 0 ? Status{} : lastError();  // closing the last descriptor drops the flock
-  }
-
-  Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override {
-    char temporary[4096];
-    if (std::snprintf(temporary, sizeof temporary, "%s.%d.tmp", path, static_cast<int>(::getpid())) >=
-        static_cast<int>(sizeof temporary))
-      return errnoStatus(ENAMETOOLONG);
-    // Readable by all, as the state it replaces was: `xmem release --dry-run` reads it as any user.
-    int fd = ::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return lastError();
-    Status status;
-    for (std::size_t done = 0; done < length && status.ok();) {
-      ssize_t written = ::write(fd, data + done, length - done);
-      if (written < 0 && errno == EINTR) continue;
-      if (written < 0) status = lastError();
-      else done += static_cast<std::size_t>(written);
-    }
-    // Without the fsync a crash after the rename can leave the new name on empty contents.
-    if (status.ok() && ::fsync(fd) != 0) status = lastError();
-    if (::close(fd) != 0 && status.ok()) status = lastError();
-    if (status.ok() && ::rename(temporary, path) != 0) status = lastError();
-    if (!status.ok()) {
-      ::unlink(temporary);
-      return status;
-    }
-    // The rename itself is durable once the directory is flushed.
-    char directory[4096];
-    std::snprintf(directory, sizeof directory, "%s", path);
-    char* slash = std::strrchr(directory, '/');
-    if (slash == nullptr) std::snprintf(directory, sizeof directory, ".");
-    else if (slash == directory) slash[1] = '\0';
-    else *slash = '\0';
-    if (int dir = ::open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-    return {};
   }
 
   MachineFacts probe() override {
@@ -519,11 +437,8 @@ class LinuxPlatform final : public Platform {
   }
 
   Status memlockLimit(MemlockLimit& out) noexcept override {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_MEMLOCK, &limit) != 0) return lastError();
     MemlockLimit result;
-    result.soft = limit.rlim_cur == RLIM_INFINITY ? MemlockLimit::kUnlimited : limit.rlim_cur;
-    result.hard = limit.rlim_max == RLIM_INFINITY ? MemlockLimit::kUnlimited : limit.rlim_max;
+    if (Status status = PosixPlatform::memlockLimit(result); !status) return status;
     char status[4096];
     std::size_t length = 0;
     if (readSmallFile("/proc/self/status", status, sizeof status, length))
@@ -583,12 +498,8 @@ class LinuxPlatform final : public Platform {
 
   Status compactMemory() noexcept override { return writeText("/proc/sys/vm/compact_memory", "1\n"); }
 
-  Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override {
-    return reserveAligned(length, alignment, out);
-  }
-
   Status map(const MapRequest& request, MapResult& out) noexcept override {
-    const int prot = toProt(request.protection);
+    const int prot = protectionBits(request.protection);
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | hugePageFlags(request.hugePageSize);
     void* target = request.fixedAddress;
     const std::size_t natural = request.hugePageSize != 0 ? request.hugePageSize
@@ -612,10 +523,6 @@ class LinuxPlatform final : public Platform {
     return {};
   }
 
-  Status unmap(void* address, std::size_t length) noexcept override {
-    return ::munmap(address, length) == 0 ? Status{} : lastError();
-  }
-
   Status advise(void* address, std::size_t length, Advice advice) noexcept override {
     int value = MADV_NORMAL;
     switch (advice) {
@@ -625,10 +532,6 @@ class LinuxPlatform final : public Platform {
       case Advice::Collapse: value = MADV_COLLAPSE; break;
     }
     return ::madvise(address, length, value) == 0 ? Status{} : lastError();
-  }
-
-  Status protect(void* address, std::size_t length, Protection protection) noexcept override {
-    return ::mprotect(address, length, toProt(protection)) == 0 ? Status{} : lastError();
   }
 
   // The system calls, not the libc wrappers: sanitizer runtimes replace mlock() with a no-op that
@@ -655,10 +558,7 @@ class LinuxPlatform final : public Platform {
     }
     // Kernels before 5.14: touch one byte per base page. A missing hugetlb page then raises
     // SIGBUS instead of an error, which is why callers check free counts first.
-    auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    auto* bytes = static_cast<volatile std::uint8_t*>(address);
-    for (std::size_t offset = 0; offset < length; offset += page) bytes[offset] = bytes[offset];
-    return {};
+    return PosixPlatform::populate(address, length);
   }
 
   Status query(const void* address, std::size_t length, RangeUsage& out) noexcept override {
@@ -736,11 +636,6 @@ class LinuxPlatform final : public Platform {
     return cpu < 0 ? 0 : static_cast<std::uint32_t>(cpu);
   }
 
-  std::uint32_t cpuCount() noexcept override {
-    long count = ::sysconf(_SC_NPROCESSORS_CONF);
-    return count < 1 ? 1 : static_cast<std::uint32_t>(count);
-  }
-
   Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage& out) override {
     return linux_readers::processUsage(pid, minMappingBytes, out);
   }
@@ -781,22 +676,6 @@ Platform& linuxPlatform() noexcept {
   return *platform;
 }
 
-Status errnoStatus(int error) noexcept {
-  using Kind = Status::Kind;
-  switch (error) {
-    case 0: return {};
-    case ENOSYS: case EOPNOTSUPP: return {Kind::Unsupported, error};
-    case ENOMEM: return {Kind::NoMemory, error};
-    case EPERM: case EACCES: case EROFS: return {Kind::NoPermission, error};
-    case EBUSY: return {Kind::Busy, error};
-    case EAGAIN: case EINTR: return {Kind::TryAgain, error};
-    case EINVAL: case ENAMETOOLONG: return {Kind::Invalid, error};
-    case ENOENT: case ENODEV: return {Kind::NotFound, error};
-    case EFAULT: return {Kind::BadAddress, error};
-    default: return {Kind::Other, error};
-  }
-}
-
 int pageAnswerOf(int kernelAnswer) noexcept {
   if (kernelAnswer >= 0) return kernelAnswer;
   switch (-kernelAnswer) {
@@ -809,15 +688,12 @@ int pageAnswerOf(int kernelAnswer) noexcept {
   }
 }
 
-bool atFork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
-  return ::pthread_atfork(prepare, parent, child) == 0;
-}
-
-std::string describeOsError(int code) {
+std::string describeLinuxError(int code) {
   if (code == ENOSYS) return "not supported by this kernel (ENOSYS)";
-  const char* name = strerrorname_np(code);
-  std::string message = std::strerror(code);
-  if (name != nullptr) message += std::string(" (") + name + ")";
+  std::string message = describeErrno(code);
+  // The portable table names the usual codes; glibc names all of them.
+  if (message.back() != ')')
+    if (const char* name = strerrorname_np(code)) message += std::string(" (") + name + ")";
   return message;
 }
 
