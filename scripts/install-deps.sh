@@ -19,7 +19,15 @@ packages=(
   # The live page's browser test (ctest -L browser) loads it in headless Chromium; its test server
   # serves it with cpp-httplib.
   chromium libcpp-httplib-dev
+  # arm64 Linux: Debian's cross compiler, qemu-user to run what it builds, and the arm64 builds of
+  # the libraries the unit suite links (multiarch, after `dpkg --add-architecture arm64` below).
+  g++-aarch64-linux-gnu qemu-user libhwloc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libstdc++6:arm64
 )
+
+# The arm64 packages come from Debian's arm64 archive: the architecture must be known to dpkg first.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64
+fi
 
 missing=()
 for package in "${packages[@]}"; do

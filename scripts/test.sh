@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test three times: optimised, under AddressSanitizer + UndefinedBehaviorSanitizer,
-# and under ThreadSanitizer.
+# and under ThreadSanitizer (each time also on the generic POSIX platform: ctest -L posix); then
+# the unit suite cross-built for arm64 Linux, under qemu-user.
 # The kernel tests reserve huge pages through sysfs (root) and restore the counts they found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,5 @@ for preset in release asan tsan; do
   cmake --build --preset "$preset"
   ctest --preset "$preset"
 done
+
+scripts/test-arm64.sh

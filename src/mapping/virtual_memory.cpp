@@ -190,18 +190,11 @@ class Allocation {
     input.partial = options_.partialHugePages;
     input.mixSizes = os_.capabilities().hugePagesInReservation;
     input.countedNode = strictNode();
-    std::vector<std::size_t> wanted;
-    if (options_.oneGbPages) wanted.push_back(kOneGbPageSize);
-    if (options_.hugePages) wanted.push_back(kHugePageSize);
-    for (auto pageSize : wanted) {
+    for (auto pageSize : wantedPageSizes(note)) {
       const std::string label = formatBytes(pageSize) + " pages: ";
       if (failedNow.count(pageSize) != 0) continue;
       if (pageSize == kOneGbPageSize && !info_->cpuHasOneGbPages) {
         note(label + "the CPU has no 1 GiB page support");
-        continue;
-      }
-      if (info_->hugePages(pageSize) == nullptr) {
-        note(label + "not offered by the kernel");
         continue;
       }
       if (auto wait = BackoffTable::instance().backoff(pageSize, strictNode())) {
@@ -224,6 +217,26 @@ class Allocation {
       note("transparent huge pages: unavailable (THP mode " + std::string(toString(info_->thp.mode)) + ")");
     if (info_->thp.pmdSize != 0) input.transparentPageSize = info_->thp.pmdSize;
     return input;
+  }
+
+  // The explicit huge page sizes to try, as the kernel lists them: hugePages asks for the sizes
+  // below 1 GiB, oneGbPages for 1 GiB and up. On x86-64 that is 2 MiB and 1 GiB; arm64 lists others
+  // with its base page (4 KiB: 64 KiB, 2 MiB, 32 MiB, 1 GiB; 16 KiB: 2 MiB, 32 MiB, 1 GiB; 64 KiB:
+  // 2 MiB, 512 MiB, 16 GiB). The plan takes the largest first.
+  template <typename Note>
+  std::vector<std::size_t> wantedPageSizes(Note&& note) const {
+    std::vector<std::size_t> wanted;
+    bool gigantic = false;
+    bool huge = false;
+    for (const auto& size : info_->hugePageSizes) {
+      if (size.pageSize <= info_->basePageSize) continue;
+      const bool isGigantic = size.pageSize >= kOneGbPageSize;
+      (isGigantic ? gigantic : huge) = true;
+      if (isGigantic ? options_.oneGbPages : options_.hugePages) wanted.push_back(size.pageSize);
+    }
+    if (options_.oneGbPages && !gigantic) note(formatBytes(kOneGbPageSize) + " pages: not offered by the kernel");
+    if (options_.hugePages && !huge) note(formatBytes(kHugePageSize) + " pages: not offered by the kernel");
+    return wanted;
   }
 
   struct MapFailure {

@@ -490,5 +490,85 @@ TEST_F(Cascade, PrefaultFailureIsAnErrorAndLeaksNothing) {
   EXPECT_THAT(result.error().what(), HasSubstr("faulting in 16 MiB failed"));
 }
 
+
+// arm64's layouts: the page sizes are the kernel's, not 4 KiB, 2 MiB and 1 GiB by assumption.
+class ArmLayouts : public Cascade {
+ protected:
+  void layout(std::size_t basePage, std::vector<std::pair<std::size_t, std::uint64_t>> freeBySize, std::size_t thpSize) {
+    fake.machine.basePageSize = basePage;
+    fake.machine.hugePageSizes.clear();
+    for (const auto& [pageSize, free] : freeBySize) fake.setHugePages(pageSize, 0, free);
+    fake.machine.defaultHugePageSize = thpSize;
+    fake.machine.thp.pmdSize = thpSize;
+    fake.machine.cpuHasOneGbPages = true;  // the kernel offers them (arm64 has no CPU flag to check)
+    install();
+  }
+  // Every part starts at a multiple of its page size, and the parts tile the mapping.
+  static void expectTiled(const VirtualMemory& memory) {
+    std::size_t next = 0;
+    for (const auto& segment : memory.report().segments) {
+      EXPECT_EQ(segment.offset, next);
+      EXPECT_EQ(segment.offset % segment.pageSize, 0U) << formatBytes(segment.pageSize) << " part at " << segment.offset;
+      EXPECT_EQ(segment.length % segment.pageSize, 0U);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(memory.data() + segment.offset) % segment.pageSize, 0U);
+      next += segment.length;
+    }
+    EXPECT_EQ(next, memory.report().mappedSize);
+  }
+  static std::vector<std::pair<std::size_t, std::size_t>> parts(const VirtualMemory& memory) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;  // (page size, bytes)
+    for (const auto& segment : memory.report().segments) out.emplace_back(segment.pageSize, segment.length);
+    return out;
+  }
+  using Parts = std::vector<std::pair<std::size_t, std::size_t>>;
+};
+
+TEST_F(ArmLayouts, FourKiBBasePagesUseEveryHugeSizeTheKernelLists) {
+  layout(4 * KiB, {{64 * KiB, 100}, {2 * MiB, 10}, {32 * MiB, 1}, {kOneGbPageSize, 2}}, 2 * MiB);
+  auto o = options(2 * GiB + 32 * MiB + 20 * MiB + 256 * KiB);
+  o.oneGbPages = true;
+  VirtualMemory memory(o);
+  EXPECT_EQ(parts(memory), (Parts{{kOneGbPageSize, 2 * GiB}, {32 * MiB, 32 * MiB}, {2 * MiB, 20 * MiB}, {64 * KiB, 256 * KiB}}))
+      << decisions(memory);
+  EXPECT_EQ(memory.report().hugeTlbBytes(), memory.report().mappedSize);
+  expectTiled(memory);
+}
+
+TEST_F(ArmLayouts, SixtyFourKiBBasePagesPut512MiBPagesFirstAndTheRestOnBasePages) {
+  // 64 KiB base pages: 2 MiB (contiguous PTEs), 512 MiB (the PMD, also THP's size), 16 GiB.
+  layout(64 * KiB, {{2 * MiB, 0}, {512 * MiB, 8}, {16 * GiB, 0}}, 512 * MiB);
+  auto o = options(2080 * MiB);
+  o.oneGbPages = true;
+  VirtualMemory memory(o);
+  EXPECT_EQ(parts(memory), (Parts{{512 * MiB, 2048 * MiB}, {64 * KiB, 32 * MiB}})) << decisions(memory);
+  EXPECT_THAT(decisions(memory), HasSubstr("16 GiB pages: skipped, 2080 MiB is less than one page"));
+  EXPECT_THAT(decisions(memory), HasSubstr("2 MiB pages: none free"));
+  EXPECT_THAT(decisions(memory), HasSubstr("transparent huge pages: skipped, 32 MiB is less than one page"));
+  expectTiled(memory);
+}
+
+TEST_F(ArmLayouts, SixteenKiBBasePagesRoundToTheirOwnBasePage) {
+  layout(16 * KiB, {{2 * MiB, 100}, {32 * MiB, 2}, {kOneGbPageSize, 4}}, 32 * MiB);
+  {
+    VirtualMemory memory(options(100 * MiB));  // no oneGbPages: 1 GiB pages are not asked for
+    EXPECT_EQ(parts(memory), (Parts{{32 * MiB, 64 * MiB}, {2 * MiB, 36 * MiB}})) << decisions(memory);
+    expectTiled(memory);
+  }
+
+  auto small = options(20 * KiB);
+  small.hugePages = false;
+  small.transparentHugePages = false;
+  VirtualMemory base(small);
+  EXPECT_EQ(parts(base), (Parts{{16 * KiB, 32 * KiB}})) << "whole 16 KiB pages";
+  EXPECT_EQ(base.report().mappedSize, 32 * KiB);
+}
+
+TEST_F(ArmLayouts, AKernelWithoutTwoMegabytePagesSaysSo) {
+  layout(64 * KiB, {}, 512 * MiB);
+  VirtualMemory memory(options(4 * MiB));
+  EXPECT_THAT(decisions(memory), HasSubstr("2 MiB pages: not offered by the kernel"));
+  EXPECT_EQ(parts(memory), (Parts{{64 * KiB, 4 * MiB}}));
+}
+
 }  // namespace
 }  // namespace xmem

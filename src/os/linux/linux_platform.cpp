@@ -277,6 +277,12 @@ int hugePageFlags(std::size_t pageSize) noexcept {
   return MAP_HUGETLB | (std::countr_zero(pageSize) << MAP_HUGE_SHIFT);
 }
 
+// A kernel built without NUMA (CONFIG_NUMA=n, as on many arm64 boards) has no mbind or
+// set_mempolicy: ENOSYS. All its memory is node 0's, so a placement on node 0 alone holds anyway.
+bool withoutNumaOnNodeZero(const Placement& placement) noexcept {
+  return errno == ENOSYS && placement.nodes == NodeSet::single(0);
+}
+
 Status applyPlacement(void* address, std::size_t length, const Placement& placement) noexcept {
   if (placement.policy == NumaPolicy::None) return {};
   int mode = MPOL_DEFAULT;
@@ -288,7 +294,8 @@ Status applyPlacement(void* address, std::size_t length, const Placement& placem
   }
   // The kernel reads maxnode - 1 bits of the mask.
   unsigned long maxNode = NodeSet::kMaxNodes + 1;
-  if (::syscall(SYS_mbind, address, length, mode, placement.nodes.words(), maxNode, 0U) != 0) return lastError();
+  if (::syscall(SYS_mbind, address, length, mode, placement.nodes.words(), maxNode, 0U) != 0)
+    return withoutNumaOnNodeZero(placement) ? Status{} : lastError();
   return {};
 }
 
@@ -620,7 +627,8 @@ class LinuxPlatform final : public PosixPlatform {
     }
     const unsigned long maxNode = NodeSet::kMaxNodes + 1;
     const std::uint64_t* mask = placement.policy == NumaPolicy::None ? nullptr : placement.nodes.words();
-    return ::syscall(SYS_set_mempolicy, mode, mask, mask == nullptr ? 0UL : maxNode) == 0 ? Status{} : lastError();
+    if (::syscall(SYS_set_mempolicy, mode, mask, mask == nullptr ? 0UL : maxNode) == 0) return {};
+    return placement.policy == NumaPolicy::None || withoutNumaOnNodeZero(placement) ? Status{} : lastError();
   }
 
   Status pinThread(std::uint32_t cpu) noexcept override {
