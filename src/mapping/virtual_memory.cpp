@@ -403,7 +403,7 @@ class Allocation {
     report_.residentBytesByNode = usage.bytesByNode;
     // hugetlb pages are never swapped and the kernel counts them as not locked.
     const std::size_t lockable = report_.mappedSize - report_.hugeTlbBytes();
-    if (report_.locked && usage.lockedBytes < lockable)
+    if (report_.locked && usage.lockedBytes < lockable && os_.capabilities().queryShowsLocks)
       report_.decisions.push_back("kernel disagrees: only " + formatBytes(usage.lockedBytes) + " of " +
                                   formatBytes(lockable) + " are locked");
     // The one read above already has the bytes per kernel page size: compare each hugetlb size.
@@ -603,11 +603,18 @@ std::size_t VirtualMemory::discard() {
     auto* start = data_ + segment.offset;
     if (auto status = platform_->advise(start, segment.length, os::Advice::DontNeed); !status)
       throw osFailure(status, "giving back " + formatBytes(segment.length) + " failed", {.size = segment.length});
-    // Where the OS drops pages by mapping them anew (generic POSIX), they come back read-write.
-    if (protection_ != Protection::ReadWrite)
-      if (auto status = platform_->protect(start, segment.length, protection_); !status)
-        throw osFailure(status, "restoring " + std::string(toString(protection_)) + " after giving pages back failed",
-                        {.size = segment.length});
+    // Where the OS drops pages by mapping them anew (generic POSIX), they come back read-write and
+    // unlocked: the mapping's protection (as protect() last set it for the whole; a range changed
+    // alone goes back to that) and its lock are put back.
+    if (platform_->capabilities().giveBackMapsAnew) {
+      if (protection_ != Protection::ReadWrite)
+        if (auto status = platform_->protect(start, segment.length, protection_); !status)
+          throw osFailure(status, "restoring " + std::string(toString(protection_)) + " after giving pages back failed",
+                          {.size = segment.length});
+      if (report_.locked)
+        if (auto status = platform_->lock(start, segment.length); !status)
+          throw osFailure(status, "locking again after giving pages back failed", {.size = segment.length});
+    }
     given += segment.length;
   }
   report_.thpVerifiedBytes = 0;

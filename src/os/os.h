@@ -92,8 +92,8 @@ struct MapResult {
 enum class Advice : std::uint8_t {
   HugePages,    ///< back with transparent huge pages where possible (MADV_HUGEPAGE)
   NoHugePages,  ///< never (MADV_NOHUGEPAGE)
-  DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED). They may come back
-                ///< read-write (where the OS maps them anew): the caller re-applies another protection
+  DontNeed,     ///< drop the pages; they read as zero again (MADV_DONTNEED). Where
+                ///< Capabilities::giveBackMapsAnew, they come back read-write and unlocked
   Collapse,     ///< make transparent huge pages of the range now (MADV_COLLAPSE, Linux 6.1+);
                 ///< TryAgain: try again; Invalid: this range cannot be collapsed. Whether the kernel
                 ///< has it at all is Capabilities::collapseOnRequest, not an error to interpret
@@ -151,6 +151,11 @@ struct Capabilities {
   bool hugePagesInReservation = false;  ///< explicit huge pages can be mapped inside a reserve()d region
   bool transparentHugePages = false;
   bool collapseOnRequest = false;  ///< Advice::Collapse exists (probed once, not guessed from errors)
+  /// query() counts locked bytes (Linux: smaps). Where false, lockedBytes is 0 for want of a way to tell.
+  bool queryShowsLocks = false;
+  /// Advice::DontNeed maps the range anew (generic POSIX: no zeroing madvise): it comes back
+  /// read-write and unlocked, so the caller restores its protection and its lock.
+  bool giveBackMapsAnew = false;
 };
 
 class Platform {

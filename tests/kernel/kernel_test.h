@@ -43,6 +43,21 @@ void noteSkippedOnPosix(const std::string& why);
     }                                                                              \
   } while (false)
 
+// Sanitizer runtimes replace mlock() with a no-op that succeeds. The Linux platform calls the
+// kernel directly; the generic POSIX one cannot, so what it locks is unknown under them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kMlockIsIntercepted = true;
+#else
+inline constexpr bool kMlockIsIntercepted = false;
+#endif
+#define XMEM_REQUIRE_REAL_MLOCK()                                                                    \
+  do {                                                                                               \
+    if (::xmem::testing::genericPosixInstalled() && ::xmem::testing::kMlockIsIntercepted) {          \
+      ::xmem::testing::noteSkippedOnPosix("locks memory, and this sanitizer's mlock() does not");    \
+      GTEST_SKIP() << "NOT RUN on the generic POSIX platform under a sanitizer: its mlock() is a no-op"; \
+    }                                                                                                \
+  } while (false)
+
 class KernelTest : public ::testing::Test {
  protected:
   void SetUp() override {

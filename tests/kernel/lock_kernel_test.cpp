@@ -17,6 +17,7 @@ namespace {
 using LockKernel = KernelTest;
 
 TEST_F(LockKernel, LockedMemoryIsLockedInTheKernel) {
+  XMEM_REQUIRE_REAL_MLOCK();
   XMEM_REQUIRE_ROOT("locks 32 MiB, more than RLIMIT_MEMLOCK lets an unprivileged process lock");
   VirtualMemoryOptions o;
   o.size = 32 * MiB;
@@ -68,6 +69,7 @@ TEST_F(LockKernel, LockedMemoryIsLockedInTheKernel) {
 }
 
 TEST_F(LockKernel, MemlockLimitIsHonouredAndNamed) {
+  XMEM_REQUIRE_REAL_MLOCK();
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(lockUnderASmallLimit(), ::testing::ExitedWithCode(0), "reason: mlock of 1 MiB failed");
 }

@@ -155,6 +155,24 @@ TEST_F(PosixPlatformKernel, AskingForHugePagesGetsBasePagesAndTheReportSaysWhy) 
   memory.data()[0] = 1;
 }
 
+// Mapped anew, the pages would come back unlocked: a locked VirtualMemory locks them again.
+TEST_F(PosixPlatformKernel, DiscardKeepsTheLockOfAVirtualMemory) {
+  if (kMlockIsIntercepted) GTEST_SKIP() << "NOT RUN under a sanitizer: its mlock() succeeds without locking";
+  os::ScopedPlatform installed(posix);
+  SystemInfo::refresh();
+  VirtualMemoryOptions options;
+  options.size = 64 * KiB;
+  options.hugePages = false;
+  options.transparentHugePages = false;
+  options.lock = LockPolicy::Required;
+  VirtualMemory memory(options);
+  ASSERT_TRUE(memory.isLocked());
+  EXPECT_EQ(smapsAt(memory.data()).locked, 64 * KiB);
+  EXPECT_EQ(memory.discard(), 64 * KiB);
+  EXPECT_EQ(smapsAt(memory.data()).locked, 64 * KiB) << "locked again after the give-back";
+  EXPECT_THAT(decisions(memory), ::testing::Not(HasSubstr("kernel disagrees"))) << "mincore cannot see locks: not claimed";
+}
+
 TEST_F(PosixPlatformKernel, ProtectionChangesReachTheKernel) {
   auto* memory = mapReadWrite(2 * page);
   ASSERT_TRUE(posix.protect(memory, 2 * page, Protection::Read).ok());
@@ -166,13 +184,6 @@ TEST_F(PosixPlatformKernel, ProtectionChangesReachTheKernel) {
   EXPECT_EQ(unmapped.kind, Kind::NoMemory) << "mprotect of an unmapped range: ENOMEM";
 }
 
-// Sanitizer runtimes replace mlock() with a no-op that succeeds; the Linux platform calls the
-// kernel directly, the generic one cannot.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kMlockIsIntercepted = true;
-#else
-constexpr bool kMlockIsIntercepted = false;
-#endif
 
 TEST_F(PosixPlatformKernel, LockFailsPastTheLimitWithoutPrivilege) {
   if (kMlockIsIntercepted) GTEST_SKIP() << "NOT RUN under a sanitizer: its mlock() succeeds without locking";

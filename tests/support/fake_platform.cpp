@@ -95,7 +95,8 @@ std::vector<std::string> FakePlatform::violations() const {
 }
 
 os::Capabilities FakePlatform::capabilities() const noexcept {
-  return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = switches.collapseOnRequest};
+  return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = switches.collapseOnRequest,
+          .queryShowsLocks = true};
 }
 
 MachineFacts FakePlatform::probe() {

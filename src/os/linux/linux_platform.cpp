@@ -362,7 +362,8 @@ class LinuxPlatform final : public PosixPlatform {
   }
 
   Capabilities capabilities() const noexcept override {
-    return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = collapseOnRequest_};
+    return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = collapseOnRequest_,
+            .queryShowsLocks = true};
   }
 
   MachineFacts probe() override {
@@ -628,7 +629,8 @@ class LinuxPlatform final : public PosixPlatform {
     const unsigned long maxNode = NodeSet::kMaxNodes + 1;
     const std::uint64_t* mask = placement.policy == NumaPolicy::None ? nullptr : placement.nodes.words();
     if (::syscall(SYS_set_mempolicy, mode, mask, mask == nullptr ? 0UL : maxNode) == 0) return {};
-    return placement.policy == NumaPolicy::None || withoutNumaOnNodeZero(placement) ? Status{} : lastError();
+    const bool noPolicy = errno == ENOSYS && placement.policy == NumaPolicy::None;  // a kernel without NUMA
+    return noPolicy || withoutNumaOnNodeZero(placement) ? Status{} : lastError();
   }
 
   Status pinThread(std::uint32_t cpu) noexcept override {

@@ -198,7 +198,7 @@ MachineFacts PosixPlatform::portableFacts() {
   return info;
 }
 
-Capabilities PosixPlatform::capabilities() const noexcept { return {}; }
+Capabilities PosixPlatform::capabilities() const noexcept { return {.giveBackMapsAnew = true}; }
 
 MachineFacts PosixPlatform::probe() {
   MachineFacts info = portableFacts();
