@@ -37,6 +37,14 @@ class PosixPlatformKernel : public KernelTest {
     EXPECT_TRUE(posix.map(request, result).ok());
     return static_cast<std::uint8_t*>(result.address);
   }
+  // 64 KiB on base pages; the test installs the POSIX platform around it.
+  static VirtualMemoryOptions basePages() {
+    VirtualMemoryOptions options;
+    options.size = 64 * KiB;
+    options.hugePages = false;
+    options.transparentHugePages = false;
+    return options;
+  }
 };
 
 TEST_F(PosixPlatformKernel, ReservesAlignedAndGivesTheSlackBack) {
@@ -122,11 +130,7 @@ TEST_F(PosixPlatformKernel, DontNeedGivesThePagesBackAndTheyReadAsZero) {
 TEST_F(PosixPlatformKernel, DiscardKeepsTheProtectionOfAVirtualMemory) {
   os::ScopedPlatform installed(posix);
   SystemInfo::refresh();
-  VirtualMemoryOptions options;
-  options.size = 64 * KiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
-  VirtualMemory memory(options);
+  VirtualMemory memory(basePages());
   memory.data()[0] = 1;
   memory.protectRX();
   EXPECT_EQ(memory.discard(), 64 * KiB);
@@ -160,10 +164,7 @@ TEST_F(PosixPlatformKernel, DiscardKeepsTheLockOfAVirtualMemory) {
   if (kMlockIsIntercepted) GTEST_SKIP() << "NOT RUN under a sanitizer: its mlock() succeeds without locking";
   os::ScopedPlatform installed(posix);
   SystemInfo::refresh();
-  VirtualMemoryOptions options;
-  options.size = 64 * KiB;
-  options.hugePages = false;
-  options.transparentHugePages = false;
+  auto options = basePages();
   options.lock = LockPolicy::Required;
   VirtualMemory memory(options);
   ASSERT_TRUE(memory.isLocked());
