@@ -653,7 +653,6 @@ class LinuxPlatform final : public PosixPlatform {
   Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override {
     return linux_readers::readPublishedRecords(pid, name, maxBytes, out);
   }
-  std::string hostName() const override { return linux_readers::hostName(); }
 
   // The CPU from rseq (a load), its node from a table filled from getcpu() (the vDSO) the first
   // time each CPU is seen: the raw system call cost the preload's pool path a kernel entry per

@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -148,12 +147,6 @@ Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxB
   } catch (const std::bad_alloc&) {
     return errnoStatus(ENOMEM);
   }
-}
-
-std::string hostName() {
-  utsname names{};
-  if (::uname(&names) != 0) return {};
-  return names.nodename;
 }
 
 }  // namespace xmem::os::linux_readers

@@ -1,5 +1,5 @@
 // Monitoring's readers of the kernel's files, behind LinuxPlatform's processUsage(),
-// kernelCounters(), readPublishedRecords() and hostName() (their contract is in os/os.h).
+// kernelCounters() and readPublishedRecords() (their contract is in os/os.h).
 // Not on any allocation path: they allocate, and report unreadable files as a Status.
 #pragma once
 
@@ -17,7 +17,5 @@ Status processUsage(std::int64_t pid, std::size_t minMappingBytes, ProcessUsage&
 Status kernelCounters(KernelCounters& out);
 /// The memfd "NAME" that process `pid` holds open, read through /proc/PID/fd/N.
 Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out);
-/// uname's nodename.
-std::string hostName();
 
 }  // namespace xmem::os::linux_readers
