@@ -57,11 +57,16 @@ def chromium(url, *flags, budget_ms=5000, window="1280,2200"):
         command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                    "--no-first-run", f"--user-data-dir={profile}", f"--window-size={window}",
                    f"--virtual-time-budget={budget_ms}", *flags, url]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        def run():
+            try:
+                return subprocess.run(command, capture_output=True, text=True, timeout=90)
+            except subprocess.TimeoutExpired as hung:  # headless Chromium can hang on a loaded machine
+                return subprocess.CompletedProcess(command, -1, "", f"hung for {hung.timeout} s")
+        result = run()
         if result.returncode != 0:
-            # A browser that dies (a busy shared machine) says nothing about the page: once more.
+            # A browser that dies or hangs (a busy shared machine) says nothing about the page: once more.
             print(f"NOTE: chromium exited {result.returncode}, trying again: {result.stderr[-1000:]}")
-            result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+            result = run()
     if result.returncode != 0:
         raise SystemExit(f"FAIL: chromium exited {result.returncode}: {result.stderr[-2000:]}")
     return result.stdout
