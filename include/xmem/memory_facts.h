@@ -53,6 +53,27 @@ struct MemlockLimit {
   bool allows(std::uint64_t bytes) const noexcept { return privileged || soft == kUnlimited || bytes <= soft; }
 };
 
+/// The right an OS asks of a process before it maps large pages: Windows' "Lock pages in memory"
+/// (SeLockMemoryPrivilege). Linux asks none: its huge pages come from the pools root reserves.
+struct LargePageRight {
+  enum class State : std::uint8_t {
+    NotNeeded,       ///< this OS asks no right
+    Enabled,         ///< enabled in this process's token
+    Disabled,        ///< in the token, not enabled: xmem enables it before its first large page
+    NeedsElevation,  ///< only the elevated token has it: run as administrator
+    NeedsSignOut,    ///< assigned to the account after this logon session began: sign out and in
+    NotAssigned,     ///< not assigned to the account
+    Unknown,         ///< the token could not be read
+  };
+  State state = State::NotNeeded;
+  std::string account;   ///< "DOMAIN\user" the state is of ("" when not needed or unknown)
+  std::string guidance;  ///< what to do about it, for people ("" when nothing is to be done)
+
+  /// Large pages can be asked for (the OS may still have none to give).
+  bool usable() const noexcept { return state == State::NotNeeded || state == State::Enabled || state == State::Disabled; }
+};
+std::string_view toString(LargePageRight::State state) noexcept;
+
 struct NumaNodeInfo {
   std::uint32_t id = 0;
   std::vector<std::uint32_t> cpus;
@@ -75,6 +96,7 @@ struct MachineFacts {
   std::vector<NumaNodeInfo> nodes;   ///< online nodes; one node 0 on machines without NUMA
   bool populateReportsErrors = false;  ///< MADV_POPULATE_WRITE: a missing huge page is an error, not SIGBUS
   bool namedMappings = false;          ///< mappings can be named (PR_SET_VMA_ANON_NAME)
+  LargePageRight largePageRight;       ///< Windows: "Lock pages in memory"
   std::size_t lastLevelCacheBytes = 0; ///< the largest data cache of CPU 0 (0 when unknown)
 
   const HugePageSizeInfo* hugePages(std::size_t pageSize) const noexcept;

@@ -40,6 +40,19 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     result.reason = "node " + std::to_string(*node) + " does not exist on this machine";
     return result;
   }
+  if (!info->largePageRight.usable()) {
+    result.reason = "\"Lock pages in memory\" is " + std::string(toString(info->largePageRight.state)) + ": " +
+                    info->largePageRight.guidance;
+    return result;
+  }
+  if (os::current().capabilities().hugePagesWithoutPool) {
+    // Windows: no pool, no count. Pages come from free memory, if it has contiguous runs.
+    result.available = true;
+    result.freePages = info->memoryAvailable / pageSize;
+    result.reason = "taken from free memory at allocation time (Windows keeps no pool to reserve): " +
+                    formatBytes(info->memoryAvailable) + " free; whether enough is contiguous is known only by trying";
+    return result;
+  }
   HugePageCounts counts;
   if (auto status = os::current().hugePageCounts(pageSize, node, counts); !status) {
     result.reason = "cannot read the " + size + " page counts: " + os::describe(status);

@@ -201,8 +201,16 @@ class Allocation {
         note(label + "skipped for another " + std::to_string(wait->count()) + " ms after a recent failure");
         continue;
       }
+      if (!info_->largePageRight.usable())
+        note(label + "\"Lock pages in memory\" is " + std::string(toString(info_->largePageRight.state)) +
+             " for this account; trying them (xmem info says what to do)");
       HugePageCounts global;
-      if (!os_.hugePageCounts(pageSize, std::nullopt, global)) continue;
+      if (!os_.hugePageCounts(pageSize, std::nullopt, global)) {
+        // No pool to count (Windows): they come from free memory at map time; only trying tells.
+        if (os_.capabilities().hugePagesWithoutPool)
+          input.hugePages.push_back({pageSize, alignUp(options_.size, pageSize) / pageSize});
+        continue;
+      }
       std::uint64_t available = global.obtainable();
       if (auto node = strictNode()) {
         // A hugetlb mapping bound to a node without free pages maps fine and dies of SIGBUS at

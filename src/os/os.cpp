@@ -6,10 +6,12 @@
 
 #if defined(__linux__)
 #include "os/linux/linux_platform.h"
+#elif defined(_WIN32)
+#include "os/windows/windows_platform.h"
 #elif defined(__unix__) || defined(__APPLE__)
 #include "os/posix/posix_platform.h"
 #else
-#error "xmem has platform layers for Linux and generic POSIX systems so far (Windows is planned)"
+#error "xmem has platform layers for Linux, Windows and generic POSIX systems"
 #endif
 
 namespace xmem::os {
@@ -17,8 +19,13 @@ namespace {
 
 #if defined(__linux__)
 Platform& nativePlatform() noexcept { return linuxPlatform(); }
+std::string describeNativeError(int code) { return describeLinuxError(code); }
+#elif defined(_WIN32)
+Platform& nativePlatform() noexcept { return windowsPlatform(); }
+std::string describeNativeError(int code) { return describeWindowsError(code); }
 #else
 Platform& nativePlatform() noexcept { return posixPlatform(); }
+std::string describeNativeError(int code) { return describeErrno(code); }
 #endif
 
 std::atomic<Platform*> installed{nullptr};
@@ -59,11 +66,9 @@ std::string_view toString(Status::Kind kind) noexcept {
   return "?";
 }
 
-#if defined(__linux__)
-std::string describeOsError(int code) { return describeLinuxError(code); }
-#else
-std::string describeOsError(int code) { return describeErrno(code); }
-#endif
+std::string Platform::describeError(int code) const { return describeNativeError(code); }
+
+std::string describeOsError(int code) { return current().describeError(code); }
 
 std::string describe(const Status& status) {
   return status.code != 0 ? describeOsError(status.code) : std::string(toString(status.kind));

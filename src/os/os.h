@@ -13,10 +13,10 @@
 // - Functions that a platform cannot do return Kind::Unsupported; Capabilities says which in
 //   advance, so callers decide without trying.
 //
-// Fitting other systems: Windows reserves with VirtualAlloc(MEM_RESERVE), maps large pages only
-// as whole regions (VirtualAlloc/VirtualAllocExNuma with MEM_LARGE_PAGES, so
-// Capabilities::hugePagesInReservation is false there) and binds at map time, which is why a
-// MapRequest carries its placement. POSIX systems without explicit huge pages report none.
+// The platforms: Linux (src/os/linux), generic POSIX (src/os/posix: macOS, the BSDs) and Windows
+// (src/os/windows), which reserves with VirtualAlloc(MEM_RESERVE), maps large pages only as whole
+// regions from free memory (Capabilities::hugePagesInReservation false, hugePagesWithoutPool true)
+// and places memory on a node at map time, which is why a MapRequest carries its placement.
 #pragma once
 
 #include <xmem/memory_facts.h>
@@ -156,6 +156,9 @@ struct Capabilities {
   /// Advice::DontNeed maps the range anew (generic POSIX: no zeroing madvise): it comes back
   /// read-write and unlocked, so the caller restores its protection and its lock.
   bool giveBackMapsAnew = false;
+  /// Huge pages come from free memory at map time, not from a pool with counts (Windows): whether
+  /// there are enough, contiguous, is known only by trying. hugePageCounts() is Unsupported.
+  bool hugePagesWithoutPool = false;
 };
 
 class Platform {
@@ -249,6 +252,8 @@ class Platform {
   virtual Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) = 0;
   /// The machine's host name ("" when unknown).
   virtual std::string hostName() const = 0;
+  /// A message for this OS's own code of a failure (errno, or a Win32 error code).
+  virtual std::string describeError(int code) const;
 };
 
 /// The platform in use: the real one for this OS unless a test installed another.
@@ -276,7 +281,8 @@ class ScopedPlatform {
 /// child must find free. False where the OS has no fork.
 bool atFork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
 
-/// A message for the OS's own code of a failure, e.g. "Cannot allocate memory (ENOMEM)".
+/// A message for the OS's own code of a failure, e.g. "Cannot allocate memory (ENOMEM)": the
+/// platform in use says it (a test that installs the Windows platform reads Windows' words).
 std::string describeOsError(int code);
 /// The same for a Status; its kind's name when it has no code of the OS.
 std::string describe(const Status& status);

@@ -93,6 +93,20 @@ std::string_view toString(ThpMode mode) noexcept {
   return "?";
 }
 
+std::string_view toString(LargePageRight::State state) noexcept {
+  using State = LargePageRight::State;
+  switch (state) {
+    case State::NotNeeded: return "not needed";
+    case State::Enabled: return "enabled";
+    case State::Disabled: return "held, enabled when needed";
+    case State::NeedsElevation: return "only when run as administrator";
+    case State::NeedsSignOut: return "assigned, needs a sign-out";
+    case State::NotAssigned: return "not assigned";
+    case State::Unknown: return "unknown";
+  }
+  return "?";
+}
+
 const HugePageSizeInfo* MachineFacts::hugePages(std::size_t pageSize) const noexcept {
   for (const auto& size : hugePageSizes)
     if (size.pageSize == pageSize) return &size;
