@@ -17,3 +17,4 @@ for preset in release asan tsan; do
 done
 
 scripts/test-arm64.sh
+scripts/test-windows.sh

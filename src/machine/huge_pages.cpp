@@ -66,7 +66,7 @@ void writeState(os::Platform& os, const std::map<std::string, std::uint64_t>& st
   }
   std::string contents;
   for (const auto& [count, original] : state) contents += count + ' ' + std::to_string(original) + '\n';
-  if (auto status = os.replaceFile(path.c_str(), contents.data(), contents.size()); !status)
+  if (auto status = os.replaceFile(path.string().c_str(), contents.data(), contents.size()); !status)
     throw osFailure(status, "cannot record the reservation in " + path.string());
 }
 

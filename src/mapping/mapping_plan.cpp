@@ -35,10 +35,11 @@ Plan planMapping(const PlanInput& input) {
     // Larger sizes take whole pages only; the smallest huge size rounds the rest up (wasting less
     // than one of its pages). Rounding 2080 MiB up to 3 GiB of 1 GiB pages is what we avoid.
     std::uint64_t wanted = smallest || !input.mixSizes ? (remaining + pageSize - 1) / pageSize : remaining / pageSize;
-    // Where sizes cannot mix (Windows), a larger size covers all or nothing: round up only where
-    // that wastes less than an eighth; otherwise the next size down does it with less waste.
+    // Where sizes cannot mix (Windows), a size covers all or nothing: it rounds up only where that
+    // wastes less than an eighth, or, as the last size left, less than one 2 MiB page (a 64 MiB
+    // request never takes a 1 GiB page because 2 MiB pages failed).
     const std::size_t waste = static_cast<std::size_t>(wanted * pageSize) - remaining;
-    if (!input.mixSizes && !smallest && waste > remaining / 8) {
+    if (!input.mixSizes && waste > remaining / 8 && (!smallest || waste >= kHugePageSize)) {
       plan.decisions.push_back(formatBytes(pageSize) + " pages: skipped, " + formatBytes(remaining) + " would take " +
                                pages(wanted, pageSize) + " (" + formatBytes(waste) +
                                " unused: this platform cannot mix page sizes)");

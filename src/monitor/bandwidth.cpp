@@ -74,7 +74,7 @@ VirtualMemory arrayOn(std::uint32_t node, std::size_t bytes) {
   VirtualMemoryOptions options;
   options.size = bytes;
   options.node = node;
-  options.numaPolicy = NumaPolicy::Bind;
+  options.numaPolicy = os::nodeLocalPolicy();
   options.hugePages = false;  // the machine's hugetlb pages are for its workload, not for a probe
   options.name = "xmem:bandwidth";
   return VirtualMemory(options);

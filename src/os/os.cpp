@@ -50,6 +50,10 @@ ScopedPlatform::~ScopedPlatform() {
   generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
+NumaPolicy nodeLocalPolicy() noexcept {
+  return current().capabilities().preferredPlacementOnly ? NumaPolicy::Preferred : NumaPolicy::Bind;
+}
+
 std::string_view toString(Status::Kind kind) noexcept {
   switch (kind) {
     case Status::Kind::Ok: return "ok";

@@ -159,7 +159,14 @@ struct Capabilities {
   /// Huge pages come from free memory at map time, not from a pool with counts (Windows): whether
   /// there are enough, contiguous, is known only by trying. hugePageCounts() is Unsupported.
   bool hugePagesWithoutPool = false;
+  /// Memory can only be preferred on a node, never bound or interleaved (Windows): xmem's own
+  /// node-local memory (pools, bandwidth arrays) prefers its node there; a caller's Bind fails.
+  bool preferredPlacementOnly = false;
 };
+
+/// The strongest placement on one node the platform in use offers: Bind, or Preferred where it
+/// can only prefer (Capabilities::preferredPlacementOnly).
+NumaPolicy nodeLocalPolicy() noexcept;
 
 class Platform {
  public:

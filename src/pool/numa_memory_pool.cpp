@@ -1,5 +1,7 @@
 #include <xmem/numa_memory_pool.h>
 
+#include "os/os.h"
+
 #include <algorithm>
 #include <new>
 
@@ -10,7 +12,7 @@ NumaMemoryPool::NumaMemoryPool(const MemoryPoolOptions& perNode, Topology topolo
   if (perNode.capacity == 0) throw Error(ErrorCode::InvalidArgument, "pool capacity 0: expected at least one 2 MiB block");
   // Each node gets an equal share, at least one 2 MiB block.
   nodeOptions_.capacity = alignUp(std::max<std::size_t>(perNode.capacity / topology_.size(), 1), 2 * MiB);
-  nodeOptions_.numaPolicy = NumaPolicy::Bind;
+  nodeOptions_.numaPolicy = os::nodeLocalPolicy();
   for (const auto& node : topology_.nodes()) ids_.push_back(node.id);
   slots_ = std::make_unique<Slot[]>(ids_.size());
   handedOut_ = std::make_unique<std::atomic<std::uint64_t>[]>(ids_.size() * ids_.size());

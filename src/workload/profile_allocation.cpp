@@ -1,5 +1,7 @@
 #include <xmem/profile_allocation.h>
 
+#include "os/os.h"
+
 #include <cstdio>
 
 namespace xmem {
@@ -25,7 +27,7 @@ VirtualMemory mapPart(std::size_t size, const ProfileAllocationOptions& options,
   mapping.oneGbPages = oneGb && options.plan.hugePages && options.plan.oneGbPages;
   mapping.transparentHugePages = options.transparentHugePages;
   mapping.node = node;
-  mapping.numaPolicy = options.plan.numa ? NumaPolicy::Bind : NumaPolicy::None;
+  mapping.numaPolicy = options.plan.numa ? os::nodeLocalPolicy() : NumaPolicy::None;
   mapping.prefaultThreads = options.prefaultThreads;
   mapping.lock = options.lock;
   mapping.name = "xmem:" + part;

@@ -6,6 +6,8 @@
 #include "windows/fake_win_api.h"
 
 #include <xmem/error.h>
+#include <xmem/numa_memory_pool.h>
+#include <xmem/topology.h>
 #include <xmem/system_info.h>
 #include <xmem/virtual_memory.h>
 
@@ -473,6 +475,16 @@ TEST_F(WindowsCascade, OneGbPagesWhenTheyFitWholeTwoMiBOtherwiseNeverMixed) {
     EXPECT_EQ(memory.report().segments[0].pageSize, 2 * kMiB);
     EXPECT_EQ(memory.report().hugeTlbBytes(), 2080 * kMiB);
   }
+  api.largePageErrors = {{2 * kMiB, error::kNoSystemResources}};
+  api.allocCalls.clear();
+  {
+    VirtualMemory memory(options(64 * kMiB));
+    EXPECT_THAT(decisions(memory), HasSubstr("1 GiB pages: skipped, 64 MiB would take 1 x 1 GiB"));
+    EXPECT_EQ(memory.report().hugeTlbBytes(), 0U) << "2 MiB pages failed; 1 GiB pages would waste 960 MiB: "
+                                                  << decisions(memory);
+    EXPECT_THAT(api.allocCalls, Not(::testing::Contains(::testing::Field(&testing::FakeWinApi::AllocCall::attributes,
+                                                                          os::windows::kNonPagedHuge))));
+  }
 }
 
 TEST_F(WindowsCascade, EachLargePageFailureFallsBackAndIsNamed) {
@@ -535,6 +547,22 @@ TEST_F(WindowsCascade, ABindTheMachineCannotHoldFailsTheAllocationClearly) {
   VirtualMemory memory(o);
   EXPECT_TRUE(memory.report().bound) << decisions(memory);
   EXPECT_EQ(api.allocCalls.back().node, 1U);
+}
+
+TEST_F(WindowsCascade, NodeLocalPoolsPreferTheirNodeWhereWindowsCannotBind) {
+  api.groups = {8};
+  api.addNumaNode(0, {{0, 0x0f}});
+  api.addNumaNode(1, {{0, 0xf0}});
+  install();
+  EXPECT_EQ(os::nodeLocalPolicy(), NumaPolicy::Preferred);
+  MemoryPoolOptions perNode;
+  perNode.capacity = 8 * kMiB;
+  perNode.hugePages = false;
+  NumaMemoryPool pool(perNode, *Topology::get());
+  auto chunk = pool.tryAllocate(64 * 1024, 1);
+  ASSERT_TRUE(chunk) << "a pool of node 1 on Windows: preferred there, not refused";
+  EXPECT_EQ(api.allocCalls.back().node, 1U);
+  EXPECT_TRUE(pool.deallocate(chunk.value().address, 64 * 1024));
 }
 
 }  // namespace

@@ -164,4 +164,9 @@ class WinApi {
   virtual bool replaceFile(const char* path, const char* data, std::size_t length) noexcept = 0;
 };
 
+#if defined(_WIN32)
+/// The real calls (win32_api.cpp).
+WinApi& win32Api() noexcept;
+#endif
+
 }  // namespace xmem::os::windows

@@ -257,7 +257,7 @@ std::string WindowsPlatform::describeError(int code) const { return describeWind
 
 Capabilities WindowsPlatform::capabilities() const noexcept {
   // Locks are not compared with QueryWorkingSetEx's Locked bit: Wine leaves it 0 on locked pages.
-  return {.giveBackMapsAnew = true, .hugePagesWithoutPool = true};
+  return {.giveBackMapsAnew = true, .hugePagesWithoutPool = true, .preferredPlacementOnly = true};
 }
 
 MachineFacts WindowsPlatform::probe() {
