@@ -95,12 +95,29 @@ TEST(MappingPlan, OnlyOneGigabytePagesEnabledRoundsUp) {
 }
 
 TEST(MappingPlan, PlatformsThatCannotMixTakeOneKindWhole) {
-  auto in = input(2080 * MiB, {{kOneGbPageSize, 4}, {kHugePageSize, 2000}});
+  // A size covers the whole or nothing; it rounds up only where that wastes less than an eighth.
+  auto in = input(3 * GiB - 100 * MiB, {{kOneGbPageSize, 4}, {kHugePageSize, 2000}});
   in.mixSizes = false;
   auto plan = planMapping(in);
   ASSERT_EQ(plan.segments.size(), 1U);
   EXPECT_EQ(plan.segments[0].pageSize, kOneGbPageSize);
   EXPECT_EQ(plan.segments[0].length, 3 * GiB);
+
+  auto dataset = input(2080 * MiB, {{kOneGbPageSize, 4}, {kHugePageSize, 2000}});
+  dataset.mixSizes = false;
+  auto datasetPlan = planMapping(dataset);
+  ASSERT_EQ(datasetPlan.segments.size(), 1U);
+  EXPECT_EQ(datasetPlan.segments[0].pageSize, kHugePageSize) << "3 GiB for 2080 MiB would waste 992 MiB";
+  EXPECT_EQ(datasetPlan.segments[0].length, 2080 * MiB);
+
+  auto lastLeft = input(64 * MiB, {{kOneGbPageSize, 4}});
+  lastLeft.mixSizes = false;
+  auto lastLeftPlan = planMapping(lastLeft);
+  ASSERT_EQ(lastLeftPlan.segments.size(), 1U);
+  EXPECT_NE(lastLeftPlan.segments[0].kind, PageKind::HugeTlb) << "no 1 GiB page for 64 MiB, even as the last size";
+
+  auto mixing = input(2080 * MiB, {{kOneGbPageSize, 4}, {kHugePageSize, 2000}});
+  EXPECT_EQ(planMapping(mixing).segments.size(), 2U) << "Linux mixes: 2 x 1 GiB, then 2 MiB pages";
 
   auto shortIn = input(2080 * MiB, {{kHugePageSize, 100}});
   shortIn.mixSizes = false;
