@@ -129,7 +129,7 @@ ThreadBinding bindThreadToCpu(std::uint32_t cpu, bool pinToCpu, const Topology& 
   if (!node) throw Error(ErrorCode::InvalidArgument, "CPU " + std::to_string(cpu) + " is on no NUMA node of this topology");
   binding.node = *node;
   auto& os = os::current();
-  if (auto status = os.bindThreadMemory({NumaPolicy::Bind, NodeSet::single(*node)}); status)
+  if (auto status = os.bindThreadMemory({os::nodeLocalPolicy(), NodeSet::single(*node)}); status)
     binding.memoryBound = true;
   else
     binding.error = "binding the thread's memory to node " + std::to_string(*node) + " failed: " +

@@ -301,6 +301,7 @@ std::uint32_t FakeWinApi::elevation(Elevation& out) noexcept {
 }
 
 std::uint32_t FakeWinApi::lockMemoryRightAssigned(bool& out) noexcept {
+  if (policyError != 0) return policyError;
   out = rightAssigned;
   return 0;
 }

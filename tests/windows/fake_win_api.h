@@ -54,6 +54,7 @@ class FakeWinApi final : public os::windows::WinApi {
   os::windows::TokenPrivilege linkedToken = os::windows::TokenPrivilege::Absent;
   os::windows::Elevation elevationType = os::windows::Elevation::Default;
   bool rightAssigned = false;
+  std::uint32_t policyError = 0;  ///< local policy cannot be read (e.g. 5 for a standard user)
   std::uint32_t tokenError = 0;  ///< the token cannot be read (e.g. 5)
   int enableCalls = 0;
 

@@ -74,7 +74,9 @@ TEST(Win32Platform, TheCascadeFallsBackFromLargePagesWithEveryStepSaid) {
                            HasSubstr("ERROR_NO_SYSTEM_RESOURCES, 1450"), HasSubstr("ERROR_COMMITMENT_LIMIT, 1455")));
     EXPECT_EQ(memory.report().segments.at(0).kind, PageKind::Base);
   }
-  if (underWine()) EXPECT_THAT(all, HasSubstr("ERROR_INVALID_PARAMETER, 87")) << "Wine maps no large pages";
+  if (underWine()) {
+    EXPECT_THAT(all, HasSubstr("ERROR_INVALID_PARAMETER, 87")) << "Wine maps no large pages";
+  }
   const auto usage = memory.usage();
   EXPECT_EQ(usage.residentBytes, options.size) << "QueryWorkingSetEx sees every touched page";
   BackoffTable::instance().reset();

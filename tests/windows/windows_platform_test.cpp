@@ -76,6 +76,16 @@ TEST(WindowsRight, EachTokenStateIsJudgedWithItsGuidance) {
   }
 }
 
+TEST(WindowsRight, UnreadableLocalPolicyIsNotTakenForNotAssigned) {
+  testing::FakeWinApi api;
+  api.token = TokenPrivilege::Absent;
+  api.policyError = error::kAccessDenied;  // a standard user may not ask LSA
+  const auto right = os::judgeLockMemoryRight(api);
+  EXPECT_EQ(right.state, State::NotAssigned);
+  EXPECT_THAT(right.guidance, AllOf(HasSubstr("Local policy could not be read"), HasSubstr("ERROR_ACCESS_DENIED"),
+                                    HasSubstr("If the right was assigned already, sign out")));
+}
+
 TEST(WindowsRight, AnUnreadableTokenIsUnknownAndSaysWhy) {
   testing::FakeWinApi api;
   api.tokenError = error::kAccessDenied;
@@ -284,6 +294,7 @@ TEST_F(WindowsMemory, PlacementPrefersANodeAndCallsBindOrInterleaveUnsupported) 
   os::MapResult interleaved;
   ASSERT_TRUE(platform.map(request, interleaved));
   EXPECT_EQ(interleaved.placementStatus.kind, os::Status::Kind::Unsupported);
+  EXPECT_EQ(api.allocCalls.back().node, os::windows::kNoNode) << "first touch spreads better than one node";
   request.placement = {NumaPolicy::Bind, NodeSet{0, 1}};
   os::MapResult everywhere;
   ASSERT_TRUE(platform.map(request, everywhere));
@@ -296,7 +307,13 @@ TEST_F(WindowsMemory, PlacementPrefersANodeAndCallsBindOrInterleaveUnsupported) 
   EXPECT_TRUE(platform.bindThreadMemory({NumaPolicy::Preferred, NodeSet::single(1)}));
   EXPECT_THAT(api.idealProcessorCalls, ElementsAre(std::make_pair(std::uint16_t{0}, std::uint8_t{4})))
       << "first touch follows the ideal processor: the node's first CPU";
-  EXPECT_EQ(platform.bindThreadMemory({NumaPolicy::Bind, NodeSet::single(1)}).kind, os::Status::Kind::Unsupported);
+  api.currentNumber = 6;  // running on node 1's CPU 6: that becomes the ideal processor
+  EXPECT_EQ(platform.bindThreadMemory({NumaPolicy::Bind, NodeSet::single(1)}).kind, os::Status::Kind::Unsupported)
+      << "preferred, and said to be no bind";
+  EXPECT_EQ(api.idealProcessorCalls.back(), std::make_pair(std::uint16_t{0}, std::uint8_t{6}));
+  api.idealProcessorCalls.clear();
+  EXPECT_EQ(platform.bindThreadMemory({NumaPolicy::Interleave, NodeSet{0, 1}}).kind, os::Status::Kind::Unsupported);
+  EXPECT_TRUE(api.idealProcessorCalls.empty()) << "an interleave prefers no node";
   EXPECT_TRUE(platform.bindThreadMemory({}));
   for (void* address : {preferred.address, bound.address, interleaved.address, everywhere.address, missing.address})
     EXPECT_TRUE(platform.unmap(address, 64 * 1024));

@@ -10,6 +10,7 @@
 #include <cpuid.h>
 #endif
 
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -32,6 +33,10 @@ static_assert(error::kPrivilegeNotHeld == ERROR_PRIVILEGE_NOT_HELD && error::kNo
               error::kWorkingSetQuota == ERROR_WORKING_SET_QUOTA && error::kInvalidParameter == ERROR_INVALID_PARAMETER &&
               error::kNotLocked == ERROR_NOT_LOCKED && error::kInvalidAddress == ERROR_INVALID_ADDRESS);
 static_assert(sizeof(PSAPI_WORKING_SET_EX_BLOCK) == sizeof(std::uint64_t), "one 64-bit word of flags per page");
+// The offsets windows_platform.cpp reads GetLogicalProcessorInformationEx's records at.
+static_assert(offsetof(SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX, NumaNode) == 8 && sizeof(GROUP_AFFINITY) == 16);
+static_assert(offsetof(NUMA_NODE_RELATIONSHIP, NodeNumber) == 0 && offsetof(NUMA_NODE_RELATIONSHIP, GroupMask) == 24);
+static_assert(offsetof(CACHE_RELATIONSHIP, CacheSize) == 4 && offsetof(CACHE_RELATIONSHIP, Type) == 8);
 
 // VirtualAlloc2 (kernelbase, Windows 10 1803+): declared by mingw-w64, exported by no import
 // library it ships, so looked up at run time.
@@ -86,16 +91,18 @@ UniqueHandle processToken(DWORD access, DWORD& error) noexcept {
 
 bool lockMemoryLuid(LUID& luid) noexcept { return ::LookupPrivilegeValueW(nullptr, L"SeLockMemoryPrivilege", &luid) != 0; }
 
-// Whether local policy lists the right for this SID.
-bool sidHoldsRight(LSA_HANDLE policy, PSID sid) noexcept {
+// Whether local policy lists the right for this SID: 0 and `found`, or the error that kept it from saying.
+constexpr NTSTATUS kStatusObjectNameNotFound = static_cast<NTSTATUS>(0xC0000034L);  // no rights listed
+DWORD sidHoldsRight(LSA_HANDLE policy, PSID sid, bool& found) noexcept {
   PLSA_UNICODE_STRING rights = nullptr;
   ULONG count = 0;
-  if (::LsaEnumerateAccountRights(policy, sid, &rights, &count) != 0) return false;  // none listed (or no access)
-  bool found = false;
+  found = false;
+  if (const NTSTATUS status = ::LsaEnumerateAccountRights(policy, sid, &rights, &count); status != 0)
+    return status == kStatusObjectNameNotFound ? 0 : ::LsaNtStatusToWinError(status);
   for (ULONG i = 0; i < count && !found; ++i)
     found = rights[i].Length == 21 * sizeof(WCHAR) && std::wstring_view(rights[i].Buffer, 21) == L"SeLockMemoryPrivilege";
   ::LsaFreeMemory(rights);
-  return found;
+  return 0;
 }
 
 class Win32Api final : public WinApi {
@@ -106,7 +113,7 @@ class Win32Api final : public WinApi {
     char* text = nullptr;
     const DWORD length = ::FormatMessageA(
         FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, code,
-        MAKELANGID(LANG_ENGLISH, SUBLANG_ENGLISH_US), reinterpret_cast<char*>(&text), 0, nullptr);
+        0, reinterpret_cast<char*>(&text), 0, nullptr);
     std::string message = length != 0 && text != nullptr ? std::string(text, length) : "";
     if (text != nullptr) ::LocalFree(text);
     return message;
@@ -293,14 +300,16 @@ class Win32Api final : public WinApi {
     LSA_HANDLE policy = nullptr;
     if (const NTSTATUS status = ::LsaOpenPolicy(nullptr, &attributes, POLICY_LOOKUP_NAMES, &policy); status != 0)
       return ::LsaNtStatusToWinError(status);
-    // The right may be the account's own or one of its groups'.
-    out = sidHoldsRight(policy, reinterpret_cast<TOKEN_USER*>(user.get())->User.Sid);
+    // The right may be the account's own or one of its groups' (not a deny-only group's).
+    DWORD failure = sidHoldsRight(policy, reinterpret_cast<TOKEN_USER*>(user.get())->User.Sid, out);
     if (groups) {
       const auto* list = reinterpret_cast<const TOKEN_GROUPS*>(groups.get());
-      for (DWORD i = 0; i < list->GroupCount && !out; ++i) out = sidHoldsRight(policy, list->Groups[i].Sid);
+      for (DWORD i = 0; i < list->GroupCount && !out && failure == 0; ++i)
+        if ((list->Groups[i].Attributes & SE_GROUP_USE_FOR_DENY_ONLY) == 0)
+          failure = sidHoldsRight(policy, list->Groups[i].Sid, out);
     }
     ::LsaClose(policy);
-    return 0;
+    return failure;
   }
 
   std::uint32_t enableLockMemoryPrivilege() noexcept override {
@@ -333,6 +342,12 @@ class Win32Api final : public WinApi {
   }
 
   std::uint32_t logicalProcessorInformation(std::uint32_t relationship, std::vector<std::uint8_t>& out) override {
+    // Nodes with all their groups where Windows knows RelationNumaNodeEx (older ones: 87).
+    if (relationship == kRelationNumaNode && records(kRelationNumaNodeEx, out) == 0) return 0;
+    return records(relationship, out);
+  }
+
+  std::uint32_t records(std::uint32_t relationship, std::vector<std::uint8_t>& out) {
     DWORD size = 0;
     const auto kind = static_cast<LOGICAL_PROCESSOR_RELATIONSHIP>(relationship);
     ::GetLogicalProcessorInformationEx(kind, nullptr, &size);
@@ -439,15 +454,16 @@ class Win32Api final : public WinApi {
 }  // namespace
 
 WinApi& win32Api() noexcept {
-  static Win32Api api;
-  return api;
+  static auto* api = new Win32Api;
+  return *api;
 }
 
 }  // namespace windows
 
+// Never destroyed (as the Linux platform): destructors that run at exit may still unmap.
 Platform& windowsPlatform() noexcept {
-  static WindowsPlatform platform(windows::win32Api());
-  return platform;
+  static auto* platform = new WindowsPlatform(windows::win32Api());
+  return *platform;
 }
 
 // Windows has no fork(): no child can inherit a held lock.

@@ -34,6 +34,8 @@ inline constexpr std::uint32_t kNoNode = 0xffffffffU;  ///< NUMA_NO_PREFERRED_NO
 /// GetLogicalProcessorInformationEx's relationships.
 inline constexpr std::uint32_t kRelationCache = 2;
 inline constexpr std::uint32_t kRelationNumaNode = 1;
+/// Every group of a node (Windows 11 / Server 2022); RelationNumaNode gives only its primary one there.
+inline constexpr std::uint32_t kRelationNumaNodeEx = 6;
 /// SetProcessWorkingSetSizeEx: the minimum is not a hard floor, the maximum not a hard ceiling.
 inline constexpr std::uint32_t kQuotaLimitsHardWsMinDisable = 0x2;
 inline constexpr std::uint32_t kQuotaLimitsHardWsMaxDisable = 0x8;
@@ -144,7 +146,8 @@ class WinApi {
   virtual std::string accountName() = 0;
 
   // Processors and nodes
-  /// GetLogicalProcessorInformationEx's records for `relationship`, as the bytes it returns.
+  /// GetLogicalProcessorInformationEx's records for `relationship`, as the bytes it returns
+  /// (kRelationNumaNode: RelationNumaNodeEx where this Windows has it).
   virtual std::uint32_t logicalProcessorInformation(std::uint32_t relationship, std::vector<std::uint8_t>& out) = 0;
   /// GetActiveProcessorCount of each processor group.
   virtual std::vector<std::uint32_t> groupProcessorCounts() = 0;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace xmem::os {
@@ -185,11 +186,17 @@ LargePageRight judgeLockMemoryRight(windows::WinApi& api) {
     windows::Elevation elevation = windows::Elevation::Default;
     windows::TokenPrivilege linked = windows::TokenPrivilege::Absent;
     bool assigned = false;
+    std::uint32_t policyError = error::kSuccess;
     if (api.elevation(elevation) == error::kSuccess && elevation == windows::Elevation::Limited &&
         api.lockMemoryPrivilege(true, linked) == error::kSuccess && linked != windows::TokenPrivilege::Absent)
       right.state = State::NeedsElevation;
-    else if (api.lockMemoryRightAssigned(assigned) == error::kSuccess && assigned)
+    else if (policyError = api.lockMemoryRightAssigned(assigned); policyError == error::kSuccess && assigned)
       right.state = State::NeedsSignOut;
+    right.guidance = guidanceFor(right.state, right.account);
+    if (policyError != error::kSuccess)
+      right.guidance += " (Local policy could not be read: " + describeWindowsError(static_cast<int>(policyError), &api) +
+                        ". If the right was assigned already, sign out and back in.)";
+    return right;
   }
   right.guidance = guidanceFor(right.state, right.account);
   return right;
@@ -199,7 +206,7 @@ namespace windows {
 
 std::vector<NodeCpus> parseNumaNodes(const std::vector<std::uint8_t>& records, const std::vector<std::uint32_t>& groupFirstCpu) {
   std::vector<NodeCpus> nodes;
-  forEachRecord(records, kRelationNumaNode, [&](std::size_t body, std::size_t end) {
+  const auto visit = [&](std::size_t body, std::size_t end) {
     // NUMA_NODE_RELATIONSHIP: DWORD NodeNumber, BYTE Reserved[18], WORD GroupCount (0 before
     // Windows 10 20H2: one GroupMask), then GROUP_AFFINITY GroupMasks[GroupCount].
     NodeCpus node;
@@ -209,7 +216,9 @@ std::vector<NodeCpus> parseNumaNodes(const std::vector<std::uint8_t>& records, c
     if (node.cpus.empty()) return;  // a node of memory only (or of CPUs not active): nothing runs there
     std::sort(node.cpus.begin(), node.cpus.end());
     nodes.push_back(std::move(node));
-  });
+  };
+  forEachRecord(records, kRelationNumaNode, visit);
+  forEachRecord(records, kRelationNumaNodeEx, visit);
   std::sort(nodes.begin(), nodes.end(), [](const NodeCpus& a, const NodeCpus& b) { return a.node < b.node; });
   return nodes;
 }
@@ -393,7 +402,8 @@ Status WindowsPlatform::preferredNode(const Placement& placement, std::uint32_t&
   if (first == nullptr) return {Status::Kind::NotFound, static_cast<int>(error::kInvalidParameter)};
   // One node: every policy on it is what happens anyway. Bound to every node: so is every page.
   if (nodes_.size() == 1 || (placement.policy == NumaPolicy::Bind && named == nodes_.size())) return {};
-  node = first->id;
+  // Interleave prefers no node: first touch spreads pages better than one node would.
+  if (placement.policy != NumaPolicy::Interleave) node = first->id;
   if (placement.policy == NumaPolicy::Preferred && named == 1) return {};
   // Windows prefers a node and takes pages elsewhere when it runs out: no strict bind, no
   // interleave. The mapping prefers the first node; the caller learns it is not what it asked.
@@ -447,7 +457,8 @@ Status WindowsPlatform::mapLargePages(const MapRequest& request, MapResult& out)
   const Status placement = preferredNode(request.placement, node);
   const std::uint32_t type = windows::kMemReserve | windows::kMemCommit | windows::kMemLargePages;
   const std::uint32_t protect = protectionOf(request.protection);
-  const std::size_t alignment = std::max(request.alignment, pageSize);
+  // Large pages are aligned to their size by nature: an alignment is asked only beyond it.
+  const std::size_t alignment = request.alignment > pageSize ? request.alignment : 0;
   void* address = nullptr;
   if (pageSize >= kGiB) {
     if (!virtualAlloc2_) return kUnsupported;
@@ -457,7 +468,7 @@ Status WindowsPlatform::mapLargePages(const MapRequest& request, MapResult& out)
     // VirtualAlloc2 names the page size (Windows could otherwise pick 1 GiB pages itself); a
     // Windows 10 older than 1903 rejects the attribute, and plain VirtualAlloc is what it has.
     if (virtualAlloc2_) address = api_.virtualAlloc2(request.length, type, protect, alignment, node, windows::kNonPagedLarge);
-    if (address == nullptr && (!virtualAlloc2_ || api_.lastError() == error::kInvalidParameter) && alignment == pageSize)
+    if (address == nullptr && (!virtualAlloc2_ || api_.lastError() == error::kInvalidParameter) && alignment == 0)
       address = api_.virtualAlloc(nullptr, request.length, type, protect, node);
     if (address == nullptr) return lastError();
   }
@@ -532,7 +543,12 @@ Status WindowsPlatform::lock(void* address, std::size_t length) noexcept {
   if (api_.virtualLock(address, length)) return {};
   std::uint32_t code = api_.lastError();
   if (code == error::kWorkingSetQuota) {
-    // VirtualLock holds up to the minimum working set: raise it by what is to be locked, and try again.
+    // VirtualLock holds up to the minimum working set: raise it by what is to be locked (whole
+    // pages), and try again; one thread at a time, so no raise is lost to another's.
+    const std::lock_guard<std::mutex> guard(workingSetMutex_);
+    const std::size_t page = system_.pageSize;
+    const auto start = reinterpret_cast<std::uintptr_t>(address) & ~(page - 1);
+    length = alignUp(reinterpret_cast<std::uintptr_t>(address) + length, page) - start;
     std::size_t minimum = 0;
     std::size_t maximum = 0;
     std::uint32_t flags = 0;
@@ -580,45 +596,57 @@ Status WindowsPlatform::populate(void* address, std::size_t length) noexcept {
   return {};
 }
 
-Status WindowsPlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {
-  RangeUsage usage;
-  usage.length = length;
-  const std::size_t page = system_.pageSize;
-  const bool ok = visitWorkingSet(address, length, [&](const WorkingSetPage& entry) {
-    MemoryRegion region;
-    if (!entry.valid()) {
-      if (api_.virtualQuery(entry.address, region) && region.state == windows::kMemCommit) usage.bytesByPageSize[page] += page;
-      return;
-    }
-    usage.residentBytes += page;
-    usage.bytesByNode[entry.node()] += page;
-    if (entry.locked()) usage.lockedBytes += page;
-    if (entry.largePage()) usage.hugeTlbBytes += page;
-    usage.bytesByPageSize[entry.largePage() ? largePageMinimum_ : page] += page;
-  });
-  if (!ok) return lastError();
-  out = std::move(usage);
-  return {};
-}
-
-Status WindowsPlatform::survey(const void* address, std::size_t length, PageSurvey& out) noexcept {
-  PageSurvey survey;
-  survey.hugeKnown = true;  // no transparent huge pages: nothing to locate
+template <typename Visit>
+void WindowsPlatform::visitCommitted(const void* address, std::size_t length, Visit&& visit) const {
   const auto begin = reinterpret_cast<std::uintptr_t>(address);
   const auto end = begin + length;
   for (std::uintptr_t at = begin; at < end;) {
     MemoryRegion region;
     if (!api_.virtualQuery(reinterpret_cast<const void*>(at), region) || region.size == 0) break;
     const auto regionEnd = std::min<std::uintptr_t>(end, reinterpret_cast<std::uintptr_t>(region.base) + region.size);
-    if (region.state == windows::kMemCommit) {
-      WorkingSetPage first{reinterpret_cast<const void*>(at), 0};
-      const bool large = api_.queryWorkingSetEx(&first, 1) && first.valid() && first.largePage();
-      survey.areas.push_back({at, regionEnd, large ? largePageMinimum_ : 0, 0});
-    }
+    if (region.state == windows::kMemCommit) visit(at, regionEnd);
     at = regionEnd;
   }
+}
+
+Status WindowsPlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {
+  try {
+    RangeUsage usage;
+    usage.length = length;
+    const std::size_t page = system_.pageSize;
+    bool ok = true;
+    // Committed regions only, page by page: reserved address space has no pages to ask about.
+    visitCommitted(address, length, [&](std::uintptr_t start, std::uintptr_t end) {
+      ok = ok && visitWorkingSet(reinterpret_cast<const void*>(start), end - start, [&](const WorkingSetPage& entry) {
+        const std::size_t pageSize = entry.valid() && entry.largePage() ? largePageMinimum_ : page;
+        usage.bytesByPageSize[pageSize] += page;
+        if (!entry.valid()) return;
+        usage.residentBytes += page;
+        usage.bytesByNode[entry.node()] += page;
+        if (entry.locked()) usage.lockedBytes += page;
+        if (entry.largePage()) usage.hugeTlbBytes += page;
+      });
+    });
+    if (!ok) return lastError();
+    out = std::move(usage);
+    return {};
+  } catch (const std::bad_alloc&) {
+    return windowsStatus(error::kNotEnoughMemory);
+  }
+}
+
+Status WindowsPlatform::survey(const void* address, std::size_t length, PageSurvey& out) noexcept try {
+  PageSurvey survey;
+  survey.hugeKnown = true;  // no transparent huge pages: nothing to locate
+  visitCommitted(address, length, [&](std::uintptr_t start, std::uintptr_t end) {
+    WorkingSetPage first{reinterpret_cast<const void*>(start), 0};
+    const bool large = api_.queryWorkingSetEx(&first, 1) && first.valid() && first.largePage();
+    survey.areas.push_back({start, end, large ? largePageMinimum_ : 0, 0});
+  });
   out = std::move(survey);
   return {};
+} catch (const std::bad_alloc&) {
+  return windowsStatus(error::kNotEnoughMemory);
 }
 
 Status WindowsPlatform::pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept {
@@ -640,15 +668,19 @@ Status WindowsPlatform::movePages(void* const*, std::size_t, std::uint32_t, int*
 Status WindowsPlatform::bindThreadMemory(const Placement& placement) noexcept {
   std::uint32_t node = windows::kNoNode;
   const Status status = preferredNode(placement, node);
-  if (!status || node == windows::kNoNode) return status;
+  if (node == windows::kNoNode) return status;
   // No thread memory policy on Windows: a thread's first touch takes pages from its ideal
-  // processor's node, so point that at the node's first CPU.
+  // processor's node. The CPU it runs on if that is the node's, else the node's first. A Bind
+  // gets the preference too, and hears that it is only that.
   for (const auto& candidate : nodes_) {
     if (candidate.id != node || candidate.cpus.empty()) continue;
+    const std::uint32_t here = currentCpu();
+    const bool onNode = std::binary_search(candidate.cpus.begin(), candidate.cpus.end(), here);
     std::uint16_t group = 0;
     std::uint8_t number = 0;
-    if (!groupOf(candidate.cpus.front(), group, number)) break;
-    return api_.setThreadIdealProcessor(group, number) ? Status{} : lastError();
+    if (!groupOf(onNode ? here : candidate.cpus.front(), group, number)) break;
+    if (!api_.setThreadIdealProcessor(group, number)) return lastError();
+    return status;
   }
   return {Status::Kind::NotFound, static_cast<int>(error::kInvalidParameter)};
 }

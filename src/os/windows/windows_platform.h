@@ -94,6 +94,9 @@ class WindowsPlatform final : public Platform {
   /// Calls `visit(page)` for each base page's QueryWorkingSetEx entry of the range, in chunks.
   template <typename Visit>
   bool visitWorkingSet(const void* address, std::size_t length, Visit&& visit) const noexcept;
+  /// Calls `visit(start, end)` for each committed region of the range, clipped to it.
+  template <typename Visit>
+  void visitCommitted(const void* address, std::size_t length, Visit&& visit) const;
   /// A flat CPU number as (group, number in group), false past the last CPU.
   bool groupOf(std::uint32_t cpu, std::uint16_t& group, std::uint8_t& number) const noexcept;
 
@@ -105,6 +108,7 @@ class WindowsPlatform final : public Platform {
   std::uint32_t cpuCount_ = 1;
   std::vector<Node> nodes_;  ///< probed at construction: nodes with CPUs, and their CPUs
   std::once_flag rightEnabled_;
+  std::mutex workingSetMutex_;  ///< one working-set raise at a time
 };
 
 namespace windows {
