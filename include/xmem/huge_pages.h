@@ -133,6 +133,7 @@ struct FreePagesShortfall {
 /// `pages` (page size, count): the largest pages first, as they need long runs of free memory.
 /// A count of 0 frees none of that size where it can, and where it cannot (not root, no such
 /// size) leaves the machine as it is. Stops at the first size it cannot make free and says why.
+/// Where huge pages come from free memory at map time (Windows), there is nothing to do: nullopt.
 std::optional<FreePagesShortfall> makeHugePagesFree(ScopedFreeHugePages& counts,
                                                     std::vector<std::pair<std::size_t, std::uint64_t>> pages,
                                                     std::optional<std::uint32_t> node = std::nullopt);

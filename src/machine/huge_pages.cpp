@@ -313,6 +313,8 @@ void writePersistentConfiguration(const PersistentConfiguration& configuration) 
 std::optional<FreePagesShortfall> makeHugePagesFree(ScopedFreeHugePages& counts,
                                                     std::vector<std::pair<std::size_t, std::uint64_t>> pages,
                                                     std::optional<std::uint32_t> node) {
+  // Windows keeps no pool: there is nothing to make free; the mapping asks and the report says.
+  if (os::current().capabilities().hugePagesWithoutPool) return std::nullopt;
   std::stable_sort(pages.begin(), pages.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (const auto& [pageSize, count] : pages) {
     try {

@@ -41,8 +41,10 @@ Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint3
     return result;
   }
   if (!info->largePageRight.usable()) {
-    result.reason = "\"Lock pages in memory\" is " + std::string(toString(info->largePageRight.state)) + ": " +
-                    info->largePageRight.guidance;
+    // The guidance is long: it is said once, in SystemInfo's largePageRight (and `xmem info`).
+    result.reason = "\"Lock pages in memory\" is " + std::string(toString(info->largePageRight.state)) +
+                    (info->largePageRight.account.empty() ? "" : " for " + info->largePageRight.account) +
+                    " (what to do: SystemInfo::largePageRight.guidance, or `xmem info`)";
     return result;
   }
   if (os::current().capabilities().hugePagesWithoutPool) {

@@ -6,6 +6,7 @@
 #include "windows/fake_win_api.h"
 
 #include <xmem/error.h>
+#include <xmem/huge_pages.h>
 #include <xmem/numa_memory_pool.h>
 #include <xmem/topology.h>
 #include <xmem/system_info.h>
@@ -536,11 +537,14 @@ TEST_F(WindowsCascade, WithoutTheRightTheReportSaysSoAndBasePagesServe) {
   EXPECT_NE(memory.data(), nullptr);
   const auto availability = hugePageAvailability(2 * kMiB);
   EXPECT_FALSE(availability.available);
-  EXPECT_THAT(availability.reason, HasSubstr("secpol.msc"));
+  EXPECT_THAT(availability.reason, HasSubstr("\"Lock pages in memory\" is not assigned for RIG-7\\miner"));
+  EXPECT_THAT(SystemInfo::get()->largePageRight.guidance, HasSubstr("secpol.msc"));
 }
 
 TEST_F(WindowsCascade, AvailabilitySaysThereIsNoPoolToReserve) {
   install();
+  ScopedFreeHugePages counts;
+  EXPECT_EQ(makeHugePagesFree(counts, {{2 * kMiB, 34}}), std::nullopt) << "nothing to make free without a pool";
   const auto availability = hugePageAvailability(2 * kMiB);
   EXPECT_TRUE(availability.available);
   EXPECT_THAT(availability.reason, HasSubstr("no pool"));

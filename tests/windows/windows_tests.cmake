@@ -17,3 +17,23 @@ xmem_set_warnings(xmem_windows_tests)
 # Listing the tests starts Wine once; a fresh Wine prefix takes a while to create.
 gtest_discover_tests(xmem_windows_tests PROPERTIES LABELS windows ENVIRONMENT WINEDEBUG=-all DISCOVERY_TIMEOUT 240
   DISCOVERY_MODE PRE_TEST)
+
+# The xmem command on Windows, under Wine: what applies there works, what does not says why.
+if(TARGET xmem_tool)
+  function(xmem_windows_cli_case name expected_exit pattern)
+    add_test(NAME windows.cli.${name} COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_xmem.sh $<TARGET_FILE:xmem_tool>
+             ${expected_exit} ${pattern} ${ARGN})
+    set_tests_properties(windows.cli.${name} PROPERTIES LABELS windows ENVIRONMENT "XMEM_RUNNER=wine;WINEDEBUG=-all")
+  endfunction()
+  xmem_windows_cli_case(info 0 "Lock pages in memory\" for .*: not assigned" info)
+  xmem_windows_cli_case(info_guidance 0 "secpol.msc" info)
+  xmem_windows_cli_case(info_json 0 "\"large_page_right\"" info --json)
+  xmem_windows_cli_case(plan 0 "dataset \\+ cache 2336 MiB" plan --profile rx/0 --threads 16)
+  xmem_windows_cli_case(alloc 0 "node 0: 256 MiB .* 4 KiB pages. scratchpads 1 x 2 MiB" alloc --profile rx/light --threads 1)
+  xmem_windows_cli_case(alloc_bad_profile 2 "unknown profile 'rx/9'" alloc --profile rx/9)
+  xmem_windows_cli_case(bench_synthetic 0 "\"dependent_read_ns\"" bench --quick --buffer 64M --no-randomx --json)
+  xmem_windows_cli_case(reserve 2 "Windows keeps no pool of large pages" reserve --count 1)
+  xmem_windows_cli_case(release 2 "nothing to reserve or release" release)
+  xmem_windows_cli_case(run 2 "not available on Windows: it works through LD_PRELOAD" run -- cmd /c exit)
+  xmem_windows_cli_case(serve 2 "not available on Windows" serve)
+endif()

@@ -23,9 +23,21 @@ void printText(const SystemInfo& info, std::ostream& out) {
   fmt::print(out, "xmem {} - memory on this machine ({} {})\n\n", XMEM_VERSION, info.platform, info.kernel);
 
   fmt::print(out, "Memory        {} ({} available)\n\n", formatBytes(info.memoryTotal), formatBytes(info.memoryAvailable));
-  fmt::print(out, "Huge pages    {:>8} {:>8} {:>9} {:>8}  usable now\n", "total", "free", "reserved", "surplus");
+  const bool windows = info.platform == "windows";
+  if (windows) {
+    // No pool, no counts: only whether they can be asked for.
+    fmt::print(out, "Large pages   taken from free memory when allocated (Windows keeps no pool to reserve)\n");
+    for (const auto& size : info.hugePageSizes) {
+      auto availability = hugePageAvailability(size.pageSize);
+      fmt::print(out, "  {:<11} usable now: {}\n", formatBytes(size.pageSize),
+                 availability.available ? "yes, if enough free memory is contiguous" : "no - " + availability.reason);
+    }
+  } else {
+    fmt::print(out, "Huge pages    {:>8} {:>8} {:>9} {:>8}  usable now\n", "total", "free", "reserved", "surplus");
+  }
   if (info.hugePageSizes.empty()) fmt::print(out, "  none: this kernel has no hugetlb support\n");
   for (const auto& size : info.hugePageSizes) {
+    if (windows) break;
     auto availability = hugePageAvailability(size.pageSize);
     fmt::print(out, "  {:<11} {:>8} {:>8} {:>9} {:>8}  {}: {}\n", formatBytes(size.pageSize), size.counts.total,
                size.counts.free, size.counts.reserved, size.counts.surplus, availability.available ? "yes" : "no",
@@ -35,20 +47,33 @@ void printText(const SystemInfo& info, std::ostream& out) {
   fmt::print(out, "1 GiB pages   CPU {}, kernel {}, usable now: {}{}\n",
              info.cpuHasOneGbPages ? "yes (pdpe1gb)" : "no", info.hugePages(kOneGbPageSize) ? "yes" : "no",
              oneGb.available ? "yes" : "no", oneGb.available ? "" : " - " + oneGb.reason);
-  if (info.thp.mode == ThpMode::Unsupported)
+  if (info.largePageRight.state != LargePageRight::State::NotNeeded) {
+    const auto& right = info.largePageRight;
+    fmt::print(out, "Lock pages    \"Lock pages in memory\" for {}: {}\n", right.account.empty() ? "this account" : right.account,
+               toString(right.state));
+    if (!right.guidance.empty()) fmt::print(out, "              {}\n", right.guidance);
+  }
+  if (info.platform == "windows") {
+    // Windows words: no THP, a working set instead of RLIMIT_MEMLOCK, commit charged up front.
+    fmt::print(out, "THP           Windows has none (large pages only)\n");
+    fmt::print(out, "Memory lock   working set {} to {}; xmem raises it as it locks\n", limitText(info.memlock.soft),
+               limitText(info.memlock.hard));
+  } else if (info.thp.mode == ThpMode::Unsupported)
     fmt::print(out, "THP           not supported by this kernel\n");
   else
     fmt::print(out, "THP           mode {}, defrag {}, page {}: {}\n", toString(info.thp.mode), info.thp.defrag,
                formatBytes(info.thp.pmdSize),
                info.thp.usable() ? "usable (xmem advises its mappings)"
                                  : "off (as root: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled)");
-  fmt::print(out, "Memory lock   RLIMIT_MEMLOCK {} (hard {}); {}\n", limitText(info.memlock.soft),
-             limitText(info.memlock.hard),
-             info.memlock.privileged ? "CAP_IPC_LOCK held, so the limit does not apply"
-                                     : "no CAP_IPC_LOCK: locking more needs `ulimit -l` raised");
-  fmt::print(out, "Kernel        faulting in reports errors (MADV_POPULATE_WRITE): {}; named mappings: {}\n",
-             info.populateReportsErrors ? "yes" : "no (a missing huge page is SIGBUS)",
-             info.namedMappings ? "yes" : "no (needs CONFIG_ANON_VMA_NAME)");
+  if (info.platform != "windows") {
+    fmt::print(out, "Memory lock   RLIMIT_MEMLOCK {} (hard {}); {}\n", limitText(info.memlock.soft),
+               limitText(info.memlock.hard),
+               info.memlock.privileged ? "CAP_IPC_LOCK held, so the limit does not apply"
+                                       : "no CAP_IPC_LOCK: locking more needs `ulimit -l` raised");
+    fmt::print(out, "Kernel        faulting in reports errors (MADV_POPULATE_WRITE): {}; named mappings: {}\n",
+               info.populateReportsErrors ? "yes" : "no (a missing huge page is SIGBUS)",
+               info.namedMappings ? "yes" : "no (needs CONFIG_ANON_VMA_NAME)");
+  }
 
   fmt::print(out, "\nNUMA nodes    {}\n", info.nodes.size());
   for (const auto& node : info.nodes) {

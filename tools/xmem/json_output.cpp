@@ -75,6 +75,11 @@ nlohmann::json toJson(const SystemInfo& info) {
         {"privileged", info.memlock.privileged}}},
       {"features",
        {{"populate_reports_errors", info.populateReportsErrors}, {"named_mappings", info.namedMappings}}},
+      {"large_page_right",
+       {{"state", std::string(toString(info.largePageRight.state))},
+        {"usable", info.largePageRight.usable()},
+        {"account", info.largePageRight.account},
+        {"guidance", info.largePageRight.guidance}}},
       {"nodes", nodes},
       {"topology", toJson(*Topology::get())},
   };

@@ -7,6 +7,7 @@
 #include <xmem/error.h>
 #include <xmem/huge_pages.h>
 #include <xmem/planner.h>
+#include <xmem/system_info.h>
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -18,6 +19,15 @@
 #include <thread>
 
 namespace xmem::cli {
+namespace {
+// What Windows offers in place of a reservation.
+constexpr const char* kNoPoolToReserve =
+    "Windows keeps no pool of large pages, so there is nothing to reserve or release. Large pages come from free "
+    "memory when a program allocates them: what they need is the \"Lock pages in memory\" right (`xmem info` says "
+    "its state and how to get it) and memory that is not yet fragmented (allocate early after boot; a reboot "
+    "defragments).";
+}  // namespace
+
 
 
 namespace {
@@ -60,6 +70,10 @@ int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, s
 }  // namespace
 
 int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
+  if (SystemInfo::get()->platform == "windows") {
+    fmt::print(err, "xmem reserve: {}\n", kNoPoolToReserve);
+    return 2;
+  }
   auto pageSize = parseSize(options.pageSize);
   if (!pageSize) {
     fmt::print(err, "xmem reserve: page size '{}' is not a size: expected e.g. 2M or 1G\n", options.pageSize);
@@ -124,6 +138,10 @@ int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ost
 }
 
 int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err) {
+  if (SystemInfo::get()->platform == "windows") {
+    fmt::print(err, "xmem release: {}\n", kNoPoolToReserve);
+    return 2;
+  }
   auto restored = releaseHugePages(dryRun);
   if (json) {
     nlohmann::json counts = nlohmann::json::array();

@@ -7,7 +7,11 @@
 namespace xmem::bench {
 namespace {
 
+#ifdef SIGHUP
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+#else  // Windows: Ctrl-C and termination only
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGINT};
+#endif
 std::atomic<bool> stopping{false};
 
 void onInterrupt(int signal) {
