@@ -43,9 +43,7 @@ std::string lockFailureReason(os::Platform& os, std::size_t bytes, const Status&
   std::string reason = "mlock of " + formatBytes(bytes) + " failed: " + os::describe(status);
   MemlockLimit limit;
   if (!os.memlockLimit(limit) || limit.privileged || limit.soft == MemlockLimit::kUnlimited) return reason;
-  reason += "; RLIMIT_MEMLOCK is " + formatBytes(limit.soft) + " (hard limit " +
-            (limit.hard == MemlockLimit::kUnlimited ? std::string("unlimited") : formatBytes(limit.hard)) +
-            ") and this process lacks CAP_IPC_LOCK; ";
+  reason += "; " + os.describeMemlockLimit(limit) + "; ";
   reason += bytes > limit.soft ? os.memlockLimitAdvice()
                                : "memory this process has locked already counts against it";
   return reason;

@@ -72,6 +72,12 @@ std::string_view toString(Status::Kind kind) noexcept {
 
 std::string Platform::describeError(int code) const { return describeNativeError(code); }
 
+std::string Platform::describeMemlockLimit(const MemlockLimit& limit) const {
+  return "RLIMIT_MEMLOCK is " + formatBytes(limit.soft) + " (hard limit " +
+         (limit.hard == MemlockLimit::kUnlimited ? std::string("unlimited") : formatBytes(limit.hard)) +
+         ") and this process lacks CAP_IPC_LOCK";
+}
+
 std::string describeOsError(int code) { return current().describeError(code); }
 
 std::string describe(const Status& status) {

@@ -209,6 +209,9 @@ class Platform {
   virtual Status memlockLimit(MemlockLimit& out) noexcept = 0;
   /// How a person raises that limit on this OS, in a phrase ("raise it with ...").
   virtual std::string memlockLimitAdvice() const = 0;
+  /// The limit in this OS's words ("RLIMIT_MEMLOCK is 8 MiB (hard limit 8 MiB) and this process
+  /// lacks CAP_IPC_LOCK"), for a lock that failed.
+  virtual std::string describeMemlockLimit(const MemlockLimit& limit) const;
 
   /// Reserve `length` bytes of address space aligned to `alignment` (a power of two), inaccessible,
   /// committing no memory. Release it with unmap().

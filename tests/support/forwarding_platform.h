@@ -26,6 +26,7 @@ class ForwardingPlatform : public os::Platform {
   os::Status compactMemory() noexcept override { return target_.compactMemory(); }
   std::string stateDirectory() const override { return target_.stateDirectory(); }
   std::string memlockLimitAdvice() const override { return target_.memlockLimitAdvice(); }
+  std::string describeMemlockLimit(const MemlockLimit& limit) const override { return target_.describeMemlockLimit(limit); }
   os::BootConfiguration bootConfiguration(const std::vector<os::BootPages>& pages, const std::string& directory) const override {
     return target_.bootConfiguration(pages, directory);
   }
@@ -86,6 +87,7 @@ class ForwardingPlatform : public os::Platform {
     return target_.readPublishedRecords(pid, name, maxBytes, out);
   }
   std::string hostName() const override { return target_.hostName(); }
+  std::string describeError(int code) const override { return target_.describeError(code); }
 
  private:
   os::Platform& target_;

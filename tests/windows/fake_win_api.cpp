@@ -5,6 +5,7 @@
 
 #if defined(_WIN32)
 #include <windows.h>
+#include <psapi.h>
 #else
 #include <sys/mman.h>
 #endif
@@ -28,6 +29,29 @@ void* backingMemory(void* hint, std::size_t size) noexcept {
     return nullptr;
   }
   return memory;
+#endif
+}
+
+// Whether the page at `address` is in memory now: the fake's working set is the real one.
+bool residentNow(const void* address, std::size_t page) noexcept {
+#if defined(_WIN32)
+  static_cast<void>(page);
+  PSAPI_WORKING_SET_EX_INFORMATION info{};
+  info.VirtualAddress = const_cast<void*>(address);
+  return ::QueryWorkingSetEx(::GetCurrentProcess(), &info, sizeof(info)) != 0 && info.VirtualAttributes.Valid != 0;
+#else
+  unsigned char state = 0;
+  return ::mincore(const_cast<void*>(address), page, &state) == 0 && (state & 1U) != 0;
+#endif
+}
+
+// Gives a page's memory back to the OS: it reads zero, and is not in memory until touched.
+void dropPage(void* address, std::size_t page) noexcept {
+#if defined(_WIN32)
+  ::VirtualFree(address, page, MEM_DECOMMIT);
+  ::VirtualAlloc(address, page, MEM_COMMIT, PAGE_READWRITE);
+#else
+  ::madvise(address, page, MADV_DONTNEED);
 #endif
 }
 
@@ -113,10 +137,7 @@ void* FakeWinApi::allocate(void* address, std::size_t size, std::uint32_t type, 
     const std::size_t first = static_cast<std::size_t>(static_cast<std::uint8_t*>(address) - allocation->base) / page;
     const std::size_t count = (size + page - 1) / page;
     if (first + count > allocation->committed.size()) return fail(error::kInvalidAddress), nullptr;
-    for (std::size_t i = first; i < first + count; ++i) {
-      if (!allocation->committed[i]) std::memset(allocation->base + i * page, 0, page);
-      allocation->committed[i] = true;
-    }
+    for (std::size_t i = first; i < first + count; ++i) allocation->committed[i] = true;  // zero: dropped when decommitted
     allocation->protect = protect;
     lastError_ = 0;
     return address;
@@ -193,7 +214,7 @@ bool FakeWinApi::virtualFree(void* address, std::size_t size, std::uint32_t type
     if (allocation->locked[i]) lockedBytes -= page;
     allocation->committed[i] = false;
     allocation->locked[i] = false;
-    std::memset(allocation->base + i * page, 0xdd, page);  // what a decommitted page held is gone
+    dropPage(allocation->base + i * page, page);  // what a decommitted page held is gone
   }
   return true;
 }
@@ -225,7 +246,13 @@ bool FakeWinApi::virtualLock(void* address, std::size_t size) noexcept {
     if (!allocation->locked[i]) adding += page;
   }
   if (lockedBytes + adding > workingSetMin) return fail(error::kWorkingSetQuota);
-  for (std::size_t i = first; i < first + count; ++i) allocation->locked[i] = true;
+  for (std::size_t i = first; i < first + count; ++i) {
+    allocation->locked[i] = true;
+    // Locked pages are in memory: VirtualLock faults them in.
+    static_cast<void>(*static_cast<volatile std::uint8_t*>(allocation->base + i * page));
+    auto* byte = allocation->base + i * page;
+    *static_cast<volatile std::uint8_t*>(byte) = *static_cast<volatile std::uint8_t*>(byte);
+  }
   lockedBytes += adding;
   return true;
 }
@@ -268,6 +295,8 @@ bool FakeWinApi::queryWorkingSetEx(WorkingSetPage* pages, std::size_t count) noe
     if (allocation == nullptr) continue;
     const std::size_t index = static_cast<std::size_t>(static_cast<const std::uint8_t*>(pages[i].address) - allocation->base) / system.pageSize;
     if (!allocation->committed[index]) continue;
+    // Large pages are in memory from the start; base pages once touched.
+    if (!allocation->large && !residentNow(allocation->base + index * system.pageSize, system.pageSize)) continue;
     const std::uint64_t node = allocation->node == kNoNode ? 0 : allocation->node;
     pages[i].attributes = 1U | (node << 16) | (std::uint64_t{allocation->locked[index]} << 22) |
                           (std::uint64_t{allocation->large} << 23);

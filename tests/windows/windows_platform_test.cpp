@@ -363,6 +363,10 @@ TEST_F(WindowsMemory, GivingPagesBackDecommitsThemAndTheyReadZero) {
   auto* bytes = static_cast<std::uint8_t*>(result.address);
   std::memset(bytes, 0x5a, request.length);
   ASSERT_TRUE(platform.advise(bytes, request.length, os::Advice::DontNeed));
+  EXPECT_TRUE(api.allocationAt(bytes)->committed[0]) << "committed again";
+  RangeUsage usage;
+  ASSERT_TRUE(platform.query(bytes, request.length, usage));
+  EXPECT_EQ(usage.residentBytes, 0U) << "given back";
   EXPECT_EQ(bytes[0], 0);
   EXPECT_EQ(bytes[request.length - 1], 0);
   EXPECT_EQ(platform.advise(bytes, request.length, os::Advice::HugePages).kind, os::Status::Kind::Unsupported);
@@ -439,9 +443,18 @@ TEST_F(WindowsMemory, PageNodesComeFromTheWorkingSet) {
   const void* pages[] = {result.address, reserved};
   int nodes[2] = {};
   ASSERT_TRUE(platform.pageNodes(pages, 2, nodes));
-  EXPECT_EQ(nodes[0], 1);
-  EXPECT_EQ(nodes[1], os::page_answer::kNotPresent);
+  EXPECT_EQ(nodes[0], os::page_answer::kNotPresent) << "committed, never touched";
+  EXPECT_EQ(nodes[1], os::page_answer::kNotMapped) << "reserved only";
+  RangeUsage before;
+  ASSERT_TRUE(platform.query(result.address, request.length, before));
+  EXPECT_EQ(before.residentBytes, 0U);
   EXPECT_TRUE(platform.populate(result.address, request.length));
+  ASSERT_TRUE(platform.pageNodes(pages, 2, nodes));
+  EXPECT_EQ(nodes[0], 1) << "touched: on its preferred node";
+  RangeUsage after;
+  ASSERT_TRUE(platform.query(result.address, request.length, after));
+  EXPECT_EQ(after.residentBytes, request.length) << "populate touched every page";
+  EXPECT_EQ(after.bytesByNode.at(1), request.length);
   EXPECT_EQ(platform.populate(reserved, 4096).kind, os::Status::Kind::BadAddress) << "not committed: no touch";
   EXPECT_TRUE(platform.unmap(result.address, request.length));
   EXPECT_TRUE(platform.unmap(reserved, 128 * 1024));
@@ -568,6 +581,18 @@ TEST_F(WindowsCascade, ABindTheMachineCannotHoldFailsTheAllocationClearly) {
   VirtualMemory memory(o);
   EXPECT_TRUE(memory.report().bound) << decisions(memory);
   EXPECT_EQ(api.allocCalls.back().node, 1U);
+}
+
+TEST_F(WindowsCascade, ALockThatFailsIsExplainedInWindowsWords) {
+  api.workingSetGrowFails = true;
+  install();
+  auto o = options(4 * kMiB);
+  o.hugePages = false;
+  o.lock = LockPolicy::BestEffort;
+  VirtualMemory memory(o);
+  EXPECT_FALSE(memory.isLocked());
+  EXPECT_THAT(memory.report().lockError, AllOf(HasSubstr("the working set is 200 KiB to"), HasSubstr("SetProcessWorkingSetSizeEx"),
+                                               Not(HasSubstr("RLIMIT_MEMLOCK")), Not(HasSubstr("CAP_IPC_LOCK"))));
 }
 
 TEST_F(WindowsCascade, NodeLocalPoolsPreferTheirNodeWhereWindowsCannotBind) {

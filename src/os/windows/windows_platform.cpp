@@ -359,6 +359,11 @@ std::string WindowsPlatform::memlockLimitAdvice() const {
          "(SetProcessWorkingSetSizeEx): a lock fails only when memory itself is short";
 }
 
+std::string WindowsPlatform::describeMemlockLimit(const MemlockLimit& limit) const {
+  return "the working set is " + formatBytes(limit.soft) + " to " + formatBytes(limit.hard) +
+         " (VirtualLock holds up to its minimum)";
+}
+
 Status WindowsPlatform::reserve(std::size_t length, std::size_t alignment, void*& out) noexcept {
   // A reservation is a base-page allocation that commits nothing.
   if (alignment <= system_.allocationGranularity) {
@@ -656,8 +661,15 @@ Status WindowsPlatform::pageNodes(const void* const* pages, std::size_t count, i
     const std::size_t n = std::min(kChunk, count - done);
     for (std::size_t i = 0; i < n; ++i) entries[i] = {pages[done + i], 0};
     if (!api_.queryWorkingSetEx(entries, n)) return lastError();
-    for (std::size_t i = 0; i < n; ++i)
-      nodes[done + i] = entries[i].valid() ? static_cast<int>(entries[i].node()) : page_answer::kNotPresent;
+    for (std::size_t i = 0; i < n; ++i) {
+      MemoryRegion region;
+      if (entries[i].valid())
+        nodes[done + i] = static_cast<int>(entries[i].node());
+      else  // not in memory: committed and not touched yet, or no page there at all
+        nodes[done + i] = api_.virtualQuery(entries[i].address, region) && region.state == windows::kMemCommit
+                              ? page_answer::kNotPresent
+                              : page_answer::kNotMapped;
+    }
     done += n;
   }
   return {};

@@ -52,6 +52,7 @@ class WindowsPlatform final : public Platform {
   Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override;
   Status memlockLimit(MemlockLimit& out) noexcept override;
   std::string memlockLimitAdvice() const override;
+  std::string describeMemlockLimit(const MemlockLimit& limit) const override;
   Status reserve(std::size_t length, std::size_t alignment, void*& out) noexcept override;
   Status map(const MapRequest& request, MapResult& out) noexcept override;
   Status unmap(void* address, std::size_t length) noexcept override;
