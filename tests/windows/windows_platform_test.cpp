@@ -354,6 +354,26 @@ TEST_F(WindowsMemory, ReservationsAreAlignedWithOrWithoutVirtualAlloc2) {
   }
 }
 
+TEST_F(WindowsMemory, UnmappingSpansAllocationsWholeOrInPart) {
+  os::WindowsPlatform platform(api);
+  // Two allocations side by side: address space found, given back, then taken in two parts.
+  void* first = nullptr;
+  ASSERT_TRUE(platform.reserve(8 * kMiB, 4 * kMiB, first));
+  ASSERT_TRUE(platform.unmap(first, 8 * kMiB));
+  void* second = static_cast<std::uint8_t*>(first) + 4 * kMiB;
+  for (void* at : {first, second})
+    ASSERT_EQ(api.virtualAlloc(at, 4 * kMiB, os::windows::kMemReserve | os::windows::kMemCommit,
+                               os::windows::kPageReadWrite, os::windows::kNoNode),
+              at);
+  ASSERT_TRUE(platform.unmap(static_cast<std::uint8_t*>(first) + kMiB, 6 * kMiB))
+      << "the tail of the first and the head of the second decommitted";
+  EXPECT_EQ(api.liveAllocations(), 2U);
+  EXPECT_FALSE(api.allocationAt(second)->committed[0]);
+  EXPECT_TRUE(api.allocationAt(second)->committed.back());
+  ASSERT_TRUE(platform.unmap(first, 8 * kMiB)) << "both released";
+  EXPECT_EQ(api.liveAllocations(), 0U);
+}
+
 TEST_F(WindowsMemory, GivingPagesBackDecommitsThemAndTheyReadZero) {
   os::WindowsPlatform platform(api);
   os::MapRequest request;

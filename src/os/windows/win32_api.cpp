@@ -438,16 +438,20 @@ class Win32Api final : public WinApi {
     HANDLE file = ::CreateFileA(temporary.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (file == INVALID_HANDLE_VALUE) return false;
     DWORD written = 0;
-    const bool ok = ::WriteFile(file, data, static_cast<DWORD>(length), &written, nullptr) && written == length &&
-                    ::FlushFileBuffers(file);
-    const DWORD error = ::GetLastError();
+    const bool wrote = ::WriteFile(file, data, static_cast<DWORD>(length), &written, nullptr) != 0;
+    const bool ok = wrote && written == length && ::FlushFileBuffers(file);
+    const DWORD error = ok ? 0 : wrote && written != length ? static_cast<DWORD>(ERROR_WRITE_FAULT) : ::GetLastError();
     ::CloseHandle(file);
     if (!ok) {
       ::DeleteFileA(temporary.c_str());
       ::SetLastError(error);
       return false;
     }
-    return ::MoveFileExA(temporary.c_str(), path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) != 0;
+    if (::MoveFileExA(temporary.c_str(), path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return true;
+    const DWORD moveError = ::GetLastError();
+    ::DeleteFileA(temporary.c_str());
+    ::SetLastError(moveError);
+    return false;
   }
 };
 

@@ -498,23 +498,39 @@ bool WindowsPlatform::allocationOf(void* address, std::uint8_t*& base, std::size
 }
 
 Status WindowsPlatform::unmap(void* address, std::size_t length) noexcept {
-  std::uint8_t* base = nullptr;
-  std::size_t whole = 0;
-  if (!allocationOf(address, base, whole)) return {Status::Kind::BadAddress, static_cast<int>(error::kInvalidAddress)};
-  if (base == address && length >= whole)
-    return api_.virtualFree(address, 0, windows::kMemRelease) ? Status{} : lastError();
-  // Part of an allocation: its pages go, its address space stays reserved until the whole goes
-  // (Windows releases whole allocations only).
-  return api_.virtualFree(address, length, windows::kMemDecommit) ? Status{} : lastError();
+  // Allocation by allocation: a whole one is released; of a part, the pages go and the address
+  // space stays reserved until the whole goes (Windows releases whole allocations only).
+  auto* at = static_cast<std::uint8_t*>(address);
+  auto* const end = at + length;
+  while (at < end) {
+    std::uint8_t* base = nullptr;
+    std::size_t whole = 0;
+    if (!allocationOf(at, base, whole)) return {Status::Kind::BadAddress, static_cast<int>(error::kInvalidAddress)};
+    auto* const allocationEnd = base + whole;
+    if (base == at && end >= allocationEnd) {
+      if (!api_.virtualFree(at, 0, windows::kMemRelease)) return lastError();
+    } else if (!api_.virtualFree(at, static_cast<std::size_t>(std::min(end, allocationEnd) - at), windows::kMemDecommit)) {
+      return lastError();
+    }
+    at = allocationEnd;
+  }
+  return {};
 }
 
 Status WindowsPlatform::advise(void* address, std::size_t length, Advice advice) noexcept {
   if (advice != Advice::DontNeed) return kUnsupported;  // no THP on Windows
-  // Decommit and commit again: the pages read as zero (MEM_RESET would keep them until reused).
-  if (!api_.virtualFree(address, length, windows::kMemDecommit)) return lastError();
-  if (api_.virtualAlloc(address, length, windows::kMemCommit, windows::kPageReadWrite, windows::kNoNode) == nullptr)
-    return lastError();
-  return {};
+  // Decommit and commit again, committed regions only (a reserved gap stays a gap): the pages
+  // read as zero (MEM_RESET would keep them until reused), read-write (giveBackMapsAnew). If the
+  // commit fails (commit limit), the range is left reserved and the error says so.
+  Status result;
+  visitCommitted(address, length, [&](std::uintptr_t start, std::uintptr_t end) {
+    if (!result) return;
+    auto* part = reinterpret_cast<void*>(start);
+    if (!api_.virtualFree(part, end - start, windows::kMemDecommit) ||
+        api_.virtualAlloc(part, end - start, windows::kMemCommit, windows::kPageReadWrite, windows::kNoNode) == nullptr)
+      result = lastError();
+  });
+  return result;
 }
 
 Status WindowsPlatform::protect(void* address, std::size_t length, Protection protection) noexcept {
