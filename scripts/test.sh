@@ -9,12 +9,22 @@ cd "$(dirname "$0")/.."
 # The layer rule first: a wrong include is named in a second, before any build.
 scripts/check-layers.sh
 
-for preset in release asan tsan; do
-  echo "=== $preset: configure, build, test"
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
-  ctest --preset "$preset"
+# Each stage's time, so CI's log shows where its minutes go.
+stage() {
+  local started=$SECONDS
+  "$@"
+  echo "=== $* took $((SECONDS - started)) s (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"
+}
+preset() {
+  echo "=== $1: configure, build, test"
+  cmake --preset "$1" >/dev/null
+  stage cmake --build --preset "$1"
+  stage ctest --preset "$1"
+}
+
+for name in release asan tsan; do
+  preset "$name"
 done
 
-scripts/test-arm64.sh
-scripts/test-windows.sh
+stage scripts/test-arm64.sh
+stage scripts/test-windows.sh
