@@ -10,5 +10,7 @@ export WINEDEBUG=-all
 # A prefix of our own (created on first use, ~15 s): a user's ~/.wine is left alone.
 export WINEPREFIX="${WINEPREFIX:-$PWD/build/windows/wine-prefix}"
 cmake --preset windows >/dev/null
+# Create the prefix once (in the build folder the configure made), before tests start Wine two at a time.
+wine cmd /c exit >/dev/null 2>&1 || true
 cmake --build --preset windows
 ctest --preset windows
