@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs every test three times: optimised, under AddressSanitizer + UndefinedBehaviorSanitizer,
-# and under ThreadSanitizer (each time also on the generic POSIX platform: ctest -L posix); then
-# the unit suite cross-built for arm64 Linux, under qemu-user.
+# Builds and runs the tests three times: optimised, under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and under ThreadSanitizer (all but the command's, which ASan covers), each time also on the generic
+# POSIX platform (ctest -L posix); then the unit suite cross-built for arm64 Linux, under qemu-user,
+# and the Windows build (library, tests, xmem.exe) under Wine.
 # The kernel tests reserve huge pages through sysfs (root) and restore the counts they found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
