@@ -188,7 +188,11 @@ class Allocation {
     input.partial = options_.partialHugePages;
     input.mixSizes = os_.capabilities().hugePagesInReservation;
     input.countedNode = strictNode();
-    for (auto pageSize : wantedPageSizes(note)) {
+    const auto wanted = wantedPageSizes(note);
+    if (!wanted.empty() && !info_->largePageRight.usable())
+      note("huge pages: \"Lock pages in memory\" is " + std::string(toString(info_->largePageRight.state)) +
+           " for this account; trying them (xmem info says what to do)");
+    for (auto pageSize : wanted) {
       const std::string label = formatBytes(pageSize) + " pages: ";
       if (failedNow.count(pageSize) != 0) continue;
       if (pageSize == kOneGbPageSize && !info_->cpuHasOneGbPages) {
@@ -199,9 +203,6 @@ class Allocation {
         note(label + "skipped for another " + std::to_string(wait->count()) + " ms after a recent failure");
         continue;
       }
-      if (!info_->largePageRight.usable())
-        note(label + "\"Lock pages in memory\" is " + std::string(toString(info_->largePageRight.state)) +
-             " for this account; trying them (xmem info says what to do)");
       HugePageCounts global;
       if (!os_.hugePageCounts(pageSize, std::nullopt, global)) {
         // No pool to count (Windows): they come from free memory at map time; only trying tells.

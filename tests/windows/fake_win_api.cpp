@@ -249,7 +249,6 @@ bool FakeWinApi::virtualLock(void* address, std::size_t size) noexcept {
   for (std::size_t i = first; i < first + count; ++i) {
     allocation->locked[i] = true;
     // Locked pages are in memory: VirtualLock faults them in.
-    static_cast<void>(*static_cast<volatile std::uint8_t*>(allocation->base + i * page));
     auto* byte = allocation->base + i * page;
     *static_cast<volatile std::uint8_t*>(byte) = *static_cast<volatile std::uint8_t*>(byte);
   }

@@ -31,6 +31,13 @@ namespace error = os::windows::error;
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 constexpr std::size_t kGiB = std::size_t{1} << 30;
 
+os::MapRequest mapRequest(std::size_t length, std::size_t hugePageSize = 0) {
+  os::MapRequest request;
+  request.length = length;
+  request.hugePageSize = hugePageSize;
+  return request;
+}
+
 // ---- "Lock pages in memory", as the user's situation
 
 TEST(WindowsRight, EachTokenStateIsJudgedWithItsGuidance) {
@@ -221,9 +228,7 @@ TEST_F(WindowsMemory, ProbeOffersTheLargePageSizesThisWindowsMaps) {
 TEST_F(WindowsMemory, LargePagesEnableTheRightOnceAndNameThePageSize) {
   api.token = TokenPrivilege::Disabled;
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 4 * kMiB;
-  request.hugePageSize = 2 * kMiB;
+  auto request = mapRequest(4 * kMiB, 2 * kMiB);
   os::MapResult first;
   os::MapResult second;
   ASSERT_TRUE(platform.map(request, first));
@@ -253,9 +258,7 @@ TEST_F(WindowsMemory, LargePagesEnableTheRightOnceAndNameThePageSize) {
 TEST_F(WindowsMemory, AnOlderWindows10WithoutPageSizeAttributesGetsPlainLargePages) {
   api.attributesRejected = true;
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 2 * kMiB;
-  request.hugePageSize = 2 * kMiB;
+  auto request = mapRequest(2 * kMiB, 2 * kMiB);
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   EXPECT_FALSE(api.allocCalls.back().virtualAlloc2) << "VirtualAlloc(MEM_LARGE_PAGES) after VirtualAlloc2 said 87";
@@ -265,13 +268,11 @@ TEST_F(WindowsMemory, AnOlderWindows10WithoutPageSizeAttributesGetsPlainLargePag
 TEST_F(WindowsMemory, NoAbsentTokenIsEnabledAndTheMapSaysPrivilegeNotHeld) {
   api.token = TokenPrivilege::Absent;
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 2 * kMiB;
-  request.hugePageSize = 2 * kMiB;
+  auto request = mapRequest(2 * kMiB, 2 * kMiB);
   os::MapResult result;
   const auto status = platform.map(request, result);
   EXPECT_EQ(api.enableCalls, 1);
-  EXPECT_EQ(status.code, 1314) << "AdjustTokenPrivileges' 1300 is not taken for success";
+  EXPECT_EQ(status.code, 1314) << "the map is still tried, and its own error is what the caller hears";
   EXPECT_EQ(status.kind, os::Status::Kind::NoPermission);
 }
 
@@ -280,8 +281,7 @@ TEST_F(WindowsMemory, PlacementPrefersANodeAndCallsBindOrInterleaveUnsupported) 
   api.addNumaNode(0, {{0, 0x0f}});
   api.addNumaNode(1, {{0, 0xf0}});
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 64 * 1024;
+  auto request = mapRequest(64 * 1024);
   request.placement = {NumaPolicy::Preferred, NodeSet::single(1)};
   os::MapResult preferred;
   ASSERT_TRUE(platform.map(request, preferred));
@@ -322,8 +322,7 @@ TEST_F(WindowsMemory, PlacementPrefersANodeAndCallsBindOrInterleaveUnsupported) 
 
 TEST_F(WindowsMemory, OneNodeHoldsAnyPlacementOnIt) {
   os::WindowsPlatform platform(api);  // no NUMA records (Wine's answer here): one node
-  os::MapRequest request;
-  request.length = 64 * 1024;
+  auto request = mapRequest(64 * 1024);
   request.placement = {NumaPolicy::Bind, NodeSet::single(0)};
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
@@ -340,8 +339,7 @@ TEST_F(WindowsMemory, ReservationsAreAlignedWithOrWithoutVirtualAlloc2) {
     ASSERT_TRUE(platform.reserve(8 * kMiB, 4 * kMiB, reserved));
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(reserved) % (4 * kMiB), 0U) << hasVirtualAlloc2;
     EXPECT_EQ(api.allocationAt(reserved)->committed[0], false);
-    os::MapRequest request;
-    request.length = 1 * kMiB;
+    auto request = mapRequest(1 * kMiB);
     request.fixedAddress = static_cast<std::uint8_t*>(reserved) + kMiB;
     os::MapResult mapped;
     ASSERT_TRUE(platform.map(request, mapped));
@@ -376,8 +374,7 @@ TEST_F(WindowsMemory, UnmappingSpansAllocationsWholeOrInPart) {
 
 TEST_F(WindowsMemory, GivingPagesBackDecommitsThemAndTheyReadZero) {
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 256 * 1024;
+  auto request = mapRequest(256 * 1024);
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   auto* bytes = static_cast<std::uint8_t*>(result.address);
@@ -395,8 +392,7 @@ TEST_F(WindowsMemory, GivingPagesBackDecommitsThemAndTheyReadZero) {
 
 TEST_F(WindowsMemory, ExecutableProtectionFlushesTheInstructionCache) {
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 64 * 1024;
+  auto request = mapRequest(64 * 1024);
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   ASSERT_TRUE(platform.protect(result.address, request.length, Protection::ReadExecute));
@@ -409,8 +405,7 @@ TEST_F(WindowsMemory, ExecutableProtectionFlushesTheInstructionCache) {
 
 TEST_F(WindowsMemory, LockingGrowsTheWorkingSetWhenItsQuotaRefuses) {
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 1 * kMiB;  // more than the 200 KiB minimum working set
+  auto request = mapRequest(1 * kMiB);  // more than the 200 KiB minimum working set
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   ASSERT_TRUE(platform.lock(result.address, request.length));
@@ -431,9 +426,7 @@ TEST_F(WindowsMemory, LockingGrowsTheWorkingSetWhenItsQuotaRefuses) {
 
 TEST_F(WindowsMemory, LargePagesAreLockedByNature) {
   os::WindowsPlatform platform(api);
-  os::MapRequest request;
-  request.length = 2 * kMiB;
-  request.hugePageSize = 2 * kMiB;
+  auto request = mapRequest(2 * kMiB, 2 * kMiB);
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   EXPECT_TRUE(platform.lock(result.address, request.length));
@@ -455,8 +448,7 @@ TEST_F(WindowsMemory, PageNodesComeFromTheWorkingSet) {
   os::WindowsPlatform platform(api);
   void* reserved = nullptr;
   ASSERT_TRUE(platform.reserve(128 * 1024, 0, reserved));
-  os::MapRequest request;
-  request.length = 64 * 1024;
+  auto request = mapRequest(64 * 1024);
   request.placement = {NumaPolicy::Preferred, NodeSet::single(1)};
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
