@@ -91,6 +91,11 @@ struct MachineFacts {
   std::size_t defaultHugePageSize = 0;  ///< 0 when the kernel has no hugetlb support
   std::vector<HugePageSizeInfo> hugePageSizes;  ///< ascending page size
   bool cpuHasOneGbPages = false;     ///< x86 pdpe1gb (or the kernel offers 1 GiB pages elsewhere)
+  /// Huge pages come from a pool the kernel counts and root reserves (Linux); false: from free
+  /// memory at map time, nothing to count or reserve beforehand (Windows).
+  bool hugePagePool = true;
+  /// One mapping can hold several page sizes (Linux); false: one size per allocation (Windows).
+  bool mixedPageSizes = true;
   ThpInfo thp;
   MemlockLimit memlock;
   std::vector<NumaNodeInfo> nodes;   ///< online nodes; one node 0 on machines without NUMA

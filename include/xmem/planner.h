@@ -7,6 +7,7 @@
 #include <xmem/system_info.h>
 #include <xmem/topology.h>
 #include <xmem/types.h>
+#include <xmem/virtual_memory.h>
 
 #include <cstdint>
 #include <string>
@@ -16,8 +17,8 @@ namespace xmem {
 
 struct PlanOptions {
   unsigned threads = 1;
-  bool hugePages = true;   ///< plan 2 MiB pages (otherwise nothing explicit is needed)
-  bool oneGbPages = true;  ///< put the dataset on 1 GiB pages when the profile does
+  bool hugePages = true;   ///< plan the kernel's huge pages below 1 GiB (otherwise nothing explicit is needed)
+  bool oneGbPages = true;  ///< put the dataset on 1 GiB (and larger) pages too, when the profile does
   bool numa = true;        ///< one layout per node with workers; false: one layout, on the first node's terms
   std::vector<std::uint32_t> nodes = {};  ///< only these nodes get workers (empty: all)
   bool jitHugePages = false;  ///< JIT code on 2 MiB pages, one per thread (XMRig's huge-pages-jit)
@@ -36,10 +37,12 @@ std::size_t scratchpadPoolBytes(const PlanOptions& options, std::size_t scratchp
 /// and needs no reservation. The planner counts, and ProfileAllocation maps, by this one rule.
 bool jitOnHugePages(const PlanOptions& options) noexcept;
 
-/// The page counts one node needs for its share.
+/// The explicit huge pages of one size a node needs for its share, and what is free there now.
 struct PageNeed {
-  std::uint64_t oneGbPages = 0;
-  std::uint64_t twoMbPages = 0;
+  std::size_t pageSize = 0;
+  std::uint64_t need = 0;
+  HugePageCounts counts;      ///< this size on the node now (none where the OS keeps no pool)
+  std::uint64_t missing = 0;  ///< need beyond what is free now
 };
 
 /// Another node and how far it is (ACPI SLIT units: 10 is local).
@@ -57,10 +60,13 @@ struct NodeRequirement {
   std::size_t cache = 0;
   std::size_t scratchpads = 0;  ///< threads x scratchpad
   std::size_t jit = 0;          ///< threads x JIT buffer, one mapping each
-  PageNeed need;                ///< with the options' page sizes
-  HugePageCounts free1G;        ///< on this node now
-  HugePageCounts free2M;
-  PageNeed missing;             ///< need beyond what is free now
+  /// Each part's explicit huge pages, as the cascade lays its mapping out (largest first). The
+  /// pool counts as one mapping; the JIT buffers are one mapping per thread, counted together.
+  std::vector<PageCount> datasetPages, cachePages, poolPages, jitPages;
+  std::vector<PageNeed> pages;  ///< all parts together, one entry per size, largest first
+
+  std::uint64_t need(std::size_t pageSize) const noexcept;     ///< pages of this size needed
+  std::uint64_t missing(std::size_t pageSize) const noexcept;  ///< of those, not free now
 
   /// Dataset + cache: XMRig's "allocated 2336 MB (2080+256)" per node.
   std::size_t shared() const noexcept { return dataset + cache; }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,9 +38,14 @@ struct NodeLayout {
   /// "node 0: 2336 MiB (2080+256) on 2 x 1 GiB + 144 x 2 MiB pages, huge 100%; scratchpads 16 x 2 MiB
   /// huge; JIT 16 x 64 KiB; 812 ms"
   std::string summary() const;
-  /// Bytes of dataset and cache on each kind of page: 1 GiB, 2 MiB, THP (measured), base.
+  /// Bytes of dataset and cache on each kind of page: explicit huge pages of each size, THP
+  /// (measured), base pages.
   struct Breakdown {
-    std::size_t oneGb = 0, twoMb = 0, thp = 0, base = 0;
+    std::map<std::size_t, std::size_t, std::greater<>> hugeTlb;  ///< page size -> bytes, largest first
+    std::size_t thp = 0, base = 0;
+    std::size_t basePageSize = 0;
+    std::size_t hugeTlbBytes() const noexcept;
+    std::size_t hugeTlbBytes(std::size_t pageSize) const noexcept;
   };
   Breakdown breakdown() const;
 };

@@ -92,6 +92,14 @@ struct Segment {
 /// The kernel's truth for any range (partial VMAs are clamped to the range). Throws Error.
 RangeUsage queryUsage(const void* address, std::size_t length);
 
+/// Pages of one size.
+struct PageCount {
+  std::size_t pageSize = 0;
+  std::uint64_t pages = 0;
+};
+/// For people: "2 x 1 GiB + 16 x 2 MiB" ("" for none).
+std::string describePages(const std::vector<PageCount>& pages);
+
 /// What an allocation obtained and why. Nothing is assumed: hugetlb parts are confirmed from the
 /// kernel's page size of the mapping, THP bytes are measured (0 until the pages are touched).
 struct AllocationReport {
@@ -139,6 +147,11 @@ class VirtualMemory {
   static Result<VirtualMemory> tryAllocate(const Options& options) noexcept;
   /// Memory for JIT code: read-write now, protectRX() once written. Huge pages when asked.
   static VirtualMemory allocateExecutableMemory(std::size_t size, bool hugePages);
+
+  /// The explicit huge pages a mapping with `options` takes on a machine with `facts` when every
+  /// size is free: the cascade's own layout, from the sizes the kernel lists (largest first, the
+  /// smallest rounding up), so that a plan counts exactly what the mappings will take.
+  static std::vector<PageCount> hugePagesFor(const Options& options, const MachineFacts& facts);
 
   VirtualMemory(VirtualMemory&& other) noexcept;
   VirtualMemory& operator=(VirtualMemory&& other) noexcept;

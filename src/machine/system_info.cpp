@@ -8,19 +8,25 @@
 namespace xmem {
 namespace {
 PlatformCache<SystemInfo> cache;
+
+// The kernel's facts, and how the OS hands out huge pages, which plans are made from.
+MachineFacts probeMachine() {
+  auto& platform = os::current();
+  MachineFacts facts = platform.probe();
+  facts.hugePagePool = !platform.capabilities().hugePagesWithoutPool;
+  facts.mixedPageSizes = platform.capabilities().hugePagesInReservation;
+  return facts;
+}
+
 }  // namespace
 
 void lockSystemInfoCache() noexcept { cache.lock(); }
 void unlockSystemInfoCache() noexcept { cache.unlock(); }
 
 // A test that installs another platform gets that platform's machine on its next call.
-std::shared_ptr<const SystemInfo> SystemInfo::get() {
-  return cache.get([] { return os::current().probe(); });
-}
+std::shared_ptr<const SystemInfo> SystemInfo::get() { return cache.get(probeMachine); }
 
-std::shared_ptr<const SystemInfo> SystemInfo::refresh() {
-  return cache.refresh([] { return os::current().probe(); });
-}
+std::shared_ptr<const SystemInfo> SystemInfo::refresh() { return cache.refresh(probeMachine); }
 
 Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint32_t> node) {
   auto info = SystemInfo::get();

@@ -11,6 +11,7 @@
 #include "mapping/prefault.h"
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <cstdio>
 #include <map>
@@ -47,6 +48,31 @@ std::string lockFailureReason(os::Platform& os, std::size_t bytes, const Status&
   reason += bytes > limit.soft ? os.memlockLimitAdvice()
                                : "memory this process has locked already counts against it";
   return reason;
+}
+
+// The explicit huge page sizes to try, as the kernel lists them: hugePages asks for the sizes
+// below 1 GiB, oneGbPages for 1 GiB and up. On x86-64 that is 2 MiB and 1 GiB; arm64 lists others
+// with its base page (4 KiB: 64 KiB, 2 MiB, 32 MiB, 1 GiB; 16 KiB: 2 MiB, 32 MiB, 1 GiB; 64 KiB:
+// 2 MiB, 512 MiB, 16 GiB). The plan takes the largest first. `note` hears why a size is left out.
+template <typename Note>
+std::vector<std::size_t> wantedPageSizes(const VirtualMemoryOptions& options, const MachineFacts& facts, Note&& note) {
+  std::vector<std::size_t> wanted;
+  bool gigantic = false;
+  bool huge = false;
+  for (const auto& size : facts.hugePageSizes) {
+    if (size.pageSize <= facts.basePageSize) continue;
+    const bool isGigantic = size.pageSize >= kOneGbPageSize;
+    (isGigantic ? gigantic : huge) = true;
+    if (!(isGigantic ? options.oneGbPages : options.hugePages)) continue;
+    if (size.pageSize == kOneGbPageSize && !facts.cpuHasOneGbPages) {
+      note(formatBytes(size.pageSize) + " pages: the CPU has no 1 GiB page support");
+      continue;
+    }
+    wanted.push_back(size.pageSize);
+  }
+  if (options.oneGbPages && !gigantic) note(formatBytes(kOneGbPageSize) + " pages: not offered by the kernel");
+  if (options.hugePages && !huge) note(formatBytes(kHugePageSize) + " pages: not offered by the kernel");
+  return wanted;
 }
 
 }  // namespace
@@ -188,17 +214,13 @@ class Allocation {
     input.partial = options_.partialHugePages;
     input.mixSizes = os_.capabilities().hugePagesInReservation;
     input.countedNode = strictNode();
-    const auto wanted = wantedPageSizes(note);
+    const auto wanted = wantedPageSizes(options_, *info_, note);
     if (!wanted.empty() && !info_->largePageRight.usable())
       note("huge pages: \"Lock pages in memory\" is " + std::string(toString(info_->largePageRight.state)) +
            " for this account; trying them (xmem info says what to do)");
     for (auto pageSize : wanted) {
       const std::string label = formatBytes(pageSize) + " pages: ";
       if (failedNow.count(pageSize) != 0) continue;
-      if (pageSize == kOneGbPageSize && !info_->cpuHasOneGbPages) {
-        note(label + "the CPU has no 1 GiB page support");
-        continue;
-      }
       if (auto wait = BackoffTable::instance().backoff(pageSize, strictNode())) {
         note(label + "skipped for another " + std::to_string(wait->count()) + " ms after a recent failure");
         continue;
@@ -224,26 +246,6 @@ class Allocation {
       note("transparent huge pages: unavailable (THP mode " + std::string(toString(info_->thp.mode)) + ")");
     if (info_->thp.pmdSize != 0) input.transparentPageSize = info_->thp.pmdSize;
     return input;
-  }
-
-  // The explicit huge page sizes to try, as the kernel lists them: hugePages asks for the sizes
-  // below 1 GiB, oneGbPages for 1 GiB and up. On x86-64 that is 2 MiB and 1 GiB; arm64 lists others
-  // with its base page (4 KiB: 64 KiB, 2 MiB, 32 MiB, 1 GiB; 16 KiB: 2 MiB, 32 MiB, 1 GiB; 64 KiB:
-  // 2 MiB, 512 MiB, 16 GiB). The plan takes the largest first.
-  template <typename Note>
-  std::vector<std::size_t> wantedPageSizes(Note&& note) const {
-    std::vector<std::size_t> wanted;
-    bool gigantic = false;
-    bool huge = false;
-    for (const auto& size : info_->hugePageSizes) {
-      if (size.pageSize <= info_->basePageSize) continue;
-      const bool isGigantic = size.pageSize >= kOneGbPageSize;
-      (isGigantic ? gigantic : huge) = true;
-      if (isGigantic ? options_.oneGbPages : options_.hugePages) wanted.push_back(size.pageSize);
-    }
-    if (options_.oneGbPages && !gigantic) note(formatBytes(kOneGbPageSize) + " pages: not offered by the kernel");
-    if (options_.hugePages && !huge) note(formatBytes(kHugePageSize) + " pages: not offered by the kernel");
-    return wanted;
   }
 
   struct MapFailure {
@@ -485,7 +487,27 @@ std::string AllocationReport::summary() const {
   return line;
 }
 
+std::string describePages(const std::vector<PageCount>& pages) {
+  std::string text;
+  for (const auto& count : pages)
+    text += (text.empty() ? "" : " + ") + std::to_string(count.pages) + " x " + formatBytes(count.pageSize);
+  return text;
+}
+
 // ---- VirtualMemory
+
+std::vector<PageCount> VirtualMemory::hugePagesFor(const Options& options, const MachineFacts& facts) {
+  PlanInput input;
+  input.size = options.size;
+  input.basePageSize = facts.basePageSize;
+  input.mixSizes = facts.mixedPageSizes;
+  for (auto pageSize : wantedPageSizes(options, facts, [](const std::string&) {}))
+    input.hugePages.push_back({pageSize, std::numeric_limits<std::uint64_t>::max()});
+  std::vector<PageCount> pages;
+  for (const auto& segment : planMapping(input).segments)
+    if (segment.kind == PageKind::HugeTlb) pages.push_back({segment.pageSize, segment.length / segment.pageSize});
+  return pages;
+}
 
 VirtualMemory::VirtualMemory(std::size_t size, bool hugePages, bool oneGbPages, bool usePool, std::uint32_t node,
                              std::size_t alignSize)

@@ -4,12 +4,12 @@
 
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <numeric>
 
 namespace xmem {
 namespace {
-
-std::uint64_t pagesFor(std::size_t bytes, std::size_t pageSize) { return (bytes + pageSize - 1) / pageSize; }
 
 // Largest-remainder split of `threads` over nodes in proportion to `weights`.
 std::vector<unsigned> spread(unsigned threads, const std::vector<std::size_t>& weights) {
@@ -50,7 +50,8 @@ MissingPages missingOn(std::uint32_t node, std::size_t pageSize, std::uint64_t m
 bool jitOnHugePages(const PlanOptions& options) noexcept { return options.hugePages && options.jitHugePages; }
 
 std::size_t scratchpadPoolBytes(const PlanOptions& options, std::size_t scratchpads) noexcept {
-  return scratchpads == 0 ? 0 : std::max<std::size_t>(scratchpads, options.poolPages * kHugePageSize);
+  // Whole 2 MiB blocks, as a MemoryPool rounds its capacity.
+  return scratchpads == 0 ? 0 : alignUp(std::max<std::size_t>(scratchpads, options.poolPages * kHugePageSize), kHugePageSize);
 }
 
 std::size_t MemoryPlan::total() const noexcept {
@@ -67,8 +68,20 @@ std::size_t MemoryPlan::shared() const noexcept {
 
 bool MemoryPlan::satisfied() const noexcept {
   return std::all_of(nodes.begin(), nodes.end(), [](const NodeRequirement& node) {
-    return node.missing.oneGbPages == 0 && node.missing.twoMbPages == 0;
+    return std::all_of(node.pages.begin(), node.pages.end(), [](const PageNeed& need) { return need.missing == 0; });
   });
+}
+
+std::uint64_t NodeRequirement::need(std::size_t pageSize) const noexcept {
+  for (const auto& entry : pages)
+    if (entry.pageSize == pageSize) return entry.need;
+  return 0;
+}
+
+std::uint64_t NodeRequirement::missing(std::size_t pageSize) const noexcept {
+  for (const auto& entry : pages)
+    if (entry.pageSize == pageSize) return entry.missing;
+  return 0;
 }
 
 namespace {
@@ -89,6 +102,40 @@ std::vector<std::size_t> workerWeights(const PlanOptions& options, const Topolog
   return weights;
 }
 
+// The explicit huge pages one mapping of `bytes` takes, by the cascade's own rule.
+std::vector<PageCount> pagesOf(std::size_t bytes, bool hugePages, bool oneGbPages, const SystemInfo& machine) {
+  VirtualMemoryOptions mapping;
+  mapping.size = bytes;
+  mapping.hugePages = hugePages;
+  mapping.oneGbPages = hugePages && oneGbPages;
+  return bytes == 0 || !hugePages ? std::vector<PageCount>{} : VirtualMemory::hugePagesFor(mapping, machine);
+}
+
+std::vector<PageCount> times(std::vector<PageCount> pages, unsigned count) {
+  for (auto& entry : pages) entry.pages *= count;
+  return pages;
+}
+
+// Every part's pages, one entry per size, largest first, with what is free on the node.
+std::vector<PageNeed> needsOf(const NodeRequirement& node, const SystemInfo& machine) {
+  std::map<std::size_t, std::uint64_t, std::greater<>> bySize;
+  for (const auto* part : {&node.datasetPages, &node.cachePages, &node.poolPages, &node.jitPages})
+    for (const auto& entry : *part) bySize[entry.pageSize] += entry.pages;
+  std::vector<PageNeed> needs;
+  for (auto [pageSize, pages] : bySize) {
+    PageNeed need;
+    need.pageSize = pageSize;
+    need.need = pages;
+    // Where the OS keeps no pool (Windows), nothing can be free or reserved beforehand.
+    if (machine.hugePagePool) {
+      need.counts = countsOn(machine, pageSize, node.node);
+      need.missing = pages > need.counts.free ? pages - need.counts.free : 0;
+    }
+    needs.push_back(need);
+  }
+  return needs;
+}
+
 // What one node with `threads` workers needs, and how much of it is not free there now.
 NodeRequirement requirementOf(const Topology::Node& where, unsigned threads, std::size_t datasetSize, bool oneGb,
                               const MemoryProfile& profile, const PlanOptions& options, const Topology& topology,
@@ -102,19 +149,13 @@ NodeRequirement requirementOf(const Topology::Node& where, unsigned threads, std
   node.cache = profile.cacheSize;
   node.scratchpads = std::size_t{threads} * profile.scratchpadSize;
   node.jit = std::size_t{threads} * profile.jitSize;
-  // One JIT mapping per thread, as ProfileAllocation makes them: a huge page each, or none.
-  const std::uint64_t jitPages = jitOnHugePages(options) ? threads * pagesFor(profile.jitSize, kHugePageSize) : 0;
-  if (options.hugePages) {
-    const std::size_t onGigabytePages = oneGb ? alignDown(node.dataset, kOneGbPageSize) : 0;
-    node.need.oneGbPages = onGigabytePages / kOneGbPageSize;
-    // Each part is its own mapping (or pool), so each rounds up to whole pages by itself.
-    node.need.twoMbPages = pagesFor(node.dataset - onGigabytePages, kHugePageSize) + pagesFor(node.cache, kHugePageSize) +
-                           pagesFor(scratchpadPoolBytes(options, node.scratchpads), kHugePageSize) + jitPages;
-  }
-  node.free1G = countsOn(machine, kOneGbPageSize, node.node);
-  node.free2M = countsOn(machine, kHugePageSize, node.node);
-  node.missing.oneGbPages = node.need.oneGbPages > node.free1G.free ? node.need.oneGbPages - node.free1G.free : 0;
-  node.missing.twoMbPages = node.need.twoMbPages > node.free2M.free ? node.need.twoMbPages - node.free2M.free : 0;
+  // Each part is its own mapping (or pool), so each is laid out, and rounds up, by itself; the
+  // JIT code is one mapping per thread, as ProfileAllocation makes them.
+  node.datasetPages = pagesOf(node.dataset, options.hugePages, oneGb, machine);
+  node.cachePages = pagesOf(node.cache, options.hugePages, false, machine);
+  node.poolPages = pagesOf(scratchpadPoolBytes(options, node.scratchpads), options.hugePages, false, machine);
+  node.jitPages = times(pagesOf(profile.jitSize, jitOnHugePages(options), false, machine), threads);
+  node.pages = needsOf(node, machine);
   return node;
 }
 
@@ -135,29 +176,36 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
                          " cache on each node (hashing is several times slower than fast mode)");
   else if (options.randomxLight)
     plan.notes.push_back("RandomX light mode does not apply to " + profile.name + ": planned as it is");
-  bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && datasetSize >= kOneGbPageSize;
-  if (oneGb && (!machine.cpuHasOneGbPages || machine.hugePages(kOneGbPageSize) == nullptr)) {
+  bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && datasetSize != 0;
+  const bool giganticOffered = std::any_of(machine.hugePageSizes.begin(), machine.hugePageSizes.end(),
+                                           [](const HugePageSizeInfo& size) { return size.pageSize >= kOneGbPageSize; });
+  if (oneGb && (!machine.cpuHasOneGbPages || !giganticOffered)) {
     oneGb = false;
-    plan.notes.push_back(!machine.cpuHasOneGbPages ? "this CPU has no 1 GiB pages: the dataset is planned on 2 MiB pages"
+    plan.notes.push_back(!machine.cpuHasOneGbPages ? "this CPU has no 1 GiB pages: the dataset is planned on smaller huge pages"
                                                    : "this kernel offers no 1 GiB pages (boot with hugepagesz=1G): the "
-                                                     "dataset is planned on 2 MiB pages");
+                                                     "dataset is planned on smaller huge pages");
   }
-  plan.options.oneGbPages = oneGb;
 
   const auto shares = spread(options.threads, workerWeights(options, topology));
   for (std::size_t i = 0; i < shares.size(); ++i) {
     if (shares[i] == 0) continue;  // like XMRig: no dataset on a node without workers
     auto node = requirementOf(topology.nodes()[i], shares[i], datasetSize, oneGb, profile, options, topology, machine);
-    // 1 GiB pages first: they need long runs of free memory, which 2 MiB reservations break up.
-    if (node.missing.oneGbPages != 0)
-      plan.missing.push_back(missingOn(node.node, kOneGbPageSize, node.missing.oneGbPages, node.free1G.total));
-    if (node.missing.twoMbPages != 0)
-      plan.missing.push_back(missingOn(node.node, kHugePageSize, node.missing.twoMbPages, node.free2M.total));
+    // Largest pages first: they need long runs of free memory, which smaller reservations break up.
+    for (const auto& need : node.pages)
+      if (need.missing != 0) plan.missing.push_back(missingOn(node.node, need.pageSize, need.missing, need.counts.total));
     plan.nodes.push_back(std::move(node));
   }
-  if (oneGb && !plan.satisfied())
+  // What the dataset is mapped with: 1 GiB (or larger) pages only where its layout takes some.
+  plan.options.oneGbPages = std::any_of(plan.nodes.begin(), plan.nodes.end(), [](const NodeRequirement& node) {
+    return std::any_of(node.datasetPages.begin(), node.datasetPages.end(),
+                       [](const PageCount& pages) { return pages.pageSize >= kOneGbPageSize; });
+  });
+  if (std::any_of(plan.missing.begin(), plan.missing.end(), [](const MissingPages& missing) { return missing.pageSize >= kOneGbPageSize; }))
     plan.notes.push_back("if the kernel cannot find free 1 GiB pages at run time (memory fragmented), reserve them at "
                          "boot: hugepagesz=1G hugepages=N on the kernel command line");
+  if (!machine.hugePagePool && options.hugePages)
+    plan.notes.push_back("this OS keeps no huge page pool: large pages come from free memory when the memory is "
+                         "allocated, so nothing is reserved beforehand; start early after boot, before memory fragments");
   if (!options.hugePages)
     plan.notes.push_back("huge pages off: nothing to reserve; transparent huge pages still apply where the kernel allows");
   return plan;

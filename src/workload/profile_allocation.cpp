@@ -9,10 +9,12 @@ namespace {
 
 void addBreakdown(NodeLayout::Breakdown& out, const AllocationReport& report) {
   for (const auto& segment : report.segments) {
-    if (segment.kind == PageKind::HugeTlb)
-      (segment.pageSize >= kOneGbPageSize ? out.oneGb : out.twoMb) += segment.length;
-    else if (segment.kind == PageKind::Base)
+    if (segment.kind == PageKind::HugeTlb) {
+      out.hugeTlb[segment.pageSize] += segment.length;
+    } else if (segment.kind == PageKind::Base) {
       out.base += segment.length;
+      out.basePageSize = segment.pageSize;
+    }
   }
   const std::size_t thp = std::min(report.thpVerifiedBytes, report.thpEligibleBytes());
   out.thp += thp;
@@ -45,6 +47,17 @@ VirtualMemory mapPart(std::size_t size, const ProfileAllocationOptions& options,
 
 }  // namespace
 
+std::size_t NodeLayout::Breakdown::hugeTlbBytes() const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& [pageSize, length] : hugeTlb) bytes += length;
+  return bytes;
+}
+
+std::size_t NodeLayout::Breakdown::hugeTlbBytes(std::size_t pageSize) const noexcept {
+  auto found = hugeTlb.find(pageSize);
+  return found == hugeTlb.end() ? 0 : found->second;
+}
+
 NodeLayout::Breakdown NodeLayout::breakdown() const {
   Breakdown out;
   if (dataset) addBreakdown(out, dataset->report());
@@ -58,16 +71,16 @@ std::string NodeLayout::summary() const {
   std::vector<std::string> parts;
   if (datasetBytes + cacheBytes != 0) {
     const auto pages = breakdown();
-    const std::size_t mapped = pages.oneGb + pages.twoMb + pages.thp + pages.base;
-    char huge[16];
-    std::snprintf(huge, sizeof huge, "%.0f%%",
-                  mapped == 0 ? 0.0 : 100.0 * static_cast<double>(pages.oneGb + pages.twoMb + pages.thp) / static_cast<double>(mapped));
+    const std::size_t huge = pages.hugeTlbBytes() + pages.thp;
+    const std::size_t mapped = huge + pages.base;
+    char share[16];
+    std::snprintf(share, sizeof share, "%.0f%%", mapped == 0 ? 0.0 : 100.0 * static_cast<double>(huge) / static_cast<double>(mapped));
     std::string shared = formatBytes(datasetBytes + cacheBytes) + " (" + std::to_string(datasetBytes / MiB) + "+" +
-                         std::to_string(cacheBytes / MiB) + ") huge " + huge + ":";
-    if (pages.oneGb != 0) shared += " " + std::to_string(pages.oneGb / kOneGbPageSize) + " x 1 GiB";
-    if (pages.twoMb != 0) shared += " " + std::to_string(pages.twoMb / kHugePageSize) + " x 2 MiB";
+                         std::to_string(cacheBytes / MiB) + ") huge " + share + ":";
+    for (const auto& [pageSize, bytes] : pages.hugeTlb)
+      shared += " " + std::to_string(bytes / pageSize) + " x " + formatBytes(pageSize);
     if (pages.thp != 0) shared += " " + formatBytes(pages.thp) + " THP";
-    if (pages.base != 0) shared += " " + formatBytes(pages.base) + " 4 KiB pages";
+    if (pages.base != 0) shared += " " + formatBytes(pages.base) + " " + formatBytes(pages.basePageSize) + " pages";
     parts.push_back(shared);
   }
   if (!scratchpads.empty())

@@ -27,7 +27,7 @@ TEST_F(ProfileAllocationKernel, LightModeCacheAndScratchpadsOnTwoMegabytePages) 
   const auto& node = layout.nodes()[0];
   ASSERT_TRUE(node.cache.has_value());
   EXPECT_FALSE(node.dataset.has_value()) << "light mode has no dataset";
-  EXPECT_EQ(node.breakdown().twoMb, 256 * MiB);
+  EXPECT_EQ(node.breakdown().hugeTlbBytes(kHugePageSize), 256 * MiB);
   EXPECT_EQ(smapsAt(node.cache->data()).kernelPageSize, 2 * MiB);
   ASSERT_EQ(node.scratchpads.size(), 2U);
   EXPECT_EQ(smapsAt(node.scratchpads[1].data()).kernelPageSize, 2 * MiB);

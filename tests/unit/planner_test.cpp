@@ -49,9 +49,9 @@ TEST(Planner, SpecExampleSixteenThreadsOneSocket) {
   EXPECT_EQ(node.total(), 2369 * MiB);
   // 2 x 1 GiB + (16 dataset + 128 cache + 16 scratchpad) x 2 MiB; JIT code is on 4 KiB pages
   // without huge-pages-jit.
-  EXPECT_EQ(node.need.oneGbPages, 2U);
-  EXPECT_EQ(node.need.twoMbPages, 160U);
-  EXPECT_EQ(node.missing.twoMbPages, 160U);
+  EXPECT_EQ(node.need(kOneGbPageSize), 2U);
+  EXPECT_EQ(node.need(kHugePageSize), 160U);
+  EXPECT_EQ(node.missing(kHugePageSize), 160U);
   ASSERT_EQ(plan.missing.size(), 2U) << "1 GiB pages first";
   EXPECT_EQ(plan.missing[0].pageSize, kOneGbPageSize);
   EXPECT_EQ(plan.missing[0].node, 0U);
@@ -78,9 +78,9 @@ TEST(Planner, TwoMegabytePagesOnlyAndWhatIsFree) {
   auto plan = planMemory(*findProfile("rx/0"), {.threads = 2, .oneGbPages = false}, nodesWithCpus(1, 2),
                          machine(1, 1200, 0));
   const auto& node = plan.nodes[0];
-  EXPECT_EQ(node.need.oneGbPages, 0U);
-  EXPECT_EQ(node.need.twoMbPages, 1040U + 128U + 2U);
-  EXPECT_EQ(node.missing.twoMbPages, 0U) << "1200 are free";
+  EXPECT_EQ(node.need(kOneGbPageSize), 0U);
+  EXPECT_EQ(node.need(kHugePageSize), 1040U + 128U + 2U);
+  EXPECT_EQ(node.missing(kHugePageSize), 0U) << "1200 are free";
   EXPECT_TRUE(plan.satisfied());
   EXPECT_TRUE(plan.missing.empty());
 }
@@ -90,17 +90,17 @@ TEST(Planner, JitCodeTakesAHugePageAThreadOnlyWithHugePagesJit) {
   auto plain = planMemory(rx, {.threads = 16, .oneGbPages = false}, nodesWithCpus(1, 16), machine(1, 0, 0));
   auto jit = planMemory(rx, {.threads = 16, .oneGbPages = false, .jitHugePages = true}, nodesWithCpus(1, 16), machine(1, 0, 0));
   EXPECT_EQ(plain.nodes[0].jit, 1 * MiB) << "16 x 64 KiB of code either way";
-  EXPECT_EQ(jit.nodes[0].need.twoMbPages, plain.nodes[0].need.twoMbPages + 16) << "one 2 MiB page per thread, not ceil(1 MiB / 2 MiB)";
+  EXPECT_EQ(jit.nodes[0].need(kHugePageSize), plain.nodes[0].need(kHugePageSize) + 16) << "one 2 MiB page per thread, not ceil(1 MiB / 2 MiB)";
   auto noHuge = planMemory(rx, {.threads = 16, .hugePages = false, .jitHugePages = true}, nodesWithCpus(1, 16), machine(1, 0, 0));
-  EXPECT_EQ(noHuge.nodes[0].need.twoMbPages, 0U) << "huge pages off: huge-pages-jit has nothing to use";
+  EXPECT_EQ(noHuge.nodes[0].need(kHugePageSize), 0U) << "huge pages off: huge-pages-jit has nothing to use";
 }
 
 TEST(Planner, RandomXLightModePlansTheCacheAlone) {
   auto light = planMemory(*findProfile("rx/0"), {.threads = 2, .randomxLight = true}, nodesWithCpus(1, 2), machine(1, 0, 0));
   EXPECT_EQ(light.nodes[0].dataset, 0U);
   EXPECT_EQ(light.nodes[0].cache, 256 * MiB);
-  EXPECT_EQ(light.nodes[0].need.oneGbPages, 0U) << "no dataset, no 1 GiB pages";
-  EXPECT_EQ(light.nodes[0].need.twoMbPages, 128U + 2U);
+  EXPECT_EQ(light.nodes[0].need(kOneGbPageSize), 0U) << "no dataset, no 1 GiB pages";
+  EXPECT_EQ(light.nodes[0].need(kHugePageSize), 128U + 2U);
   EXPECT_THAT(light.notes.front(), HasSubstr("RandomX light mode: no dataset"));
   auto cn = planMemory(*findProfile("cn/0"), {.threads = 2, .randomxLight = true}, nodesWithCpus(1, 2), machine(1, 0, 0));
   EXPECT_EQ(cn.nodes[0].scratchpads, 4 * MiB);
@@ -116,7 +116,7 @@ TEST(Planner, ThreadsFollowCpusAndEmptyNodesGetNothing) {
   EXPECT_EQ(plan.nodes[0].threads, 6U);
   EXPECT_EQ(plan.nodes[1].threads, 2U);
   EXPECT_EQ(plan.nodes[0].dataset, 0U);
-  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 6U);
+  EXPECT_EQ(plan.nodes[0].need(kHugePageSize), 6U);
 
   auto one = planMemory(*findProfile("rx/0"), {.threads = 1}, topology, machine(2, 0, 0));
   ASSERT_EQ(one.nodes.size(), 1U) << "no dataset on a node without workers";
@@ -143,9 +143,86 @@ TEST(Planner, WithoutOneGigabyteSupportTheDatasetGoesOnTwoMegabytePages) {
   auto info = machine(1, 0, 0);
   info.cpuHasOneGbPages = false;
   auto plan = planMemory(*findProfile("rx/0"), {.threads = 1}, nodesWithCpus(1, 1), info);
-  EXPECT_EQ(plan.nodes[0].need.oneGbPages, 0U);
-  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 1040U + 128U + 1U);
+  EXPECT_EQ(plan.nodes[0].need(kOneGbPageSize), 0U);
+  EXPECT_EQ(plan.nodes[0].need(kHugePageSize), 1040U + 128U + 1U);
   EXPECT_THAT(plan.notes.front(), HasSubstr("no 1 GiB pages"));
+  EXPECT_FALSE(plan.options.oneGbPages) << "what the dataset is mapped with";
+}
+
+// arm64: the sizes are the kernel's, by base page, and each part is laid out as the cascade
+// lays its mapping out (largest pages first, the smallest size rounding up).
+SystemInfo armMachine(std::size_t basePage, std::vector<std::size_t> sizes, bool oneGbPages) {
+  SystemInfo info;
+  info.basePageSize = basePage;
+  info.cpuHasOneGbPages = oneGbPages;
+  for (auto size : sizes) {
+    HugePageSizeInfo entry;
+    entry.pageSize = size;
+    entry.nodes[0] = {};
+    info.hugePageSizes.push_back(entry);
+  }
+  return info;
+}
+
+std::vector<std::pair<std::size_t, std::uint64_t>> needs(const NodeRequirement& node) {
+  std::vector<std::pair<std::size_t, std::uint64_t>> out;
+  for (const auto& need : node.pages) out.emplace_back(need.pageSize, need.need);
+  return out;
+}
+
+using Needs = std::vector<std::pair<std::size_t, std::uint64_t>>;
+
+TEST(Planner, ArmFourKiBBasePagesUseEverySizeTheKernelLists) {
+  const auto info = armMachine(4 * KiB, {64 * KiB, 2 * MiB, 32 * MiB, kOneGbPageSize}, true);
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 16, .jitHugePages = true}, nodesWithCpus(1, 16), info);
+  const auto& node = plan.nodes[0];
+  // Dataset 2080 MiB: 2 x 1 GiB + 1 x 32 MiB; cache 256 MiB: 8 x 32 MiB; pool 32 MiB: 1 x 32 MiB;
+  // JIT 64 KiB a thread: one 64 KiB page each, not a 2 MiB one.
+  EXPECT_EQ(needs(node), (Needs{{kOneGbPageSize, 2}, {32 * MiB, 10}, {64 * KiB, 16}}));
+  EXPECT_EQ(describePages(node.datasetPages), "2 x 1 GiB + 1 x 32 MiB");
+  EXPECT_EQ(describePages(node.jitPages), "16 x 64 KiB");
+  ASSERT_EQ(plan.missing.size(), 3U) << "largest pages first";
+  EXPECT_EQ(plan.missing[0].pageSize, kOneGbPageSize);
+  EXPECT_EQ(plan.missing[1].pageSize, 32 * MiB);
+  EXPECT_EQ(plan.missing[2].pageSize, 64 * KiB);
+  EXPECT_TRUE(plan.options.oneGbPages);
+}
+
+TEST(Planner, ArmSixtyFourKiBBasePagesPlanThe512MiBPages) {
+  // 64 KiB base pages: 2 MiB (contiguous PTEs), 512 MiB (the PMD), 16 GiB; no 1 GiB pages.
+  const auto info = armMachine(64 * KiB, {2 * MiB, 512 * MiB, 16 * GiB}, false);
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 16, .jitHugePages = true}, nodesWithCpus(1, 16), info);
+  const auto& node = plan.nodes[0];
+  // Dataset: 4 x 512 MiB + 16 x 2 MiB; cache 128 and pool 16 x 2 MiB; JIT a 2 MiB page a thread.
+  EXPECT_EQ(needs(node), (Needs{{512 * MiB, 4}, {2 * MiB, 16 + 128 + 16 + 16}}));
+  EXPECT_EQ(describePages(node.datasetPages), "4 x 512 MiB + 16 x 2 MiB");
+  EXPECT_THAT(plan.notes.front(), HasSubstr("no 1 GiB pages"));
+  EXPECT_EQ(plan.missing.front().pageSize, 512 * MiB);
+
+  auto small = planMemory(*findProfile("rx/0"), {.threads = 1, .randomxLight = true}, nodesWithCpus(1, 1), info);
+  EXPECT_EQ(needs(small.nodes[0]), (Needs{{2 * MiB, 128 + 1}})) << "256 MiB is less than one 512 MiB page";
+}
+
+TEST(Planner, ArmSixteenKiBBasePages) {
+  const auto info = armMachine(16 * KiB, {2 * MiB, 32 * MiB, kOneGbPageSize}, true);
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 4, .jitHugePages = true}, nodesWithCpus(1, 4), info);
+  // Dataset 2 x 1 GiB + 1 x 32 MiB, cache 8 x 32 MiB, pool 8 MiB: 4 x 2 MiB, JIT 4 x 2 MiB.
+  EXPECT_EQ(needs(plan.nodes[0]), (Needs{{kOneGbPageSize, 2}, {32 * MiB, 9}, {2 * MiB, 8}}));
+}
+
+// Windows: no pool to count or reserve, and one page size per allocation.
+TEST(Planner, WithoutAPoolNothingIsMissingAndSizesDoNotMix) {
+  auto info = machine(1, 0, 0);
+  info.hugePagePool = false;
+  info.mixedPageSizes = false;
+  auto plan = planMemory(*findProfile("rx/0"), {.threads = 2}, nodesWithCpus(1, 2), info);
+  const auto& node = plan.nodes[0];
+  EXPECT_EQ(describePages(node.datasetPages), "1040 x 2 MiB") << "3 x 1 GiB would leave 992 MiB unused";
+  EXPECT_EQ(node.missing(kHugePageSize), 0U);
+  EXPECT_TRUE(plan.missing.empty());
+  EXPECT_TRUE(plan.satisfied());
+  EXPECT_THAT(plan.notes.back(), HasSubstr("no huge page pool"));
+  EXPECT_FALSE(plan.options.oneGbPages);
 }
 
 TEST(Planner, NodeListAndNumaOff) {

@@ -6,14 +6,24 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace xmem {
 namespace {
 
-// 2 MiB pages the fake kernel handed out, over every mapping alive now.
-std::uint64_t twoMbPagesMapped(const testing::FakePlatform& fake) {
-  std::uint64_t pages = 0;
+// Explicit huge pages the fake kernel handed out, by size, over every mapping alive now.
+std::map<std::size_t, std::uint64_t> hugePagesMapped(const testing::FakePlatform& fake) {
+  std::map<std::size_t, std::uint64_t> pages;
   for (const auto& mapping : fake.mappings())
-    if (mapping.hugePageSize == kHugePageSize) pages += mapping.length / kHugePageSize;
+    if (mapping.hugePageSize != 0) pages[mapping.hugePageSize] += mapping.length / mapping.hugePageSize;
+  return pages;
+}
+
+std::uint64_t twoMbPagesMapped(const testing::FakePlatform& fake) { return hugePagesMapped(fake)[kHugePageSize]; }
+
+std::map<std::size_t, std::uint64_t> planned(const NodeRequirement& node) {
+  std::map<std::size_t, std::uint64_t> pages;
+  for (const auto& need : node.pages) pages[need.pageSize] = need.need;
   return pages;
 }
 
@@ -33,13 +43,13 @@ TEST(ProfileAllocation, MapsExactlyTheHugePagesThePlanCounts) {
     const auto& profile = *findProfile("rx/light");
     const auto plan = planMemory(profile, options.plan, topology, *SystemInfo::refresh());
     ASSERT_EQ(plan.nodes.size(), 1U);
-    EXPECT_EQ(plan.nodes[0].need.twoMbPages, 128U + 3U + (jitOnHugePages ? 3U : 0U))
+    EXPECT_EQ(plan.nodes[0].need(kHugePageSize), 128U + 3U + (jitOnHugePages ? 3U : 0U))
         << "cache + one scratchpad page a thread + one JIT page a thread with huge-pages-jit";
 
     auto allocation = ProfileAllocation::allocate(profile, options, topology);
     ASSERT_EQ(allocation.nodes().size(), 1U);
     EXPECT_EQ(allocation.nodes()[0].jit.size(), 3U) << "one JIT mapping per thread";
-    EXPECT_EQ(twoMbPagesMapped(fake), plan.nodes[0].need.twoMbPages);
+    EXPECT_EQ(twoMbPagesMapped(fake), plan.nodes[0].need(kHugePageSize));
   }
 }
 
@@ -57,9 +67,41 @@ TEST(ProfileAllocation, MapsThePoolThePlanCountsWithAMemoryPoolSize) {
   const auto& profile = *findProfile("rx/light");
   const auto plan = planMemory(profile, options.plan, topology, *SystemInfo::refresh());
   ASSERT_EQ(plan.nodes.size(), 1U);
-  EXPECT_EQ(plan.nodes[0].need.twoMbPages, 128U + 16U) << "cache + a pool of 16 pages for 3 scratchpads";
+  EXPECT_EQ(plan.nodes[0].need(kHugePageSize), 128U + 16U) << "cache + a pool of 16 pages for 3 scratchpads";
   auto allocation = ProfileAllocation::allocate(profile, options, topology);
-  EXPECT_EQ(twoMbPagesMapped(fake), plan.nodes[0].need.twoMbPages);
+  EXPECT_EQ(twoMbPagesMapped(fake), plan.nodes[0].need(kHugePageSize));
+}
+
+// On arm64's layouts too: the plan counts, size by size, what the allocation then maps.
+TEST(ProfileAllocation, MapsThePagesThePlanCountsOnArmLayouts) {
+  const Topology topology({{0, {0, 1}, 16 * GiB}}, {{10}});
+  struct Layout {
+    const char* name;
+    std::size_t basePage;
+    std::vector<std::size_t> sizes;
+  };
+  for (const auto& layout : {Layout{"4 KiB", 4 * KiB, {64 * KiB, 2 * MiB, 32 * MiB, kOneGbPageSize}},
+                             Layout{"16 KiB", 16 * KiB, {2 * MiB, 32 * MiB, kOneGbPageSize}},
+                             Layout{"64 KiB", 64 * KiB, {2 * MiB, 512 * MiB, 16 * GiB}}}) {
+    SCOPED_TRACE(std::string(layout.name) + " base pages");
+    testing::FakePlatform fake;
+    fake.machine.basePageSize = layout.basePage;
+    fake.machine.hugePageSizes.clear();
+    for (auto size : layout.sizes) fake.setHugePages(size, 0, 4000);
+    fake.machine.cpuHasOneGbPages = true;
+    os::ScopedPlatform scoped(fake);
+    ProfileAllocationOptions options;
+    options.plan.threads = 2;
+    options.plan.jitHugePages = true;
+    options.prefaultThreads = 0;
+    const auto& profile = *findProfile("rx/0");
+    const auto plan = planMemory(profile, options.plan, topology, *SystemInfo::refresh());
+    ASSERT_EQ(plan.nodes.size(), 1U);
+    EXPECT_TRUE(plan.satisfied());
+    auto allocation = ProfileAllocation::allocate(profile, options, topology);
+    EXPECT_EQ(hugePagesMapped(fake), planned(plan.nodes[0]));
+    EXPECT_EQ(allocation.nodes()[0].breakdown().hugeTlbBytes(), 2080 * MiB + 256 * MiB) << allocation.nodes()[0].summary();
+  }
 }
 
 }  // namespace

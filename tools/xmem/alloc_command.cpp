@@ -23,6 +23,17 @@ ProfileAllocationOptions allocationOptions(const MemoryConfig& config) {
   return allocation;
 }
 
+namespace {
+
+// {"huge_pages": [{"page_size", "bytes"}], "thp", "base"}: every size the layout got.
+nlohmann::json bytesOn(const NodeLayout::Breakdown& parts) {
+  nlohmann::json huge = nlohmann::json::array();
+  for (const auto& [pageSize, bytes] : parts.hugeTlb) huge.push_back({{"page_size", pageSize}, {"bytes", bytes}});
+  return {{"huge_pages", huge}, {"thp", parts.thp}, {"base", parts.base}};
+}
+
+}  // namespace
+
 int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "alloc", err);
   if (profile == nullptr) return 2;
@@ -37,7 +48,7 @@ int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream
       nlohmann::json entry = {{"node", node.node},
                               {"threads", node.threads},
                               {"summary", node.summary()},
-                              {"bytes_on", {{"1g", parts.oneGb}, {"2m", parts.twoMb}, {"thp", parts.thp}, {"base", parts.base}}},
+                              {"bytes_on", bytesOn(parts)},
                               {"scratchpads", node.scratchpads.size()},
                               {"ms", std::chrono::duration<double, std::milli>(node.time).count()}};
       if (node.dataset) entry["dataset"] = toJson(node.dataset->report());

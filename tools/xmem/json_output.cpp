@@ -143,11 +143,20 @@ nlohmann::json toJson(const AllocationReport& report) {
   };
 }
 
+nlohmann::json toJson(const std::vector<PageCount>& pages) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& count : pages) list.push_back({{"page_size", count.pageSize}, {"pages", count.pages}});
+  return list;
+}
+
 nlohmann::json toJson(const MemoryPlan& plan) {
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& node : plan.nodes) {
     nlohmann::json fallback = nlohmann::json::array();
     for (const auto& other : node.fallback) fallback.push_back({{"node", other.node}, {"distance", other.distance}});
+    nlohmann::json pages = nlohmann::json::array();
+    for (const auto& need : node.pages)
+      pages.push_back({{"page_size", need.pageSize}, {"need", need.need}, {"free", need.counts.free}, {"missing", need.missing}});
     nodes.push_back({{"node", node.node},
                      {"threads", node.threads},
                      {"cpus", node.cpus},
@@ -158,9 +167,11 @@ nlohmann::json toJson(const MemoryPlan& plan) {
                      {"jit", node.jit},
                      {"shared", node.shared()},
                      {"total", node.total()},
-                     {"need", {{"1g_pages", node.need.oneGbPages}, {"2m_pages", node.need.twoMbPages}}},
-                     {"free", {{"1g_pages", node.free1G.free}, {"2m_pages", node.free2M.free}}},
-                     {"missing", {{"1g_pages", node.missing.oneGbPages}, {"2m_pages", node.missing.twoMbPages}}}});
+                     {"dataset_pages", toJson(node.datasetPages)},
+                     {"cache_pages", toJson(node.cachePages)},
+                     {"pool_pages", toJson(node.poolPages)},
+                     {"jit_pages", toJson(node.jitPages)},
+                     {"pages", pages}});
   }
   return {{"profile", plan.profile->name},
           {"threads", plan.options.threads},

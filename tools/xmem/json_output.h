@@ -13,6 +13,7 @@ namespace xmem::cli {
 
 nlohmann::json toJson(const SystemInfo& info);
 nlohmann::json toJson(const AllocationReport& report);
+nlohmann::json toJson(const std::vector<PageCount>& pages);  ///< [{"page_size", "pages"}]
 nlohmann::json toJson(const MemoryPlan& plan);
 nlohmann::json toJson(const Topology& topology);
 nlohmann::json toJson(const PoolStats& stats);

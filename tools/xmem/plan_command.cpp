@@ -17,12 +17,9 @@
 namespace xmem::cli {
 namespace {
 
-std::string pages(std::uint64_t count, std::size_t pageSize) {
-  return count == 0 ? "" : std::to_string(count) + " x " + formatBytes(pageSize);
-}
-
-void printText(const MemoryPlan& plan, std::ostream& out) {
+void printText(const MemoryPlan& plan, const SystemInfo& machine, std::ostream& out) {
   const auto& profile = *plan.profile;
+  const bool poolKept = machine.hugePagePool;
   // Light mode changes what a RandomX profile needs, so the header says which mode this is.
   const bool light = plan.options.randomxLight && profile.family == "randomx";
   fmt::print(out, "Plan for {} ({}), {} worker thread(s) on {} node(s)\n", profile.name,
@@ -41,34 +38,33 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
     auto row = [&](const char* what, std::size_t bytes, const std::string& how) {
       if (bytes != 0) fmt::print(out, "  {:<12} {:>10}   {}\n", what, formatBytes(bytes), how);
     };
-    const std::size_t onGigabytePages = node.need.oneGbPages * kOneGbPageSize;
     const bool huge = plan.options.hugePages;
-    row("dataset", node.dataset,
-        !huge ? "" : onGigabytePages != 0 ? pages(node.need.oneGbPages, kOneGbPageSize) + " + " +
-                                               pages((node.dataset - onGigabytePages + kHugePageSize - 1) / kHugePageSize, kHugePageSize)
-                                          : pages((node.dataset + kHugePageSize - 1) / kHugePageSize, kHugePageSize));
-    row("cache", node.cache, huge ? pages((node.cache + kHugePageSize - 1) / kHugePageSize, kHugePageSize) : "");
+    row("dataset", node.dataset, describePages(node.datasetPages));
+    row("cache", node.cache, describePages(node.cachePages));
     row("scratchpads", node.scratchpads,
-        fmt::format("{} x {} from the pool", node.threads, formatBytes(profile.scratchpadSize)));
+        fmt::format("{} x {} from the pool{}", node.threads, formatBytes(profile.scratchpadSize),
+                    node.poolPages.empty() ? "" : " (" + describePages(node.poolPages) + ")"));
     row("JIT code", node.jit,
-        fmt::format("{} x {}, executable, on {} pages", node.threads, formatBytes(profile.jitSize),
-                    jitOnHugePages(plan.options) ? "2 MiB" : "4 KiB"));
+        fmt::format("{} x {}, executable, {}", node.threads, formatBytes(profile.jitSize),
+                    node.jitPages.empty() ? "on " + formatBytes(machine.basePageSize) + " pages"
+                                          : "on " + describePages(node.jitPages) + " pages"));
     fmt::print(out, "  {:<12} {:>10}", "total", formatBytes(node.total()));
     if (node.shared() != 0) fmt::print(out, "   (dataset + cache {})", formatBytes(node.shared()));
     fmt::print(out, "\n");
-    if (huge) {
-      if (node.need.oneGbPages != 0)
-        fmt::print(out, "  1 GiB pages  need {}, free {}, missing {}\n", node.need.oneGbPages, node.free1G.free,
-                   node.missing.oneGbPages);
-      fmt::print(out, "  2 MiB pages  need {}, free {}, missing {}\n", node.need.twoMbPages, node.free2M.free,
-                 node.missing.twoMbPages);
+    for (const auto& need : node.pages) {
+      const std::string label = formatBytes(need.pageSize) + " pages";
+      if (poolKept)
+        fmt::print(out, "  {:<12} need {}, free {}, missing {}\n", label, need.need, need.counts.free, need.missing);
+      else
+        fmt::print(out, "  {:<12} need {} (taken from free memory at allocation)\n", label, need.need);
     }
+    if (huge && node.pages.empty()) fmt::print(out, "  {:<12} none of the kernel's sizes fits\n", "huge pages");
   }
   fmt::print(out, "\nIn all: {} ({} in datasets and caches)\n", formatBytes(plan.total()), formatBytes(plan.shared()));
   if (!plan.missing.empty()) {
-    fmt::print(out, "\nTo reserve what is missing (as root; 1 GiB pages first):\n");
+    fmt::print(out, "\nTo reserve what is missing (as root; largest pages first):\n");
     for (const auto& missing : plan.missing) fmt::print(out, "  {}\n", reserveCommand(missing));
-  } else if (plan.options.hugePages) {
+  } else if (plan.options.hugePages && poolKept) {
     fmt::print(out, "\nEvery page this plan needs is free now.\n");
   }
   for (const auto& note : plan.notes) fmt::print(out, "Note: {}\n", note);
@@ -79,11 +75,12 @@ void printText(const MemoryPlan& plan, std::ostream& out) {
 int runPlan(const PlanCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "plan", err);
   if (profile == nullptr) return 2;
-  auto plan = planMemory(*profile, planOptions(options.workload.config), *Topology::get(), *SystemInfo::refresh());
+  const auto machine = SystemInfo::refresh();
+  auto plan = planMemory(*profile, planOptions(options.workload.config), *Topology::get(), *machine);
   if (options.json)
     out << toJson(plan).dump(2) << '\n';
   else
-    printText(plan, out);
+    printText(plan, *machine, out);
   return 0;
 }
 

@@ -32,7 +32,7 @@ constexpr const char* kNoPoolToReserve =
 
 namespace {
 
-// What the planner says is missing, node by node, 1 GiB pages first.
+// What the planner says is missing, node by node, largest pages first.
 int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err) {
   const MemoryProfile* profile = findProfileOrSay(options.workload.profile, "reserve", err);
   if (profile == nullptr) return 2;
@@ -41,7 +41,9 @@ int reserveForProfile(const ReserveCommandOptions& options, std::ostream& out, s
   int code = 0;
   bool any = false;
   for (const auto& node : plan.nodes) {
-    for (auto [pageSize, missing] : {std::pair{kOneGbPageSize, node.missing.oneGbPages}, std::pair{kHugePageSize, node.missing.twoMbPages}}) {
+    for (const auto& need : node.pages) {
+      const std::size_t pageSize = need.pageSize;
+      const std::uint64_t missing = need.missing;
       if (missing == 0) continue;
       any = true;
       ReservationRequest request;
