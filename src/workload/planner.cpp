@@ -203,6 +203,10 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
   if (std::any_of(plan.missing.begin(), plan.missing.end(), [](const MissingPages& missing) { return missing.pageSize >= kOneGbPageSize; }))
     plan.notes.push_back("if the kernel cannot find free 1 GiB pages at run time (memory fragmented), reserve them at "
                          "boot: hugepagesz=1G hugepages=N on the kernel command line");
+  if (options.hugePages && !machine.largePageRight.usable())
+    plan.notes.push_back("large pages need \"Lock pages in memory\", which is " +
+                         std::string(toString(machine.largePageRight.state)) +
+                         " for this account: without it every part falls back to base pages (xmem info says what to do)");
   if (!machine.hugePagePool && options.hugePages)
     plan.notes.push_back("this OS keeps no huge page pool: large pages come from free memory when the memory is "
                          "allocated, so nothing is reserved beforehand; start early after boot, before memory fragments");

@@ -223,6 +223,11 @@ TEST(Planner, WithoutAPoolNothingIsMissingAndSizesDoNotMix) {
   EXPECT_TRUE(plan.satisfied());
   EXPECT_THAT(plan.notes.back(), HasSubstr("no huge page pool"));
   EXPECT_FALSE(plan.options.oneGbPages);
+  for (const auto& note : plan.notes) EXPECT_THAT(note, ::testing::Not(HasSubstr("Lock pages in memory"))) << "the right is not needed here";
+
+  info.largePageRight.state = LargePageRight::State::NotAssigned;
+  auto withoutRight = planMemory(*findProfile("rx/0"), {.threads = 2}, nodesWithCpus(1, 2), info);
+  EXPECT_THAT(withoutRight.notes, ::testing::Contains(HasSubstr("\"Lock pages in memory\", which is not assigned")));
 }
 
 TEST(Planner, NodeListAndNumaOff) {
