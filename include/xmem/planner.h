@@ -17,11 +17,12 @@ namespace xmem {
 
 struct PlanOptions {
   unsigned threads = 1;
-  bool hugePages = true;   ///< plan the kernel's huge pages below 1 GiB (otherwise nothing explicit is needed)
-  bool oneGbPages = true;  ///< put the dataset on 1 GiB (and larger) pages too, when the profile does
+  /// Plan the kernel's explicit huge pages (off: none at all, 1 GiB ones included).
+  bool hugePages = true;
+  bool oneGbPages = true;  ///< the dataset also on 1 GiB (and larger) pages, when the profile puts it there
   bool numa = true;        ///< one layout per node with workers; false: one layout, on the first node's terms
   std::vector<std::uint32_t> nodes = {};  ///< only these nodes get workers (empty: all)
-  bool jitHugePages = false;  ///< JIT code on 2 MiB pages, one per thread (XMRig's huge-pages-jit)
+  bool jitHugePages = false;  ///< JIT code on huge pages, a mapping per thread (XMRig's huge-pages-jit)
   bool randomxLight = false;  ///< RandomX light mode: each node gets the cache alone, no dataset (randomx.mode light)
   /// Each node's scratchpad pool holds at least this many 2 MiB pages (XMRig's memory-pool), and
   /// at least what the node's threads need.
@@ -32,8 +33,8 @@ struct PlanOptions {
 /// planner counts, and ProfileAllocation maps, by this one rule.
 std::size_t scratchpadPoolBytes(const PlanOptions& options, std::size_t scratchpads) noexcept;
 
-/// Whether each thread's JIT buffer is its own 2 MiB page: only with huge-pages-jit (and huge pages
-/// on), since 64 KiB of code on a huge page costs 2 MiB a thread. Otherwise it is on 4 KiB pages
+/// Whether each thread's JIT buffer is on huge pages of its own: only with huge-pages-jit (and huge
+/// pages on), since 64 KiB of code on a 2 MiB page costs 2 MiB a thread. Otherwise it is on base pages
 /// and needs no reservation. The planner counts, and ProfileAllocation maps, by this one rule.
 bool jitOnHugePages(const PlanOptions& options) noexcept;
 
@@ -77,8 +78,11 @@ struct MemoryPlan {
   const MemoryProfile* profile = nullptr;
   PlanOptions options;
   std::vector<NodeRequirement> nodes;  ///< nodes with threads only
-  std::vector<MissingPages> missing;   ///< what to reserve for it, 1 GiB pages first (needs root)
+  std::vector<MissingPages> missing;   ///< what to reserve for it, largest pages first (needs root)
   std::vector<std::string> notes;
+  /// The OS keeps huge pages in a pool to count and reserve; false (Windows): they are taken from
+  /// free memory at allocation, so nothing is free or missing beforehand.
+  bool hugePagePool = true;
 
   std::size_t total() const noexcept;
   std::size_t shared() const noexcept;

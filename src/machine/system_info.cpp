@@ -9,14 +9,7 @@ namespace xmem {
 namespace {
 PlatformCache<SystemInfo> cache;
 
-// The kernel's facts, and how the OS hands out huge pages, which plans are made from.
-MachineFacts probeMachine() {
-  auto& platform = os::current();
-  MachineFacts facts = platform.probe();
-  facts.hugePagePool = !platform.capabilities().hugePagesWithoutPool;
-  facts.mixedPageSizes = platform.capabilities().hugePagesInReservation;
-  return facts;
-}
+MachineFacts probeMachine() { return os::current().probe(); }
 
 }  // namespace
 

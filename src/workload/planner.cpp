@@ -167,6 +167,7 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
   MemoryPlan plan;
   plan.profile = &profile;
   plan.options = options;
+  plan.hugePagePool = machine.hugePagePool;
 
   // Light mode hashes from the cache alone, so no node gets a dataset.
   const bool light = options.randomxLight && profile.family == "randomx";
@@ -176,14 +177,15 @@ MemoryPlan planMemory(const MemoryProfile& profile, const PlanOptions& options, 
                          " cache on each node (hashing is several times slower than fast mode)");
   else if (options.randomxLight)
     plan.notes.push_back("RandomX light mode does not apply to " + profile.name + ": planned as it is");
-  bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && datasetSize != 0;
-  const bool giganticOffered = std::any_of(machine.hugePageSizes.begin(), machine.hugePageSizes.end(),
-                                           [](const HugePageSizeInfo& size) { return size.pageSize >= kOneGbPageSize; });
-  if (oneGb && (!machine.cpuHasOneGbPages || !giganticOffered)) {
-    oneGb = false;
-    plan.notes.push_back(!machine.cpuHasOneGbPages ? "this CPU has no 1 GiB pages: the dataset is planned on smaller huge pages"
-                                                   : "this kernel offers no 1 GiB pages (boot with hugepagesz=1G): the "
-                                                     "dataset is planned on smaller huge pages");
+  const bool oneGb = options.hugePages && options.oneGbPages && profile.datasetOnOneGbPages && datasetSize != 0;
+  if (oneGb && (!machine.cpuHasOneGbPages || machine.hugePages(kOneGbPageSize) == nullptr)) {
+    // Why, in the machine's terms: x86-64 needs the CPU flag and the kernel's pool; arm64's 1 GiB
+    // pages depend on the base page size (none with 64 KiB base pages).
+    const std::string why = machine.basePageSize != 4 * KiB
+                                ? "with " + formatBytes(machine.basePageSize) + " base pages this kernel has no 1 GiB pages"
+                            : !machine.cpuHasOneGbPages ? "this CPU has no 1 GiB pages"
+                                                        : "this kernel offers no 1 GiB pages (boot with hugepagesz=1G)";
+    plan.notes.push_back(why + ": the dataset is planned on the smaller huge pages it offers");
   }
 
   const auto shares = spread(options.threads, workerWeights(options, topology));

@@ -13,7 +13,6 @@ void addBreakdown(NodeLayout::Breakdown& out, const AllocationReport& report) {
       out.hugeTlb[segment.pageSize] += segment.length;
     } else if (segment.kind == PageKind::Base) {
       out.base += segment.length;
-      out.basePageSize = segment.pageSize;
     }
   }
   const std::size_t thp = std::min(report.thpVerifiedBytes, report.thpEligibleBytes());
@@ -60,6 +59,7 @@ std::size_t NodeLayout::Breakdown::hugeTlbBytes(std::size_t pageSize) const noex
 
 NodeLayout::Breakdown NodeLayout::breakdown() const {
   Breakdown out;
+  out.basePageSize = SystemInfo::get()->basePageSize;
   if (dataset) addBreakdown(out, dataset->report());
   if (cache) addBreakdown(out, cache->report());
   return out;
@@ -85,7 +85,8 @@ std::string NodeLayout::summary() const {
   }
   if (!scratchpads.empty())
     parts.push_back("scratchpads " + std::to_string(scratchpads.size()) + " x " + formatBytes(scratchpadSize) +
-                    (pool && pool->isHugePages(node) ? " on huge pages" : " (THP or 4 KiB)"));
+                    (pool && pool->isHugePages(node) ? " on huge pages"
+                                                     : " (THP or " + formatBytes(SystemInfo::get()->basePageSize) + ")"));
   if (!jit.empty()) parts.push_back("JIT " + std::to_string(jit.size()) + " x " + formatBytes(jit.front().size()));
   parts.push_back(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(time).count()) + " ms");
   std::string line = "node " + std::to_string(node) + ": ";

@@ -17,6 +17,17 @@ TEST(Remedies, MissingPagesBecomeAReserveCommandAndTheCountFile) {
   EXPECT_EQ(reserveCommand({.pageSize = kHugePageSize, .pages = 3}), "xmem reserve --page-size 2M --count 3");
 }
 
+// arm64's sizes too: each in the largest unit that divides it, as `xmem reserve --page-size` reads it.
+TEST(Remedies, EveryPageSizeBecomesAFlagReserveReads) {
+  for (auto [pageSize, flag] : {std::pair<std::size_t, const char*>{64 * KiB, "64K"}, {2 * MiB, "2M"}, {32 * MiB, "32M"},
+                                {512 * MiB, "512M"}, {GiB, "1G"}, {16 * GiB, "16G"}}) {
+    EXPECT_EQ(pageSizeFlag(pageSize), flag);
+    EXPECT_EQ(parseSize(flag), pageSize) << flag;
+  }
+  EXPECT_THAT(reserveCommand({.pageSize = 64 * KiB, .node = 0U, .pages = 16, .total = 16}),
+              HasSubstr("--page-size 64K --count 16"));
+}
+
 TEST(Remedies, StepsBecomeTheShellCommandsTheyAre) {
   Reservation reservation;
   reservation.path = "/fake/2097152/0";

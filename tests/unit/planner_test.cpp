@@ -196,7 +196,7 @@ TEST(Planner, ArmSixtyFourKiBBasePagesPlanThe512MiBPages) {
   // Dataset: 4 x 512 MiB + 16 x 2 MiB; cache 128 and pool 16 x 2 MiB; JIT a 2 MiB page a thread.
   EXPECT_EQ(needs(node), (Needs{{512 * MiB, 4}, {2 * MiB, 16 + 128 + 16 + 16}}));
   EXPECT_EQ(describePages(node.datasetPages), "4 x 512 MiB + 16 x 2 MiB");
-  EXPECT_THAT(plan.notes.front(), HasSubstr("no 1 GiB pages"));
+  EXPECT_THAT(plan.notes.front(), HasSubstr("with 64 KiB base pages this kernel has no 1 GiB pages"));
   EXPECT_EQ(plan.missing.front().pageSize, 512 * MiB);
 
   auto small = planMemory(*findProfile("rx/0"), {.threads = 1, .randomxLight = true}, nodesWithCpus(1, 1), info);
@@ -221,6 +221,7 @@ TEST(Planner, WithoutAPoolNothingIsMissingAndSizesDoNotMix) {
   EXPECT_EQ(node.missing(kHugePageSize), 0U);
   EXPECT_TRUE(plan.missing.empty());
   EXPECT_TRUE(plan.satisfied());
+  EXPECT_FALSE(plan.hugePagePool);
   EXPECT_THAT(plan.notes.back(), HasSubstr("no huge page pool"));
   EXPECT_FALSE(plan.options.oneGbPages);
   for (const auto& note : plan.notes) EXPECT_THAT(note, ::testing::Not(HasSubstr("Lock pages in memory"))) << "the right is not needed here";

@@ -4,6 +4,7 @@
 #include "os/os.h"
 #include "support/fake_platform.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -79,16 +80,17 @@ TEST(ProfileAllocation, MapsThePagesThePlanCountsOnArmLayouts) {
     const char* name;
     std::size_t basePage;
     std::vector<std::size_t> sizes;
+    bool oneGbPages;  ///< as Linux says on arm64: the kernel lists 1 GiB pages
   };
-  for (const auto& layout : {Layout{"4 KiB", 4 * KiB, {64 * KiB, 2 * MiB, 32 * MiB, kOneGbPageSize}},
-                             Layout{"16 KiB", 16 * KiB, {2 * MiB, 32 * MiB, kOneGbPageSize}},
-                             Layout{"64 KiB", 64 * KiB, {2 * MiB, 512 * MiB, 16 * GiB}}}) {
+  for (const auto& layout : {Layout{"4 KiB", 4 * KiB, {64 * KiB, 2 * MiB, 32 * MiB, kOneGbPageSize}, true},
+                             Layout{"16 KiB", 16 * KiB, {2 * MiB, 32 * MiB, kOneGbPageSize}, true},
+                             Layout{"64 KiB", 64 * KiB, {2 * MiB, 512 * MiB, 16 * GiB}, false}}) {
     SCOPED_TRACE(std::string(layout.name) + " base pages");
     testing::FakePlatform fake;
     fake.machine.basePageSize = layout.basePage;
     fake.machine.hugePageSizes.clear();
     for (auto size : layout.sizes) fake.setHugePages(size, 0, 4000);
-    fake.machine.cpuHasOneGbPages = true;
+    fake.machine.cpuHasOneGbPages = layout.oneGbPages;
     os::ScopedPlatform scoped(fake);
     ProfileAllocationOptions options;
     options.plan.threads = 2;
@@ -102,6 +104,23 @@ TEST(ProfileAllocation, MapsThePagesThePlanCountsOnArmLayouts) {
     EXPECT_EQ(hugePagesMapped(fake), planned(plan.nodes[0]));
     EXPECT_EQ(allocation.nodes()[0].breakdown().hugeTlbBytes(), 2080 * MiB + 256 * MiB) << allocation.nodes()[0].summary();
   }
+}
+
+// Advised but not yet huge (not touched): the summary counts it on base pages, of the machine's size.
+TEST(ProfileAllocation, TheSummaryNamesTheBasePageSizeOfWhatIsNotHuge) {
+  const Topology topology({{0, {0}, 16 * GiB}}, {{10}});
+  testing::FakePlatform fake;
+  fake.machine.basePageSize = 16 * KiB;
+  fake.machine.thp.pmdSize = 32 * MiB;
+  os::ScopedPlatform scoped(fake);
+  ProfileAllocationOptions options;
+  options.plan.threads = 1;
+  options.prefaultThreads = 0;
+  auto allocation = ProfileAllocation::allocate(*findProfile("rx/light"), options, topology);
+  ASSERT_EQ(allocation.nodes().size(), 1U);
+  const auto summary = allocation.nodes()[0].summary();
+  EXPECT_THAT(summary, ::testing::HasSubstr("256 MiB 16 KiB pages")) << "no free huge pages: THP advised, none huge yet";
+  EXPECT_THAT(summary, ::testing::Not(::testing::HasSubstr("0 bytes")));
 }
 
 }  // namespace

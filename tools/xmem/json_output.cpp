@@ -156,7 +156,11 @@ nlohmann::json toJson(const MemoryPlan& plan) {
     for (const auto& other : node.fallback) fallback.push_back({{"node", other.node}, {"distance", other.distance}});
     nlohmann::json pages = nlohmann::json::array();
     for (const auto& need : node.pages)
-      pages.push_back({{"page_size", need.pageSize}, {"need", need.need}, {"free", need.counts.free}, {"missing", need.missing}});
+      // null where the OS keeps no pool (Windows): nothing is free or missing beforehand.
+      pages.push_back({{"page_size", need.pageSize},
+                       {"need", need.need},
+                       {"free", plan.hugePagePool ? nlohmann::json(need.counts.free) : nlohmann::json()},
+                       {"missing", plan.hugePagePool ? nlohmann::json(need.missing) : nlohmann::json()}});
     nodes.push_back({{"node", node.node},
                      {"threads", node.threads},
                      {"cpus", node.cpus},
@@ -178,6 +182,7 @@ nlohmann::json toJson(const MemoryPlan& plan) {
           {"huge_pages", plan.options.hugePages},
           {"1g_pages", plan.options.oneGbPages},
           {"jit_huge_pages", jitOnHugePages(plan.options)},
+          {"huge_page_pool", plan.hugePagePool},
           {"randomx_light", plan.options.randomxLight},
           {"nodes", nodes},
           {"total", plan.total()},

@@ -19,7 +19,7 @@ namespace {
 
 void printText(const MemoryPlan& plan, const SystemInfo& machine, std::ostream& out) {
   const auto& profile = *plan.profile;
-  const bool poolKept = machine.hugePagePool;
+  const bool poolKept = plan.hugePagePool;
   // Light mode changes what a RandomX profile needs, so the header says which mode this is.
   const bool light = plan.options.randomxLight && profile.family == "randomx";
   fmt::print(out, "Plan for {} ({}), {} worker thread(s) on {} node(s)\n", profile.name,
@@ -58,13 +58,15 @@ void printText(const MemoryPlan& plan, const SystemInfo& machine, std::ostream& 
       else
         fmt::print(out, "  {:<12} need {} (taken from free memory at allocation)\n", label, need.need);
     }
-    if (huge && node.pages.empty()) fmt::print(out, "  {:<12} none of the kernel's sizes fits\n", "huge pages");
+    if (huge && node.pages.empty())
+      fmt::print(out, "  {:<12} {}\n", "huge pages",
+                 machine.hugePageSizes.empty() ? "none: this system offers no explicit huge pages" : "none of the sizes offered fits");
   }
   fmt::print(out, "\nIn all: {} ({} in datasets and caches)\n", formatBytes(plan.total()), formatBytes(plan.shared()));
   if (!plan.missing.empty()) {
     fmt::print(out, "\nTo reserve what is missing (as root; largest pages first):\n");
     for (const auto& missing : plan.missing) fmt::print(out, "  {}\n", reserveCommand(missing));
-  } else if (plan.options.hugePages && poolKept) {
+  } else if (plan.options.hugePages && poolKept && !machine.hugePageSizes.empty()) {
     fmt::print(out, "\nEvery page this plan needs is free now.\n");
   }
   for (const auto& note : plan.notes) fmt::print(out, "Note: {}\n", note);

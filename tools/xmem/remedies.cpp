@@ -5,7 +5,10 @@
 namespace xmem::cli {
 
 std::string pageSizeFlag(std::size_t pageSize) {
-  return pageSize >= GiB ? std::to_string(pageSize / GiB) + "G" : std::to_string(pageSize / MiB) + "M";
+  // In the largest unit that divides it: arm64 has 64 KiB and 32 MiB pages, and 16 GiB ones.
+  if (pageSize >= GiB && pageSize % GiB == 0) return std::to_string(pageSize / GiB) + "G";
+  if (pageSize >= MiB && pageSize % MiB == 0) return std::to_string(pageSize / MiB) + "M";
+  return std::to_string(pageSize / KiB) + "K";
 }
 
 std::string reserveCommand(const MissingPages& missing) {

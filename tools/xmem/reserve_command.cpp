@@ -176,7 +176,7 @@ void addReserveCommands(CLI::App& app) {
   auto* reserve = app.add_subcommand(
       "reserve", "Reserve explicit huge pages (as root), on one NUMA node or system-wide. xmem remembers the counts it "
                  "changes; `xmem release` puts them back.");
-  reserve->add_option("--page-size,-s", options->pageSize, "Page size: 2M or 1G")->capture_default_str();
+  reserve->add_option("--page-size,-s", options->pageSize, "Page size, one the kernel offers (x86-64: 2M or 1G; arm64 also 64K, 32M or 512M)")->capture_default_str();
   reserve->add_option("--node,-n", options->node, "NUMA node (default: system-wide)");
   auto* count = reserve->add_option("--count,-c", options->count, "Pages to add");
   auto* total = reserve->add_option("--total", options->total, "Page count to reach");
@@ -190,7 +190,7 @@ void addReserveCommands(CLI::App& app) {
   reserve->add_flag("--no-compact", options->noCompact, "Do not compact memory when the kernel finds too few pages");
   reserve->add_flag("--dry-run", options->dryRun, "Print what would run; change nothing");
   reserve->add_flag("--persist", options->persist,
-                    "Also write a sysctl.d file so the 2 MiB pages come back at boot, and print the kernel command line "
+                    "Also write a sysctl.d file so pages below 1 GiB come back at boot, and print the kernel command line "
                     "that 1 GiB and per-node pages need");
   reserve->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   reserve->callback([options, reserve] {

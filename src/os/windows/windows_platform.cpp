@@ -278,6 +278,9 @@ MachineFacts WindowsPlatform::probe() {
   info.memoryTotal = now.memoryTotal;
   info.memoryAvailable = now.memoryAvailable;
   info.cpuHasOneGbPages = api_.cpuHasOneGbPages();
+  // Large pages come from free memory at map time, one size per allocation.
+  info.hugePagePool = false;
+  info.mixedPageSizes = false;
   if (largePageMinimum_ != 0) {
     info.defaultHugePageSize = largePageMinimum_;
     info.hugePageSizes.push_back({largePageMinimum_, {}, {}});
