@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the tests three times: optimised, under AddressSanitizer + UndefinedBehaviorSanitizer,
+# Builds and runs the tests three times: optimised (the multi-node guests beside the later stages),
+# under AddressSanitizer + UndefinedBehaviorSanitizer,
 # and under ThreadSanitizer (all but the command's, which ASan covers), each time also on the generic
 # POSIX platform (ctest -L posix); then the unit suite cross-built for arm64 Linux, under qemu-user,
 # and the Windows build (library, tests, xmem.exe) under Wine.
@@ -23,9 +24,36 @@ preset() {
   stage ctest --preset "$1"
 }
 
-for name in release asan tsan; do
+# The multi-node guests (ctest -L guest) run one at a time, each on about one core, for minutes:
+# they run beside the later stages instead of leaving the other core idle, and their result is
+# checked at the end.
+guests_log=build/release/guest-tests.log
+guests() {
+  local started=$SECONDS status=0
+  ctest --preset release -L guest >"$guests_log" 2>&1 || status=$?
+  echo "=== ctest --preset release -L guest took $((SECONDS - started)) s (beside the other stages)" >>"$guests_log"
+  return "$status"
+}
+
+echo "=== release: configure, build, test"
+cmake --preset release >/dev/null
+stage cmake --build --preset release
+stage ctest --preset release -LE guest
+# In a process group of its own (job control on), so that a failing stage stops its QEMU too.
+set -m
+guests &
+guests_pid=$!
+set +m
+trap 'kill -- -"$guests_pid" 2>/dev/null || true' EXIT
+
+for name in asan tsan; do
   preset "$name"
 done
 
 stage scripts/test-arm64.sh
 stage scripts/test-windows.sh
+
+guests_status=0
+wait "$guests_pid" || guests_status=$?
+cat "$guests_log"
+exit "$guests_status"
