@@ -8,18 +8,19 @@
 namespace xmem {
 namespace {
 PlatformCache<SystemInfo> cache;
-
-MachineFacts probeMachine() { return os::current().probe(); }
-
 }  // namespace
 
 void lockSystemInfoCache() noexcept { cache.lock(); }
 void unlockSystemInfoCache() noexcept { cache.unlock(); }
 
 // A test that installs another platform gets that platform's machine on its next call.
-std::shared_ptr<const SystemInfo> SystemInfo::get() { return cache.get(probeMachine); }
+std::shared_ptr<const SystemInfo> SystemInfo::get() {
+  return cache.get([] { return os::current().probe(); });
+}
 
-std::shared_ptr<const SystemInfo> SystemInfo::refresh() { return cache.refresh(probeMachine); }
+std::shared_ptr<const SystemInfo> SystemInfo::refresh() {
+  return cache.refresh([] { return os::current().probe(); });
+}
 
 Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint32_t> node) {
   auto info = SystemInfo::get();
