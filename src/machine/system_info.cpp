@@ -7,19 +7,19 @@
 
 namespace xmem {
 namespace {
-PlatformCache<SystemInfo> cache;
+PlatformCache<SystemInfo> systemInfoCache;
 }  // namespace
 
-void lockSystemInfoCache() noexcept { cache.lock(); }
-void unlockSystemInfoCache() noexcept { cache.unlock(); }
+void lockSystemInfoCache() noexcept { systemInfoCache.lock(); }
+void unlockSystemInfoCache() noexcept { systemInfoCache.unlock(); }
 
 // A test that installs another platform gets that platform's machine on its next call.
 std::shared_ptr<const SystemInfo> SystemInfo::get() {
-  return cache.get([] { return os::current().probe(); });
+  return systemInfoCache.get([] { return os::current().probe(); });
 }
 
 std::shared_ptr<const SystemInfo> SystemInfo::refresh() {
-  return cache.refresh([] { return os::current().probe(); });
+  return systemInfoCache.refresh([] { return os::current().probe(); });
 }
 
 Availability hugePageAvailability(std::size_t pageSize, std::optional<std::uint32_t> node) {

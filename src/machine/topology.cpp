@@ -65,15 +65,15 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
 }
 
 namespace {
-PlatformCache<Topology> cache;
+PlatformCache<Topology> topologyCache;
 }  // namespace
 
-void lockTopologyCache() noexcept { cache.lock(); }
-void unlockTopologyCache() noexcept { cache.unlock(); }
+void lockTopologyCache() noexcept { topologyCache.lock(); }
+void unlockTopologyCache() noexcept { topologyCache.unlock(); }
 
 // A test that installs another platform gets a topology read under it.
 std::shared_ptr<const Topology> Topology::get() {
-  return cache.get([] { return fromSystem(); });
+  return topologyCache.get([] { return fromSystem(); });
 }
 
 Topology Topology::fromSystem() {

@@ -91,15 +91,15 @@ const char* readSignal(PreloadPolicy& policy, std::string_view text) {
   return nullptr;
 }
 
-struct Entry {
+struct VariableReader {
   PreloadVariable variable;
   Reader read;
 };
 
 // The one list of the XMEM_PRELOAD_* variables: the library reads them, `xmem run` makes its flags
 // from them and sets them, and the README's table is checked against them.
-const std::vector<Entry>& table() {
-  static const std::vector<Entry> entries = {
+const std::vector<VariableReader>& variableTable() {
+  static const std::vector<VariableReader> entries = {
       {{"XMEM_PRELOAD_THRESHOLD", "--threshold", "SIZE (e.g. 2M)", "requests of at least this size are served by xmem", "2M"},
        [](PreloadPolicy& p, std::string_view t) { return readSize(p.threshold, t, ""); }},
       {{"XMEM_PRELOAD_PAGES", "--pages", "a list of 1g, 2m, thp, or none",
@@ -141,7 +141,7 @@ const std::vector<Entry>& table() {
 const std::vector<PreloadVariable>& preloadVariables() {
   static const std::vector<PreloadVariable> variables = [] {
     std::vector<PreloadVariable> out;
-    for (const auto& entry : table()) out.push_back(entry.variable);
+    for (const auto& entry : variableTable()) out.push_back(entry.variable);
     return out;
   }();
   return variables;
@@ -149,7 +149,7 @@ const std::vector<PreloadVariable>& preloadVariables() {
 
 PreloadPolicyParse parsePreloadPolicy(const std::function<const char*(const char*)>& lookup) {
   PreloadPolicyParse parsed;
-  for (const auto& entry : table()) {
+  for (const auto& entry : variableTable()) {
     const char* value = lookup(entry.variable.name);
     if (value == nullptr) continue;
     if (const char* expected = entry.read(parsed.policy, value))

@@ -54,7 +54,7 @@ std::string bytesText(std::uint64_t bytes) {
 
 std::string percentText(double ratio) { return fmt::format("{:.1f}%", ratio * 100); }
 
-std::string isoTime(std::chrono::system_clock::time_point at) {
+std::string utcText(std::chrono::system_clock::time_point at) {
   auto seconds = std::chrono::system_clock::to_time_t(at);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
@@ -188,7 +188,7 @@ std::string overview(const Snapshot& snapshot) {
       R"(<p id="overview" class="overview">Huge pages: <strong data-field="huge_share" data-value="{:.4f}">{}</strong> )"
       R"(of {} watched memory &middot; health {} &middot; snapshot <time data-field="taken_at">{}</time> )"
       R"(&middot; <span id="status" class="status" role="status">server-rendered</span></p>)",
-      ratio, percentText(ratio), bytesText(share.all), badge(health), isoTime(snapshot.takenAt));
+      ratio, percentText(ratio), bytesText(share.all), badge(health), utcText(snapshot.takenAt));
 }
 
 std::string putBackText(const PagePoolStats& pool) {
@@ -448,7 +448,7 @@ std::string bandwidthSection(const Snapshot& snapshot) {
     return out + R"(<p data-field="bandwidth_age">not measured: POST /api/v1/actions/bandwidth</p></section>)";
   const auto& matrix = *snapshot.bandwidth;
   out += fmt::format(R"(<p>measured <span data-field="bandwidth_age">{}</span> ({}, took {:.1f} s)</p>)",
-                     ageText(snapshot.takenAt - matrix.measuredAt), isoTime(matrix.measuredAt),
+                     ageText(snapshot.takenAt - matrix.measuredAt), utcText(matrix.measuredAt),
                      std::chrono::duration<double>(matrix.took).count());
   std::vector<std::string> kernels;
   for (const auto& figure : matrix.figures)

@@ -1,5 +1,7 @@
 #include "windows/fake_win_api.h"
 
+#include <xmem/types.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -14,7 +16,6 @@ namespace xmem::testing {
 namespace {
 
 using namespace os::windows;
-constexpr std::size_t kGiB = std::size_t{1} << 30;
 
 // The fake's pages come from the real OS: at `hint` exactly, or anywhere. Untouched, they cost
 // no memory, so a fake 1 GiB allocation is cheap.
@@ -187,8 +188,8 @@ void* FakeWinApi::virtualAlloc2(std::size_t size, std::uint32_t type, std::uint3
     return fail(error::kInvalidParameter), nullptr;
   std::size_t largePageSize = 0;
   if ((type & kMemLargePages) != 0) {
-    largePageSize = (attributeFlags & kNonPagedHuge) != 0 ? kGiB : largePageMin;
-    if (largePageSize == kGiB && !oneGbPages) return fail(error::kInvalidParameter), nullptr;
+    largePageSize = (attributeFlags & kNonPagedHuge) != 0 ? GiB : largePageMin;
+    if (largePageSize == GiB && !oneGbPages) return fail(error::kInvalidParameter), nullptr;
   }
   return allocate(nullptr, size, type, protect, alignment, node, largePageSize);
 }

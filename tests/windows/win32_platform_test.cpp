@@ -23,7 +23,6 @@ namespace {
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-constexpr std::size_t kMiB = std::size_t{1} << 20;
 
 bool underWine() { return os::current().probe().kernel.find("(Wine)") != std::string::npos; }
 
@@ -44,7 +43,7 @@ TEST(Win32Platform, IsTheNativePlatformAndProbesThisWindows) {
   EXPECT_FALSE(facts.nodes[0].cpus.empty());
   EXPECT_GE(platform.cpuCount(), 1U);
   EXPECT_LT(platform.currentCpu(), platform.cpuCount());
-  EXPECT_EQ(facts.defaultHugePageSize, 2 * kMiB) << "GetLargePageMinimum on x86-64";
+  EXPECT_EQ(facts.defaultHugePageSize, 2 * MiB) << "GetLargePageMinimum on x86-64";
   EXPECT_FALSE(facts.largePageRight.account.empty()) << "the account the right is judged for";
   std::printf("[ info ] %s, %zu node(s), %u CPU(s); \"Lock pages in memory\": %s\n", facts.kernel.c_str(),
               facts.nodes.size(), platform.cpuCount(), std::string(toString(facts.largePageRight.state)).c_str());
@@ -62,7 +61,7 @@ TEST(Win32Platform, AdjustTokenPrivilegesSucceedsWithoutEnablingWhatIsAbsent) {
 TEST(Win32Platform, TheCascadeFallsBackFromLargePagesWithEveryStepSaid) {
   BackoffTable::instance().reset();
   VirtualMemoryOptions options;
-  options.size = 64 * kMiB;
+  options.size = 64 * MiB;
   options.oneGbPages = true;
   VirtualMemory memory(options);
   const auto all = decisions(memory);
@@ -85,11 +84,11 @@ TEST(Win32Platform, TheCascadeFallsBackFromLargePagesWithEveryStepSaid) {
 TEST(Win32Platform, ReserveCommitDecommitRelease) {
   auto& platform = os::current();
   void* reserved = nullptr;
-  ASSERT_TRUE(platform.reserve(16 * kMiB, 4 * kMiB, reserved));
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(reserved) % (4 * kMiB), 0U);
+  ASSERT_TRUE(platform.reserve(16 * MiB, 4 * MiB, reserved));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(reserved) % (4 * MiB), 0U);
   os::MapRequest request;
-  request.length = 2 * kMiB;
-  request.fixedAddress = static_cast<std::uint8_t*>(reserved) + 4 * kMiB;
+  request.length = 2 * MiB;
+  request.fixedAddress = static_cast<std::uint8_t*>(reserved) + 4 * MiB;
   os::MapResult mapped;
   ASSERT_TRUE(platform.map(request, mapped));
   auto* bytes = static_cast<std::uint8_t*>(mapped.address);
@@ -110,7 +109,7 @@ TEST(Win32Platform, ReserveCommitDecommitRelease) {
   MEMORY_BASIC_INFORMATION info{};
   ASSERT_NE(::VirtualQuery(bytes, &info, sizeof(info)), 0U);
   EXPECT_EQ(info.State, static_cast<DWORD>(MEM_RESERVE)) << "a part: decommitted, still reserved";
-  EXPECT_TRUE(platform.unmap(reserved, 16 * kMiB));
+  EXPECT_TRUE(platform.unmap(reserved, 16 * MiB));
   ASSERT_NE(::VirtualQuery(reserved, &info, sizeof(info)), 0U);
   EXPECT_EQ(info.State, static_cast<DWORD>(MEM_FREE)) << "the whole: released";
 }
@@ -130,7 +129,7 @@ TEST(Win32Platform, JitCodeRunsAfterProtectRx) {
 
 TEST(Win32Platform, LockAndUnlock) {
   VirtualMemoryOptions options;
-  options.size = 8 * kMiB;
+  options.size = 8 * MiB;
   options.hugePages = false;
   options.lock = LockPolicy::Required;
   VirtualMemory memory(options);

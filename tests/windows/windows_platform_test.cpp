@@ -28,8 +28,6 @@ using ::testing::Not;
 using os::windows::TokenPrivilege;
 using State = LargePageRight::State;
 namespace error = os::windows::error;
-constexpr std::size_t kMiB = std::size_t{1} << 20;
-constexpr std::size_t kGiB = std::size_t{1} << 30;
 
 os::MapRequest mapRequest(std::size_t length, std::size_t hugePageSize = 0) {
   os::MapRequest request;
@@ -138,7 +136,7 @@ TEST(WindowsTopology, NodesSpanGroupsCpuLessNodesAreLeftOutCpusAreNumberedFlat) 
   api.addNumaNode(1, {{0, 0xffffffff00000000ULL}, {1, 0x000000000000ffffULL}});  // spans both groups
   api.addNumaNode(2, {});                                                          // memory only
   api.addNumaNode(3, {{1, 0x00000000ffff0000ULL}});
-  api.nodeFreeMemory = {{0, 5 * kGiB}, {1, 6 * kGiB}, {3, 7 * kGiB}};
+  api.nodeFreeMemory = {{0, 5 * GiB}, {1, 6 * GiB}, {3, 7 * GiB}};
   os::WindowsPlatform platform(api);
   const auto facts = platform.probe();
   ASSERT_EQ(facts.nodes.size(), 3U);
@@ -149,7 +147,7 @@ TEST(WindowsTopology, NodesSpanGroupsCpuLessNodesAreLeftOutCpusAreNumberedFlat) 
   EXPECT_EQ(facts.nodes[1].cpus.front(), 32U);
   EXPECT_EQ(facts.nodes[1].cpus.back(), 64U + 15U) << "group 1's CPUs follow group 0's";
   EXPECT_EQ(facts.nodes[2].cpus.front(), 64U + 16U);
-  EXPECT_EQ(facts.nodes[2].memoryFree, 7 * kGiB);
+  EXPECT_EQ(facts.nodes[2].memoryFree, 7 * GiB);
   EXPECT_TRUE(facts.nodes[0].distances.empty()) << "Windows exposes no distances";
   EXPECT_EQ(platform.cpuCount(), 96U);
 
@@ -192,10 +190,10 @@ TEST(WindowsTopology, OldRecordsBrokenRecordsAndNoRecords) {
 TEST(WindowsTopology, TheLargestDataCacheIsTheLastLevel) {
   testing::FakeWinApi api;
   api.addCache(1, 1, 32 * 1024);   // instruction
-  api.addCache(2, 0, 1 * kMiB);    // unified
-  api.addCache(3, 0, 32 * kMiB);
+  api.addCache(2, 0, 1 * MiB);    // unified
+  api.addCache(3, 0, 32 * MiB);
   api.addCache(1, 2, 48 * 1024);   // data
-  EXPECT_EQ(os::WindowsPlatform(api).probe().lastLevelCacheBytes, 32 * kMiB);
+  EXPECT_EQ(os::WindowsPlatform(api).probe().lastLevelCacheBytes, 32 * MiB);
 }
 
 // ---- Memory, through the platform
@@ -211,13 +209,13 @@ TEST_F(WindowsMemory, ProbeOffersTheLargePageSizesThisWindowsMaps) {
     os::WindowsPlatform platform(api);
     const auto facts = platform.probe();
     EXPECT_EQ(facts.platform, "windows");
-    EXPECT_EQ(facts.defaultHugePageSize, 2 * kMiB);
+    EXPECT_EQ(facts.defaultHugePageSize, 2 * MiB);
     ASSERT_EQ(facts.hugePageSizes.size(), 2U);
-    EXPECT_EQ(facts.hugePageSizes[1].pageSize, kGiB) << "VirtualAlloc2 and a CPU with 1 GiB pages";
+    EXPECT_EQ(facts.hugePageSizes[1].pageSize, GiB) << "VirtualAlloc2 and a CPU with 1 GiB pages";
     EXPECT_TRUE(platform.capabilities().hugePagesWithoutPool);
     EXPECT_FALSE(platform.capabilities().hugePagesInReservation);
     HugePageCounts counts;
-    EXPECT_EQ(platform.hugePageCounts(2 * kMiB, std::nullopt, counts).kind, os::Status::Kind::Unsupported) << "no pool";
+    EXPECT_EQ(platform.hugePageCounts(2 * MiB, std::nullopt, counts).kind, os::Status::Kind::Unsupported) << "no pool";
   }
   api.withVirtualAlloc2 = false;  // Windows before 10 1803
   EXPECT_EQ(os::WindowsPlatform(api).probe().hugePageSizes.size(), 1U);
@@ -228,7 +226,7 @@ TEST_F(WindowsMemory, ProbeOffersTheLargePageSizesThisWindowsMaps) {
 TEST_F(WindowsMemory, LargePagesEnableTheRightOnceAndNameThePageSize) {
   api.token = TokenPrivilege::Disabled;
   os::WindowsPlatform platform(api);
-  auto request = mapRequest(4 * kMiB, 2 * kMiB);
+  auto request = mapRequest(4 * MiB, 2 * MiB);
   os::MapResult first;
   os::MapResult second;
   ASSERT_TRUE(platform.map(request, first));
@@ -240,35 +238,35 @@ TEST_F(WindowsMemory, LargePagesEnableTheRightOnceAndNameThePageSize) {
   EXPECT_NE(api.allocCalls.back().type & os::windows::kMemLargePages, 0U);
   EXPECT_TRUE(api.allocationAt(first.address)->large);
 
-  request.hugePageSize = kGiB;
-  request.length = kGiB;
+  request.hugePageSize = GiB;
+  request.length = GiB;
   os::MapResult gigantic;
   ASSERT_TRUE(platform.map(request, gigantic));
   EXPECT_EQ(api.allocCalls.back().attributes, os::windows::kNonPagedHuge);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(gigantic.address) % kGiB, 0U);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(gigantic.address) % GiB, 0U);
 
-  request.length = 3 * kMiB;
-  request.hugePageSize = 2 * kMiB;
+  request.length = 3 * MiB;
+  request.hugePageSize = 2 * MiB;
   os::MapResult uneven;
   EXPECT_EQ(platform.map(request, uneven).code, 87) << "not a multiple of the page size: refused before asking";
   for (void* address : {first.address, second.address, gigantic.address})
-    EXPECT_TRUE(platform.unmap(address, address == gigantic.address ? kGiB : 4 * kMiB));
+    EXPECT_TRUE(platform.unmap(address, address == gigantic.address ? GiB : 4 * MiB));
 }
 
 TEST_F(WindowsMemory, AnOlderWindows10WithoutPageSizeAttributesGetsPlainLargePages) {
   api.attributesRejected = true;
   os::WindowsPlatform platform(api);
-  auto request = mapRequest(2 * kMiB, 2 * kMiB);
+  auto request = mapRequest(2 * MiB, 2 * MiB);
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   EXPECT_FALSE(api.allocCalls.back().virtualAlloc2) << "VirtualAlloc(MEM_LARGE_PAGES) after VirtualAlloc2 said 87";
-  EXPECT_TRUE(platform.unmap(result.address, 2 * kMiB));
+  EXPECT_TRUE(platform.unmap(result.address, 2 * MiB));
 }
 
 TEST_F(WindowsMemory, NoAbsentTokenIsEnabledAndTheMapSaysPrivilegeNotHeld) {
   api.token = TokenPrivilege::Absent;
   os::WindowsPlatform platform(api);
-  auto request = mapRequest(2 * kMiB, 2 * kMiB);
+  auto request = mapRequest(2 * MiB, 2 * MiB);
   os::MapResult result;
   const auto status = platform.map(request, result);
   EXPECT_EQ(api.enableCalls, 1);
@@ -336,18 +334,18 @@ TEST_F(WindowsMemory, ReservationsAreAlignedWithOrWithoutVirtualAlloc2) {
     api.withVirtualAlloc2 = hasVirtualAlloc2;
     os::WindowsPlatform platform(api);
     void* reserved = nullptr;
-    ASSERT_TRUE(platform.reserve(8 * kMiB, 4 * kMiB, reserved));
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(reserved) % (4 * kMiB), 0U) << hasVirtualAlloc2;
+    ASSERT_TRUE(platform.reserve(8 * MiB, 4 * MiB, reserved));
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(reserved) % (4 * MiB), 0U) << hasVirtualAlloc2;
     EXPECT_EQ(api.allocationAt(reserved)->committed[0], false);
-    auto request = mapRequest(1 * kMiB);
-    request.fixedAddress = static_cast<std::uint8_t*>(reserved) + kMiB;
+    auto request = mapRequest(1 * MiB);
+    request.fixedAddress = static_cast<std::uint8_t*>(reserved) + MiB;
     os::MapResult mapped;
     ASSERT_TRUE(platform.map(request, mapped));
     EXPECT_EQ(mapped.address, request.fixedAddress);
     static_cast<std::uint8_t*>(mapped.address)[0] = 7;
-    EXPECT_TRUE(platform.unmap(mapped.address, kMiB)) << "part of an allocation: decommitted";
+    EXPECT_TRUE(platform.unmap(mapped.address, MiB)) << "part of an allocation: decommitted";
     EXPECT_EQ(api.freeTypes.back(), os::windows::kMemDecommit);
-    EXPECT_TRUE(platform.unmap(reserved, 8 * kMiB));
+    EXPECT_TRUE(platform.unmap(reserved, 8 * MiB));
     EXPECT_EQ(api.freeTypes.back(), os::windows::kMemRelease);
   }
 }
@@ -356,19 +354,19 @@ TEST_F(WindowsMemory, UnmappingSpansAllocationsWholeOrInPart) {
   os::WindowsPlatform platform(api);
   // Two allocations side by side: address space found, given back, then taken in two parts.
   void* first = nullptr;
-  ASSERT_TRUE(platform.reserve(8 * kMiB, 4 * kMiB, first));
-  ASSERT_TRUE(platform.unmap(first, 8 * kMiB));
-  void* second = static_cast<std::uint8_t*>(first) + 4 * kMiB;
+  ASSERT_TRUE(platform.reserve(8 * MiB, 4 * MiB, first));
+  ASSERT_TRUE(platform.unmap(first, 8 * MiB));
+  void* second = static_cast<std::uint8_t*>(first) + 4 * MiB;
   for (void* at : {first, second})
-    ASSERT_EQ(api.virtualAlloc(at, 4 * kMiB, os::windows::kMemReserve | os::windows::kMemCommit,
+    ASSERT_EQ(api.virtualAlloc(at, 4 * MiB, os::windows::kMemReserve | os::windows::kMemCommit,
                                os::windows::kPageReadWrite, os::windows::kNoNode),
               at);
-  ASSERT_TRUE(platform.unmap(static_cast<std::uint8_t*>(first) + kMiB, 6 * kMiB))
+  ASSERT_TRUE(platform.unmap(static_cast<std::uint8_t*>(first) + MiB, 6 * MiB))
       << "the tail of the first and the head of the second decommitted";
   EXPECT_EQ(api.liveAllocations(), 2U);
   EXPECT_FALSE(api.allocationAt(second)->committed[0]);
   EXPECT_TRUE(api.allocationAt(second)->committed.back());
-  ASSERT_TRUE(platform.unmap(first, 8 * kMiB)) << "both released";
+  ASSERT_TRUE(platform.unmap(first, 8 * MiB)) << "both released";
   EXPECT_EQ(api.liveAllocations(), 0U);
 }
 
@@ -405,14 +403,14 @@ TEST_F(WindowsMemory, ExecutableProtectionFlushesTheInstructionCache) {
 
 TEST_F(WindowsMemory, LockingGrowsTheWorkingSetWhenItsQuotaRefuses) {
   os::WindowsPlatform platform(api);
-  auto request = mapRequest(1 * kMiB);  // more than the 200 KiB minimum working set
+  auto request = mapRequest(1 * MiB);  // more than the 200 KiB minimum working set
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   ASSERT_TRUE(platform.lock(result.address, request.length));
-  EXPECT_GE(api.workingSetMin, 200 * 1024 + kMiB);
+  EXPECT_GE(api.workingSetMin, 200 * 1024 + MiB);
   RangeUsage usage;
   ASSERT_TRUE(platform.query(result.address, request.length, usage));
-  EXPECT_EQ(usage.lockedBytes, kMiB);
+  EXPECT_EQ(usage.lockedBytes, MiB);
   EXPECT_TRUE(platform.unlock(result.address, request.length));
   EXPECT_TRUE(platform.unlock(result.address, request.length)) << "not locked is what unlock wants";
 
@@ -426,18 +424,18 @@ TEST_F(WindowsMemory, LockingGrowsTheWorkingSetWhenItsQuotaRefuses) {
 
 TEST_F(WindowsMemory, LargePagesAreLockedByNature) {
   os::WindowsPlatform platform(api);
-  auto request = mapRequest(2 * kMiB, 2 * kMiB);
+  auto request = mapRequest(2 * MiB, 2 * MiB);
   os::MapResult result;
   ASSERT_TRUE(platform.map(request, result));
   EXPECT_TRUE(platform.lock(result.address, request.length));
   RangeUsage usage;
   ASSERT_TRUE(platform.query(result.address, request.length, usage));
-  EXPECT_EQ(usage.hugeTlbBytes, 2 * kMiB);
-  EXPECT_EQ(usage.bytesByPageSize.at(2 * kMiB), 2 * kMiB);
+  EXPECT_EQ(usage.hugeTlbBytes, 2 * MiB);
+  EXPECT_EQ(usage.bytesByPageSize.at(2 * MiB), 2 * MiB);
   os::PageSurvey survey;
   ASSERT_TRUE(platform.survey(result.address, request.length, survey));
   ASSERT_EQ(survey.areas.size(), 1U);
-  EXPECT_EQ(survey.areas[0].hugeTlbPageSize, 2 * kMiB);
+  EXPECT_EQ(survey.areas[0].hugeTlbPageSize, 2 * MiB);
   EXPECT_TRUE(platform.unmap(result.address, request.length));
 }
 
@@ -507,21 +505,21 @@ class WindowsCascade : public ::testing::Test {
 TEST_F(WindowsCascade, OneGbPagesWhenTheyFitWholeTwoMiBOtherwiseNeverMixed) {
   install();
   {
-    VirtualMemory memory(options(kGiB));
+    VirtualMemory memory(options(GiB));
     EXPECT_TRUE(memory.isOneGbPages()) << decisions(memory);
     ASSERT_EQ(memory.report().segments.size(), 1U);
   }
   {
-    VirtualMemory memory(options(2080 * kMiB));  // RandomX's dataset
+    VirtualMemory memory(options(2080 * MiB));  // RandomX's dataset
     EXPECT_THAT(decisions(memory), HasSubstr("1 GiB pages: skipped, 2080 MiB would take 3 x 1 GiB"));
     ASSERT_EQ(memory.report().segments.size(), 1U) << "one page size per allocation on Windows";
-    EXPECT_EQ(memory.report().segments[0].pageSize, 2 * kMiB);
-    EXPECT_EQ(memory.report().hugeTlbBytes(), 2080 * kMiB);
+    EXPECT_EQ(memory.report().segments[0].pageSize, 2 * MiB);
+    EXPECT_EQ(memory.report().hugeTlbBytes(), 2080 * MiB);
   }
-  api.largePageErrors = {{2 * kMiB, error::kNoSystemResources}};
+  api.largePageErrors = {{2 * MiB, error::kNoSystemResources}};
   api.allocCalls.clear();
   {
-    VirtualMemory memory(options(64 * kMiB));
+    VirtualMemory memory(options(64 * MiB));
     EXPECT_THAT(decisions(memory), HasSubstr("1 GiB pages: skipped, 64 MiB would take 1 x 1 GiB"));
     EXPECT_EQ(memory.report().hugeTlbBytes(), 0U) << "2 MiB pages failed; 1 GiB pages would waste 960 MiB: "
                                                   << decisions(memory);
@@ -537,10 +535,10 @@ TEST_F(WindowsCascade, EachLargePageFailureFallsBackAndIsNamed) {
   };
   for (const Case c : {Case{1450, "contiguous"}, Case{1455, "commit limit"}, Case{87, "invalid parameter"}}) {
     BackoffTable::instance().reset();
-    api.largePageErrors = {{kGiB, c.code}, {2 * kMiB, c.code}};
+    api.largePageErrors = {{GiB, c.code}, {2 * MiB, c.code}};
     install();
     {  // the mapping goes before the platform it was made on
-      VirtualMemory memory(options(kGiB));
+      VirtualMemory memory(options(GiB));
       const auto all = decisions(memory);
       EXPECT_EQ(memory.report().hugeTlbBytes(), 0U) << all;
       EXPECT_THAT(all, HasSubstr("1 GiB pages")) << "1 GiB, then 2 MiB, then base pages";
@@ -556,13 +554,13 @@ TEST_F(WindowsCascade, EachLargePageFailureFallsBackAndIsNamed) {
 TEST_F(WindowsCascade, WithoutTheRightTheReportSaysSoAndBasePagesServe) {
   api.token = TokenPrivilege::Absent;
   install();
-  VirtualMemory memory(options(64 * kMiB));
+  VirtualMemory memory(options(64 * MiB));
   const auto all = decisions(memory);
   EXPECT_THAT(all, HasSubstr("\"Lock pages in memory\" is not assigned"));
   EXPECT_THAT(all, HasSubstr("ERROR_PRIVILEGE_NOT_HELD, 1314"));
   EXPECT_EQ(memory.report().hugeTlbBytes(), 0U);
   EXPECT_NE(memory.data(), nullptr);
-  const auto availability = hugePageAvailability(2 * kMiB);
+  const auto availability = hugePageAvailability(2 * MiB);
   EXPECT_FALSE(availability.available);
   EXPECT_THAT(availability.reason, HasSubstr("\"Lock pages in memory\" is not assigned for RIG-7\\miner"));
   EXPECT_THAT(SystemInfo::get()->largePageRight.guidance, HasSubstr("secpol.msc"));
@@ -571,8 +569,8 @@ TEST_F(WindowsCascade, WithoutTheRightTheReportSaysSoAndBasePagesServe) {
 TEST_F(WindowsCascade, AvailabilitySaysThereIsNoPoolToReserve) {
   install();
   ScopedFreeHugePages counts;
-  EXPECT_EQ(makeHugePagesFree(counts, {{2 * kMiB, 34}}), std::nullopt) << "nothing to make free without a pool";
-  const auto availability = hugePageAvailability(2 * kMiB);
+  EXPECT_EQ(makeHugePagesFree(counts, {{2 * MiB, 34}}), std::nullopt) << "nothing to make free without a pool";
+  const auto availability = hugePageAvailability(2 * MiB);
   EXPECT_TRUE(availability.available);
   EXPECT_THAT(availability.reason, HasSubstr("no pool"));
 }
@@ -582,7 +580,7 @@ TEST_F(WindowsCascade, ABindTheMachineCannotHoldFailsTheAllocationClearly) {
   api.addNumaNode(0, {{0, 0x0f}});
   api.addNumaNode(1, {{0, 0xf0}});
   install();
-  auto o = options(4 * kMiB);
+  auto o = options(4 * MiB);
   o.node = 1;
   o.numaPolicy = NumaPolicy::Bind;
   try {
@@ -600,7 +598,7 @@ TEST_F(WindowsCascade, ABindTheMachineCannotHoldFailsTheAllocationClearly) {
 TEST_F(WindowsCascade, ALockThatFailsIsExplainedInWindowsWords) {
   api.workingSetGrowFails = true;
   install();
-  auto o = options(4 * kMiB);
+  auto o = options(4 * MiB);
   o.hugePages = false;
   o.lock = LockPolicy::BestEffort;
   VirtualMemory memory(o);
@@ -616,7 +614,7 @@ TEST_F(WindowsCascade, NodeLocalPoolsPreferTheirNodeWhereWindowsCannotBind) {
   install();
   EXPECT_EQ(os::nodeLocalPolicy(), NumaPolicy::Preferred);
   MemoryPoolOptions perNode;
-  perNode.capacity = 8 * kMiB;
+  perNode.capacity = 8 * MiB;
   perNode.hugePages = false;
   NumaMemoryPool pool(perNode, Topology::fromKernel());  // the fake's nodes (Linux would ask hwloc)
   auto chunk = pool.tryAllocate(64 * 1024, 1);
