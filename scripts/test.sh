@@ -3,7 +3,7 @@
 # under AddressSanitizer + UndefinedBehaviorSanitizer,
 # and under ThreadSanitizer (all but the command's, which ASan covers), each time also on the generic
 # POSIX platform (ctest -L posix); then the unit suite cross-built for arm64 Linux, under qemu-user,
-# and the Windows build (library, tests, xmem.exe) under Wine.
+# the Windows build (library, tests, xmem.exe) under Wine, and the libFuzzer targets for ten seconds each.
 # The kernel tests reserve huge pages through sysfs (root) and restore the counts they found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,8 @@ done
 
 stage scripts/test-arm64.sh
 stage scripts/test-windows.sh
+# Every fuzz target, ten seconds each from its seeds (scripts/fuzz.sh SECONDS for longer runs).
+stage scripts/fuzz.sh 10
 
 guests_status=0
 wait "$guests_pid" || guests_status=$?

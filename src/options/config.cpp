@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 namespace xmem {
 namespace {
@@ -23,6 +22,10 @@ struct Where {
   std::string_view key;
 };
 
+// A value as a message quotes it. Text from a variable or a flag may be any bytes: invalid UTF-8
+// is shown replaced, where dump() would throw json's type_error past every handler.
+std::string shown(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 // Without an origin (a flag, whose name the command line's parser puts first) only the value.
 [[noreturn]] void bad(const Where& where, const std::string& value, std::string_view expected) {
   const std::string what = where.origin.empty() ? value : std::string(where.origin) + ": \"" + std::string(where.key) + "\" is " + value;
@@ -30,13 +33,13 @@ struct Where {
 }
 
 bool toBool(const json& value, const Where& where) {
-  if (!value.is_boolean()) bad(where, value.dump(), "true or false");
+  if (!value.is_boolean()) bad(where, shown(value), "true or false");
   return value.get<bool>();
 }
 
 std::uint64_t toCount(const json& value, const Where& where, std::uint64_t max, std::string_view expected = {}) {
   if (!value.is_number_unsigned() || value.get<std::uint64_t>() > max)
-    bad(where, value.dump(), expected.empty() ? "a whole number from 0 to " + std::to_string(max) : std::string(expected));
+    bad(where, shown(value), expected.empty() ? "a whole number from 0 to " + std::to_string(max) : std::string(expected));
   return value.get<std::uint64_t>();
 }
 
@@ -69,7 +72,7 @@ void applyHugePages(MemoryConfig& c, const json& v, const Where& w) {
     c.hugePages = true;
     return;
   }
-  if (!v.is_boolean()) bad(w, v.dump(), "true, false or a page size in KB (2048; 1 GiB pages are \"1gb-pages\")");
+  if (!v.is_boolean()) bad(w, shown(v), "true, false or a page size in KB (2048; 1 GiB pages are \"1gb-pages\")");
   c.hugePages = v.get<bool>();
 }
 
@@ -89,7 +92,7 @@ void applyNuma(MemoryConfig& c, const json& v, const Where& w) {
     c.numaNodes.clear();
     return;
   }
-  if (!v.is_array() || v.empty()) bad(w, v.dump(), "true, false, or a non-empty list of node numbers");
+  if (!v.is_array() || v.empty()) bad(w, shown(v), "true, false, or a non-empty list of node numbers");
   c.numa = true;
   c.numaNodes.clear();
   for (const auto& node : v) c.numaNodes.push_back(static_cast<std::uint32_t>(toCount(node, w, 1023)));
@@ -110,7 +113,7 @@ void applyRandomXMode(MemoryConfig& c, const json& v, const Where& w) {
   if (mode == "auto") c.randomxMode = RandomXMode::Auto;
   else if (mode == "fast") c.randomxMode = RandomXMode::Fast;
   else if (mode == "light") c.randomxMode = RandomXMode::Light;
-  else bad(w, v.dump(), "auto, fast or light");
+  else bad(w, shown(v), "auto, fast or light");
 }
 
 // The one table: xmem's key, XMRig's dotted key, what it takes, what it does, how its text reads,
@@ -140,7 +143,7 @@ const std::vector<Entry>& table() {
       {"profile", "", "a profile name such as rx/0", "Algorithm profile, e.g. rx/0, rx/wow, cn/0, argon2/chukwa", Text,
        OptionUse::Plan, "-p",
        [](MemoryConfig& c, const json& v, const Where& w) {
-         if (!v.is_string() || findProfile(v.get<std::string>()) == nullptr) bad(w, v.dump(), "one of " + profileNames());
+         if (!v.is_string() || findProfile(v.get<std::string>()) == nullptr) bad(w, shown(v), "one of " + profileNames());
          c.profile = v.get<std::string>();
        }},
       {"threads", "", "a number of threads from 1 to 4096", "Worker threads (default: one per CPU)", Number,
@@ -219,7 +222,7 @@ std::optional<bool> booleanWord(std::string_view text, bool oneAndZeroToo) {
 }
 
 json fromText(const Entry& entry, const std::string& text, const Where& where) {
-  const auto refuse = [&]() -> json { bad(where, isDigits(text) ? text : json(text).dump(), entry.takes); };
+  const auto refuse = [&]() -> json { bad(where, isDigits(text) ? text : shown(json(text)), entry.takes); };
   const bool switchKind = entry.text == TextKind::Switch || entry.text == TextKind::SwitchOrNumber;
   if (entry.text != TextKind::Number && entry.text != TextKind::Text)
     if (auto word = booleanWord(text, switchKind)) return *word;
@@ -261,14 +264,14 @@ void readCpuProfile(MemoryConfig& config, const std::string& name, const json& v
     for (const auto& thread : value) {
       const bool cpu = thread.is_number_integer();
       const bool pair = thread.is_array() && thread.size() >= 2 && thread[0].is_number_integer() && thread[1].is_number_integer();
-      if (!cpu && !pair) bad(where, value.dump(), kThreadList);
+      if (!cpu && !pair) bad(where, shown(value), kThreadList);
     }
     if (value.size() > 4096) bad(where, "a list of " + std::to_string(value.size()), "at most 4096 threads");
     config.cpuProfiles[name] = {static_cast<unsigned>(value.size()), ""};
   } else if (value.is_object()) {
     const auto threads = value.find("threads");
     if (threads == value.end() || !threads->is_number_unsigned() || threads->get<std::uint64_t>() > 4096)
-      bad(where, value.dump(), kThreadList);
+      bad(where, shown(value), kThreadList);
     config.cpuProfiles[name] = {static_cast<unsigned>(threads->get<std::uint64_t>()), ""};
   } else if (value.is_string()) {
     config.cpuProfiles[name] = {0, value.get<std::string>()};
@@ -331,7 +334,7 @@ MemoryConfig parseMemoryConfig(std::string_view text, std::string_view origin) {
   json document;
   try {
     document = json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse_error, and out_of_range for a number past double (1E400)
     throw Error(ErrorCode::InvalidArgument, std::string(origin) + ": not valid JSON (" + error.what() + ")");
   }
   if (!document.is_object())
@@ -351,11 +354,19 @@ MemoryConfig parseMemoryConfig(std::string_view text, std::string_view origin) {
 }
 
 MemoryConfig loadMemoryConfig(const std::string& path) {
-  std::ifstream file(path);
+  // XMRig's config.json is a few KiB. Read no more than this: /dev/zero or a log named by mistake
+  // would otherwise be read until memory runs out.
+  constexpr std::size_t kLargestConfig = MiB;
+  std::ifstream file(path, std::ios::binary);
   if (!file) throw Error(ErrorCode::InvalidArgument, "cannot read the config file " + path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return parseMemoryConfig(text.str(), path);
+  std::string text(kLargestConfig + 1, '\0');
+  file.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(file.gcount()));
+  if (text.size() > kLargestConfig)
+    throw Error(ErrorCode::InvalidArgument, "the config file " + path + " is larger than " + formatBytes(kLargestConfig) +
+                                                ": expected a JSON file of memory options");
+  if (file.bad()) throw Error(ErrorCode::InvalidArgument, "cannot read the config file " + path);
+  return parseMemoryConfig(text, path);
 }
 
 void applyEnvironment(MemoryConfig& config) {

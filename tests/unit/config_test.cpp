@@ -4,8 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <initializer_list>
+#include <string>
 #include <utility>
 
 namespace xmem {
@@ -56,6 +59,8 @@ TEST(Config, BadInputNamesTheKeyAndWhatWasExpected) {
   EXPECT_THAT(errorOf(R"({"threads": 0})"), HasSubstr("\"threads\" is 0"));
   EXPECT_THAT(errorOf(R"([1, 2])"), HasSubstr("expected a JSON object"));
   EXPECT_THAT(errorOf(R"({"threads": )"), HasSubstr("test.json: not valid JSON"));
+  // Found by tests/fuzz (config): a number past double's range threw json's out_of_range, uncaught.
+  EXPECT_THAT(errorOf(R"({"threads": 1E400})"), HasSubstr("test.json: not valid JSON"));
   EXPECT_THAT([] {
     try {
       loadMemoryConfig("/nonexistent/xmem.json");
@@ -64,6 +69,42 @@ TEST(Config, BadInputNamesTheKeyAndWhatWasExpected) {
     }
     return std::string();
   }(), HasSubstr("cannot read the config file /nonexistent/xmem.json"));
+}
+
+std::string loadError(const std::string& path) {
+  try {
+    loadMemoryConfig(path);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+// Found by tests/fuzz (option_text): XMEM_PROFILE=$'false\xc4' ended xmem with std::terminate, as
+// the message quoting the value threw json's type_error (invalid UTF-8).
+TEST(Config, AValueThatIsNotUtf8IsRefusedByName) {
+  MemoryConfig config;
+  for (const char* key : {"profile", "threads", "numa", "huge-pages", "randomx-mode"}) {
+    try {
+      applyOptionText(config, key, "false\xc4\x06", "XMEM_TEST");
+      ADD_FAILURE() << key << " took a value that is not UTF-8";
+    } catch (const Error& error) {
+      EXPECT_THAT(error.what(), HasSubstr("XMEM_TEST")) << key;
+    }
+  }
+}
+
+// A bug: `xmem --config /dev/zero plan` read until memory ran out, and any file was read whole.
+TEST(Config, AFileLargerThanAnyConfigIsRefusedUnread) {
+  EXPECT_THAT(loadError("/dev/zero"), HasSubstr("the config file /dev/zero is larger than 1 MiB"));
+  const std::string path = ::testing::TempDir() + "xmem-config-large.json";
+  {
+    std::ofstream file(path);
+    file << std::string(2 * 1024 * 1024, ' ') << "{}";
+  }
+  EXPECT_THAT(loadError(path), HasSubstr("is larger than 1 MiB: expected a JSON file of memory options"));
+  std::remove(path.c_str());
+  EXPECT_THAT(loadError("/tmp"), HasSubstr("cannot read the config file /tmp"));
 }
 
 TEST(Config, EnvironmentUsesTheSameTable) {

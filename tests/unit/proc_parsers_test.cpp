@@ -29,6 +29,20 @@ TEST(ProcParsers, CpuListRangesAndSingles) {
   EXPECT_TRUE(parseCpuList("x").empty());
 }
 
+// Found writing tests/fuzz's sysfs_values target: "0-18446744073709551615" looped for ever (the id wrapped),
+// a range to 2^32 filled memory, and "3,1" or "0-3,2" listed CPUs backwards or twice.
+TEST(ProcParsers, CpuListsTheKernelCannotWriteAreMalformed) {
+  EXPECT_TRUE(parseCpuList("0-18446744073709551615").empty());
+  EXPECT_TRUE(parseCpuList("0-4294967296").empty());
+  EXPECT_TRUE(parseCpuList("0-70000").empty()) << "past any id a kernel numbers";
+  EXPECT_EQ(parseCpuList("0-8191").size(), 8192U) << "NR_CPUS' largest";
+  EXPECT_TRUE(parseCpuList("3,1").empty()) << "backwards";
+  EXPECT_TRUE(parseCpuList("0-3,2").empty()) << "twice";
+  EXPECT_TRUE(parseCpuList("0-3x").empty()) << "trailing garbage";
+  EXPECT_TRUE(parseCpuList("1,,2").empty());
+  EXPECT_EQ(parseNumbers("10 4294967296 20"), (std::vector<std::uint32_t>{10})) << "a value past 32 bits ends the list";
+}
+
 TEST(ProcParsers, KibFieldsPerNodeAndGlobal) {
   const char* nodeMeminfo = "Node 0 MemTotal:        5728460 kB\nNode 0 MemFree:         5064864 kB\n";
   EXPECT_EQ(findKibField(nodeMeminfo, "MemTotal"), 5728460ULL * 1024);
@@ -36,6 +50,11 @@ TEST(ProcParsers, KibFieldsPerNodeAndGlobal) {
   EXPECT_EQ(findKibField("Hugepagesize:       2048 kB\n", "Hugepagesize"), 2 * MiB);
   EXPECT_FALSE(findKibField("HugePages_Total: 3\n", "Total").has_value()) << "keys match whole words only";
   EXPECT_EQ(findKibField("HugePages_Total: 3\n", "HugePages_Total"), 3U) << "counts have no unit";
+  // Found by tests/fuzz (kernel_counters): kB figures past 2^54 wrapped when made bytes.
+  EXPECT_FALSE(findKibField("MemTotal: 18014398509481984 kB\n", "MemTotal").has_value());
+  // ... and a capability number past CapEff's 64 bits shifted out of range (undefined behaviour).
+  EXPECT_FALSE(hasEffectiveCapability("CapEff:\tffffffffffffffff\n", 69));
+  EXPECT_TRUE(hasEffectiveCapability("CapEff:\tffffffffffffffff\n", 63));
 }
 
 TEST(ProcParsers, EffectiveCapabilityBits) {

@@ -1,5 +1,6 @@
 #include "alloc_command.h"
 
+#include "command_line.h"
 #include "json_output.h"
 
 #include <xmem/profile_allocation.h>
@@ -56,7 +57,7 @@ int runAlloc(const AllocCommandOptions& options, std::ostream& out, std::ostream
       if (node.pool) entry["pool"] = toJson(node.pool->stats());
       nodes.push_back(entry);
     }
-    out << nlohmann::json{{"profile", profile->name}, {"threads", allocation.plan.threads}, {"nodes", nodes}}.dump(2) << '\n';
+    out << jsonText(nlohmann::json{{"profile", profile->name}, {"threads", allocation.plan.threads}, {"nodes", nodes}}) << '\n';
   } else {
     fmt::print(out, "{} ({}), {} thread(s):\n", profile->name, profile->description, allocation.plan.threads);
     for (const auto& node : layout.nodes()) fmt::print(out, "  {}\n", node.summary());
@@ -82,7 +83,7 @@ void addAllocCommand(CLI::App& app) {
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   command->callback([options] {
     resolveWorkloadOptions(options->workload);
-    std::exit(runAlloc(*options, std::cout, std::cerr));
+    finishCommand("alloc", [&] { return runAlloc(*options, std::cout, std::cerr); });
   });
 }
 

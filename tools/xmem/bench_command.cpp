@@ -1,6 +1,8 @@
 #include "bench_command.h"
 
+#include "command_line.h"
 #include "harness.h"
+#include "json_output.h"
 #include "json_report.h"
 #include "plot.h"
 #include "run_command.h"
@@ -60,7 +62,7 @@ int runBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   const auto settings = settingsFrom(options, *profile, *SystemInfo::refresh());
   const auto results = bench::run(settings, [&](const std::string& line) { fmt::print(err, "... {}\n", line); });
   if (results.interrupted) return 130;
-  if (options.json) fmt::print(out, "{}\n", bench::jsonReport(settings, results).dump(2));
+  if (options.json) fmt::print(out, "{}\n", jsonText(bench::jsonReport(settings, results)));
   else bench::printTables(out, settings, results);
   if (!options.svgFile.empty()) {
     const auto bars = bench::ratioBars(results.strategies, results.sources, settings.nodes.front());
@@ -103,11 +105,11 @@ void addBenchCommand(CLI::App& app) {
       const auto bytes = parseSize(text);
       if (!bytes || *bytes < 64 * MiB) {
         std::cerr << "xmem bench: --buffer '" << text << "': expected a size of at least 64M, such as 512M or 2G\n";
-        std::exit(2);
+        throw CLI::RuntimeError(2);
       }
       options->buffer = *bytes;
     }
-    std::exit(runBench(*options, std::cout, std::cerr));
+    finishCommand("bench", [&] { return runBench(*options, std::cout, std::cerr); });
   });
 }
 

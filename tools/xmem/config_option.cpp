@@ -15,6 +15,7 @@ std::string& configPath() {
 void addConfigOption(CLI::App& app) {
   std::string keys;
   for (const auto& key : memoryConfigKeys()) keys += (keys.empty() ? "" : ", ") + std::string(key.key);
+  configPath().clear();  // a command line read before in this process (the fuzzer's) left its own
   app.add_option("--config", configPath(),
                  "JSON file of memory options: XMRig's config.json, or xmem's own keys (" + keys +
                      "). XMEM_* variables apply on top; flags win over both")

@@ -1,5 +1,6 @@
 #include "info_command.h"
 
+#include "command_line.h"
 #include "json_output.h"
 #include "text_output.h"
 
@@ -103,7 +104,7 @@ void printText(const SystemInfo& info, std::ostream& out) {
 int runInfo(const InfoOptions& options, std::ostream& out) {
   auto info = SystemInfo::refresh();
   if (options.json)
-    out << toJson(*info).dump(2) << '\n';
+    out << jsonText(toJson(*info)) << '\n';
   else
     printText(*info, out);
   return 0;
@@ -115,7 +116,7 @@ void addInfoCommand(CLI::App& app) {
       "info", "Show what this machine offers: huge pages per size and node (usable now or not, and why), "
               "1 GiB page support, transparent huge pages, the memory lock limit and the NUMA nodes.");
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
-  command->callback([options] { std::exit(runInfo(*options, std::cout)); });
+  command->callback([options] { finishCommand("info", [&] { return runInfo(*options, std::cout); }); });
 }
 
 }  // namespace xmem::cli

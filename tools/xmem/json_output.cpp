@@ -192,4 +192,8 @@ nlohmann::json toJson(const MemoryPlan& plan) {
           {"notes", plan.notes}};
 }
 
+std::string jsonText(const nlohmann::json& document) {
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace xmem::cli

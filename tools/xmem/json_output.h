@@ -18,4 +18,8 @@ nlohmann::json toJson(const MemoryPlan& plan);
 nlohmann::json toJson(const Topology& topology);
 nlohmann::json toJson(const PoolStats& stats);
 
+/// The text `--json` prints: indented, and never a throw for bytes that are not UTF-8 (a process
+/// name, a path, a value typed in): those are shown as U+FFFD.
+std::string jsonText(const nlohmann::json& document);
+
 }  // namespace xmem::cli

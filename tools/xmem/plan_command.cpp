@@ -1,8 +1,8 @@
 #include "plan_command.h"
 
-#include "remedies.h"
-
+#include "command_line.h"
 #include "json_output.h"
+#include "remedies.h"
 #include "text_output.h"
 
 #include <xmem/error.h>
@@ -80,7 +80,7 @@ int runPlan(const PlanCommandOptions& options, std::ostream& out, std::ostream& 
   const auto machine = SystemInfo::refresh();
   auto plan = planMemory(*profile, planOptions(options.workload.config), *Topology::get(), *machine);
   if (options.json)
-    out << toJson(plan).dump(2) << '\n';
+    out << jsonText(toJson(plan)) << '\n';
   else
     printText(plan, *machine, out);
   return 0;
@@ -95,7 +95,7 @@ void addPlanCommand(CLI::App& app) {
   command->add_flag("--json", options->json, "Print JSON for scripts instead of text");
   command->callback([options] {
     resolveWorkloadOptions(options->workload);
-    std::exit(runPlan(*options, std::cout, std::cerr));
+    finishCommand("plan", [&] { return runPlan(*options, std::cout, std::cerr); });
   });
 }
 

@@ -1,7 +1,8 @@
 #include "reserve_command.h"
 
+#include "command_line.h"
+#include "json_output.h"
 #include "remedies.h"
-
 #include "workload_options.h"
 
 #include <xmem/error.h>
@@ -135,7 +136,7 @@ int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ost
                         "for you):\n  {}\n", configuration.kernelCommandLine);
     }
   }
-  if (options.json) out << report.dump(2) << '\n';
+  if (options.json) out << jsonText(report) << '\n';
   return 0;
 }
 
@@ -149,7 +150,7 @@ int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err) {
     nlohmann::json counts = nlohmann::json::array();
     for (const auto& count : restored)
       counts.push_back({{"path", count.path}, {"original", count.original}, {"changed_to", count.changedTo}, {"now", count.now}});
-    out << nlohmann::json{{"restored", counts}, {"dry_run", dryRun}}.dump(2) << '\n';
+    out << jsonText(nlohmann::json{{"restored", counts}, {"dry_run", dryRun}}) << '\n';
     return 0;
   }
   if (restored.empty()) {
@@ -196,7 +197,7 @@ void addReserveCommands(CLI::App& app) {
   reserve->callback([options, reserve] {
     options->forProfile = reserve->count("--profile") != 0;
     if (options->forProfile) resolveWorkloadOptions(options->workload);
-    std::exit(runReserve(*options, std::cout, std::cerr));
+    finishCommand("reserve", [&] { return runReserve(*options, std::cout, std::cerr); });
   });
 
   auto dryRun = std::make_shared<bool>(false);
@@ -204,7 +205,7 @@ void addReserveCommands(CLI::App& app) {
   auto* release = app.add_subcommand("release", "Put back every huge page count that `xmem reserve` changed.");
   release->add_flag("--dry-run", *dryRun, "Print what would run; change nothing");
   release->add_flag("--json", *json, "Print JSON for scripts instead of text");
-  release->callback([dryRun, json] { std::exit(runRelease(*dryRun, *json, std::cout, std::cerr)); });
+  release->callback([dryRun, json] { finishCommand("release", [&] { return runRelease(*dryRun, *json, std::cout, std::cerr); }); });
 }
 
 }  // namespace xmem::cli

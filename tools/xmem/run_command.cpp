@@ -1,5 +1,7 @@
 #include "run_command.h"
 
+#include "command_line.h"
+
 #include <xmem/environment.h>
 #include <xmem/preload_policy.h>
 #include <xmem/system_info.h>
@@ -95,7 +97,7 @@ void addRunCommand(CLI::App& app) {
   command->callback([options, values, command] {
     for (const auto& variable : preloadVariables())
       if (command->count(variable.flag) != 0) options->variables[variable.name] = (*values)[variable.name];
-    std::exit(runProgram(*options, std::cerr));
+    finishCommand("run", [&] { return runProgram(*options, std::cerr); });
   });
 }
 

@@ -1,5 +1,6 @@
 #include "serve_command.h"
 
+#include "command_line.h"
 #include "stats_command.h"
 
 #include <xmem/environment.h>
@@ -147,7 +148,7 @@ void addServeCommand(CLI::App& app) {
   command->add_option("--min-mapping", options->minMapping, "List mappings of at least this size (default 2M)");
   command->add_option("--hashrate", options->hashrate, "A RandomX hashrate in H/s: also serve the dataset bandwidth it implies")
       ->check(hashrateCheck());
-  command->callback([options] { std::exit(runServe(*options)); });
+  command->callback([options] { finishCommand("serve", [&] { return runServe(*options); }); });
 }
 
 }  // namespace xmem::cli

@@ -1,5 +1,6 @@
 #include "stats_command.h"
 
+#include "command_line.h"
 #include "text_output.h"
 
 #include <xmem/error.h>
@@ -207,7 +208,7 @@ void addStatsCommand(CLI::App& app) {
       if (!size) throw CLI::ValidationError("--min-mapping", "\"" + *minMapping + "\": expected a size such as 2M, 64K or 1G");
       options->minMappingBytes = *size;
     }
-    std::exit(runStats(*options, std::cout, std::cerr));
+    finishCommand("stats", [&] { return runStats(*options, std::cout, std::cerr); });
   });
 }
 

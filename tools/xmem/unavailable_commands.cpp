@@ -22,7 +22,7 @@ void addUnavailable(CLI::App& app, const char* name, const std::string& descript
   command->add_option("arguments", *ignored, "Ignored");
   command->callback([name, why, ignored] {
     std::cerr << "xmem " << name << ": not available on Windows: " << why << '\n';
-    std::exit(2);
+    throw CLI::RuntimeError(2);
   });
 }
 

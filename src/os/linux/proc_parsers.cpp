@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <unordered_map>
 
 namespace xmem::os::linux_text {
@@ -145,6 +146,19 @@ std::optional<std::uint64_t> parseUnsigned(std::string_view text) noexcept {
   return value;
 }
 
+namespace {
+// Above any CPU or node id a kernel numbers (NR_CPUS is at most 8192): a list reaching past it is
+// not the kernel's, and "0-18446744073709551615" would never end.
+constexpr std::uint64_t kListIdLimit = std::uint64_t{1} << 16;
+
+std::optional<std::uint64_t> listId(std::string_view text) noexcept {
+  std::uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr == text.data() || ptr != text.data() + text.size() || value >= kListIdLimit) return std::nullopt;
+  return value;
+}
+}  // namespace
+
 std::vector<std::uint32_t> parseCpuList(std::string_view text) {
   std::vector<std::uint32_t> cpus;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
@@ -152,9 +166,10 @@ std::vector<std::uint32_t> parseCpuList(std::string_view text) {
     auto comma = text.find(',');
     auto item = text.substr(0, comma);
     auto dash = item.find('-');
-    auto first = parseUnsigned(item.substr(0, dash));
-    auto last = dash == std::string_view::npos ? first : parseUnsigned(item.substr(dash + 1));
-    if (!first || !last || *last < *first) return {};
+    auto first = listId(item.substr(0, dash));
+    auto last = dash == std::string_view::npos ? first : listId(item.substr(dash + 1));
+    // The kernel writes ascending ids, each once: anything else is malformed, not a set to guess.
+    if (!first || !last || *last < *first || (!cpus.empty() && *first <= cpus.back())) return {};
     for (auto cpu = *first; cpu <= *last; ++cpu) cpus.push_back(static_cast<std::uint32_t>(cpu));
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
@@ -166,7 +181,7 @@ std::vector<std::uint32_t> parseNumbers(std::string_view text) {
   std::vector<std::uint32_t> numbers;
   while (!(text = trimLeft(text)).empty() && text.front() != '\n') {
     auto value = parseUnsigned(text);
-    if (!value) break;
+    if (!value || *value > std::numeric_limits<std::uint32_t>::max()) break;  // not a distance (10 .. 254): not cut to 32 bits either
     numbers.push_back(static_cast<std::uint32_t>(*value));
     auto space = text.find_first_of(" \t\n");
     if (space == std::string_view::npos) break;
@@ -187,6 +202,7 @@ std::optional<std::uint64_t> findKibField(std::string_view text, std::string_vie
     if (name.size() > key.size() && name[name.size() - key.size() - 1] != ' ') return;
     if (auto value = parseUnsigned(line.substr(colon + 1))) {
       bool kib = line.find("kB") != std::string_view::npos;
+      if (kib && *value > std::numeric_limits<std::uint64_t>::max() / 1024) return;  // no machine has that
       result = kib ? *value * 1024 : *value;
     }
   });
@@ -197,7 +213,7 @@ bool hasEffectiveCapability(std::string_view status, unsigned capability) noexce
   bool has = false;
   forEachLine(status, [&](std::string_view line) {
     if (line.substr(0, 7) != "CapEff:") return;
-    if (auto mask = parseHex(trimLeft(line.substr(7)))) has = ((*mask >> capability) & 1U) != 0;
+    if (auto mask = parseHex(trimLeft(line.substr(7)))) has = capability < 64 && ((*mask >> capability) & 1U) != 0;
   });
   return has;
 }
