@@ -22,8 +22,8 @@ packages=(
   # arm64 Linux: Debian's cross compiler, qemu-user to run what it builds, and the arm64 builds of
   # the libraries the unit suite links (multiarch, after `dpkg --add-architecture arm64` below).
   g++-aarch64-linux-gnu qemu-user libhwloc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libstdc++6:arm64
-  # tests/fuzz: clang, and libFuzzer's runtime and FuzzedDataProvider.h (libclang-rt).
-  clang libclang-rt-14-dev
+  # tests/fuzz: clang 14 and its libFuzzer runtime and FuzzedDataProvider.h (libclang-rt).
+  clang-14 libclang-rt-14-dev
   # Windows: Debian's mingw-w64 (its posix-threads g++, for std::thread) cross-builds the library,
   # the xmem command and GoogleTest (from libgtest-dev's sources); Wine runs them.
   g++-mingw-w64-x86-64-posix wine wine64

@@ -79,6 +79,7 @@ struct RestoredCount {
   std::uint64_t original = 0;  ///< what xmem found before its first change
   std::uint64_t changedTo = 0; ///< the count before this release
   std::uint64_t now = 0;       ///< read back (may stay above original while pages are in use)
+  std::string error;           ///< why the count could not be written back ("" when it was); still recorded
 };
 
 /// A count xmem changed and has not put back yet, as its records have it.

@@ -230,7 +230,9 @@ std::vector<RestoredCount> releaseHugePages(bool dryRun) {
       continue;
     }
     count.changedTo = currentTotal(os, pageSize, node);
-    if (!dryRun) os.setHugePageCount(pageSize, node, original);
+    if (!dryRun)
+      if (auto status = os.setHugePageCount(pageSize, node, original); !status)
+        count.error = "cannot write " + std::to_string(original) + " to " + path + ": " + os::describe(status);
     count.now = dryRun ? count.changedTo : currentTotal(os, pageSize, node);
     restored.push_back(count);
     it = dryRun || count.now == original ? state.erase(it) : std::next(it);

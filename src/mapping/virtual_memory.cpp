@@ -225,11 +225,20 @@ class Allocation {
         note(label + "skipped for another " + std::to_string(wait->count()) + " ms after a recent failure");
         continue;
       }
+      // Where the pool cannot be counted, only trying tells: the kernel takes a mapping's pages at
+      // map time, so a failed mmap says so. Not on a strict node: there a mapping without pages
+      // maps fine and dies of SIGBUS at first touch.
+      const std::uint64_t allPages = alignUp(options_.size, pageSize) / pageSize;
       HugePageCounts global;
-      if (!os_.hugePageCounts(pageSize, std::nullopt, global)) {
-        // No pool to count (Windows): they come from free memory at map time; only trying tells.
-        if (os_.capabilities().hugePagesWithoutPool)
-          input.hugePages.push_back({pageSize, alignUp(options_.size, pageSize) / pageSize});
+      if (auto status = os_.hugePageCounts(pageSize, std::nullopt, global); !status) {
+        // No pool to count (Windows): they come from free memory at map time.
+        if (os_.capabilities().hugePagesWithoutPool) {
+          input.hugePages.push_back({pageSize, allPages});
+        } else if (status.kind != os::Status::Kind::NotFound) {  // the kernel has no such size
+          note(label + "free count unreadable (" + os::describe(status) + ")" +
+               (strictNode() ? "; skipped on a strict node" : "; trying them"));
+          if (!strictNode()) input.hugePages.push_back({pageSize, allPages});
+        }
         continue;
       }
       std::uint64_t available = global.obtainable();
@@ -237,7 +246,12 @@ class Allocation {
         // A hugetlb mapping bound to a node without free pages maps fine and dies of SIGBUS at
         // first touch: count that node's pages, not the machine's.
         HugePageCounts onNode;
-        available = os_.hugePageCounts(pageSize, node, onNode) ? std::min(available, onNode.free) : 0;
+        if (auto status = os_.hugePageCounts(pageSize, node, onNode); !status) {
+          note(label + "free count on node " + std::to_string(*node) + " unreadable (" + os::describe(status) +
+               "); skipped on a strict node");
+          continue;
+        }
+        available = std::min(available, onNode.free);
       }
       input.hugePages.push_back({pageSize, available});
     }
@@ -361,7 +375,10 @@ class Allocation {
     for (const auto& segment : report_.segments) {
       // hugetlb mappings are file-backed: the kernel names only anonymous memory.
       if (segment.kind == PageKind::HugeTlb) continue;
-      all = os_.name(out.data_ + segment.offset, segment.length, options_.name.c_str()).ok() && all;
+      if (auto status = os_.name(out.data_ + segment.offset, segment.length, options_.name.c_str()); !status && all) {
+        report_.decisions.push_back("name: not shown in the process's maps (" + os::describe(status) + ")");
+        all = false;
+      }
     }
     report_.named = all;
   }
@@ -406,7 +423,11 @@ class Allocation {
                          report_.locked || options_.node;
     if (!resident || !worthIt) return;
     RangeUsage usage;
-    if (!os_.query(out.data_, report_.mappedSize, usage)) return;
+    if (auto status = os_.query(out.data_, report_.mappedSize, usage); !status) {
+      report_.decisions.push_back("not verified: the kernel's view of the mapping could not be read (" +
+                                  os::describe(status) + ")");
+      return;
+    }
     report_.verified = true;
     report_.thpVerifiedBytes = usage.thpBytes;
     report_.residentBytesByNode = usage.bytesByNode;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -80,6 +81,7 @@ std::optional<std::size_t> parseSize(std::string_view text) {
   else if (unit == "m" || unit == "mb" || unit == "mib") scale = MiB;
   else if (unit == "g" || unit == "gb" || unit == "gib") scale = GiB;
   else return std::nullopt;
+  if (value > std::numeric_limits<std::size_t>::max() / scale) return std::nullopt;  // "17179869184G" wrapped to 0
   return value * scale;
 }
 

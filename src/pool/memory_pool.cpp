@@ -381,6 +381,10 @@ class MemoryPool::Impl {
     (servedElsewhere ? fallbacksOut_ : fallbacksIn_).fetch_add(1, std::memory_order_relaxed);
   }
   const AllocationReport& firstReport() const noexcept { return firstReport_; }
+  std::string lastGrowth() const {
+    std::lock_guard lock(carveMutex_);
+    return lastGrowth_;
+  }
 
  private:
   // Every shard lock, in shard order, for as long as it lives. Allocates nothing: releases and
@@ -635,6 +639,7 @@ class MemoryPool::Impl {
     if (!addArena(size, why)) {
       if (arenaCount_.load(std::memory_order_relaxed) < kMaxArenas)
         lastGrowFailure_.store(static_cast<std::uint8_t>(PoolFailure::NoMemory), std::memory_order_relaxed);
+      lastGrowth_ = "failed: " + why;
       return false;
     }
     growths_.fetch_add(1, std::memory_order_relaxed);
@@ -684,6 +689,10 @@ class MemoryPool::Impl {
     arena.reclaimed = std::move(reclaimed);
     arena.freeNow = std::move(freeNow);
     arena.memory.emplace(std::move(memory).value());
+    if (slot != 0) {  // the pool's growth; the first mapping's report is report()
+      lastGrowth_ = arena.memory->report().summary();
+      for (const auto& decision : arena.memory->report().decisions) lastGrowth_ += "; " + decision;
+    }
     arena.clearChunks();
     arena.length.store(size, std::memory_order_release);
     arena.base.store(arena.memory->data(), std::memory_order_release);
@@ -738,6 +747,7 @@ class MemoryPool::Impl {
   MemoryPoolOptions options_;
   os::Platform& os_;
   AllocationReport firstReport_;
+  std::string lastGrowth_;  // the last grow()'s outcome, for people; under carveMutex_
   std::array<Arena, kMaxArenas> arenas_;
   std::atomic<std::size_t> arenaCount_{0};
   mutable std::mutex carveMutex_;
@@ -830,6 +840,7 @@ std::vector<ListedPoolStats> livePoolStats() {
 PoolStats MemoryPool::stats() const { return impl_->stats(); }
 std::optional<std::uint32_t> MemoryPool::node() const noexcept { return impl_->options().node; }
 const AllocationReport& MemoryPool::report() const noexcept { return impl_->firstReport(); }
+std::string MemoryPool::lastGrowth() const { return impl_->lastGrowth(); }
 
 std::size_t MemoryPool::classSize(std::size_t size) noexcept {
   const int index = classIndex(size);

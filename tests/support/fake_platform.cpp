@@ -94,6 +94,22 @@ std::vector<std::string> FakePlatform::violations() const {
   return violations_;
 }
 
+bool FakePlatform::injectFault(const char* call) noexcept {
+  if (faultPoints_.fetch_add(1) + 1 != faults.failAt) return false;
+  std::lock_guard lock(mutex_);
+  failedCall_ = call;
+  return true;
+}
+
+std::string FakePlatform::failedCall() const {
+  std::lock_guard lock(mutex_);
+  return failedCall_ != nullptr ? failedCall_ : "";
+}
+
+// Each fault point starts so: the call fails before it changes anything, as a failing system call.
+#define XMEM_FAULT_POINT(call) \
+  if (injectFault(call)) return os::errnoStatus(faults.error)
+
 os::Capabilities FakePlatform::capabilities() const noexcept {
   return {.hugePagesInReservation = true, .transparentHugePages = true, .collapseOnRequest = switches.collapseOnRequest,
           .queryShowsLocks = true};
@@ -102,14 +118,19 @@ os::Capabilities FakePlatform::capabilities() const noexcept {
 MachineFacts FakePlatform::probe() {
   SystemInfo info = machine;
   for (auto& size : info.hugePageSizes) {
-    hugePageCounts(size.pageSize, std::nullopt, size.counts);
-    for (const auto& node : info.nodes) hugePageCounts(size.pageSize, node.id, size.nodes[node.id]);
+    countsOf(size.pageSize, std::nullopt, size.counts);
+    for (const auto& node : info.nodes) countsOf(size.pageSize, node.id, size.nodes[node.id]);
   }
   return info;
 }
 
 os::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std::uint32_t> node,
-                                              HugePageCounts& out) noexcept {
+                                        HugePageCounts& out) noexcept {
+  XMEM_FAULT_POINT("hugePageCounts");
+  return countsOf(pageSize, node, out);
+}
+
+os::Status FakePlatform::countsOf(std::size_t pageSize, std::optional<std::uint32_t> node, HugePageCounts& out) noexcept {
   std::lock_guard lock(mutex_);
   HugePageCounts counts;
   bool known = false;
@@ -134,6 +155,7 @@ os::Status FakePlatform::hugePageCounts(std::size_t pageSize, std::optional<std:
 
 os::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node,
                                                 std::uint64_t count) noexcept {
+  XMEM_FAULT_POINT("setHugePageCount");
   if (!switches.countsWritable) return os::errnoStatus(EACCES);
   std::lock_guard lock(mutex_);
   auto& free = freePages_[{pageSize, node.value_or(0)}];
@@ -153,21 +175,29 @@ os::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<st
 }
 
 os::Status FakePlatform::lockFile(const char* path, int& handle) noexcept {
+  XMEM_FAULT_POINT("lockFile");
   return os::posixPlatform().lockFile(path, handle);
 }
 
 os::Status FakePlatform::unlockFile(int handle) noexcept { return os::posixPlatform().unlockFile(handle); }
 
 os::Status FakePlatform::replaceFile(const char* path, const char* data, std::size_t length) noexcept {
+  XMEM_FAULT_POINT("replaceFile");
   return os::posixPlatform().replaceFile(path, data, length);
 }
 
 os::Status FakePlatform::memlockLimit(MemlockLimit& out) noexcept {
+  XMEM_FAULT_POINT("memlockLimit");
   out = machine.memlock;
   return {};
 }
 
 os::Status FakePlatform::reserve(std::size_t length, std::size_t alignment, void*& out) noexcept {
+  XMEM_FAULT_POINT("reserve");
+  return reserveRegion(length, alignment, out);
+}
+
+os::Status FakePlatform::reserveRegion(std::size_t length, std::size_t alignment, void*& out) noexcept {
   alignment = std::max(alignment, kBasePage);
   std::size_t rawLength = length + alignment;
   void* raw = ::mmap(nullptr, rawLength, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -180,6 +210,7 @@ os::Status FakePlatform::reserve(std::size_t length, std::size_t alignment, void
 }
 
 os::Status FakePlatform::map(const os::MapRequest& request, os::MapResult& out) noexcept {
+  XMEM_FAULT_POINT("map");
   {
     std::lock_guard lock(mutex_);
     ++mapCalls_[request.hugePageSize];
@@ -211,7 +242,7 @@ os::Status FakePlatform::map(const os::MapRequest& request, os::MapResult& out) 
   if (address == nullptr) {
     void* reserved = nullptr;
     std::size_t alignment = std::max({request.alignment, request.hugePageSize, kBasePage});
-    if (auto status = reserve(request.length, alignment, reserved); !status) return status;
+    if (auto status = reserveRegion(request.length, alignment, reserved); !status) return status;
     address = static_cast<std::uint8_t*>(reserved);
   }
   Mapping mapping;
@@ -263,6 +294,7 @@ FakePlatform::Mapping* FakePlatform::findMapping(const void* address) {
 }
 
 os::Status FakePlatform::advise(void* address, std::size_t, os::Advice advice) noexcept {
+  XMEM_FAULT_POINT("advise");
   if (switches.failAdvise) return os::errnoStatus(EINVAL);
   std::lock_guard lock(mutex_);
   auto* mapping = findMapping(address);
@@ -283,6 +315,7 @@ os::Status FakePlatform::advise(void* address, std::size_t, os::Advice advice) n
 }
 
 os::Status FakePlatform::protect(void* address, std::size_t length, Protection protection) noexcept {
+  XMEM_FAULT_POINT("protect");
   std::lock_guard lock(mutex_);
   auto* begin = static_cast<std::uint8_t*>(address);
   bool any = false;
@@ -295,6 +328,7 @@ os::Status FakePlatform::protect(void* address, std::size_t length, Protection p
 }
 
 os::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
+  XMEM_FAULT_POINT("lock");
   if (switches.failLock) return os::errnoStatus(switches.lockErrno);
   std::lock_guard lock(mutex_);
   auto* begin = static_cast<std::uint8_t*>(address);
@@ -306,10 +340,12 @@ os::Status FakePlatform::lock(void* address, std::size_t length) noexcept {
 os::Status FakePlatform::unlock(void*, std::size_t) noexcept { return {}; }
 
 os::Status FakePlatform::name(void*, std::size_t, const char*) noexcept {
+  XMEM_FAULT_POINT("name");
   return machine.namedMappings ? os::Status{} : os::errnoStatus(EINVAL);
 }
 
 os::Status FakePlatform::populate(void* address, std::size_t length) noexcept {
+  XMEM_FAULT_POINT("populate");
   ++populateCalls_;
   std::lock_guard lock(mutex_);
   auto* mapping = findMapping(address);
@@ -325,6 +361,7 @@ std::uint32_t FakePlatform::currentCpu() noexcept {
 }
 
 os::Status FakePlatform::query(const void* address, std::size_t length, RangeUsage& out) noexcept {
+  XMEM_FAULT_POINT("query");
   std::lock_guard lock(mutex_);
   RangeUsage usage;
   usage.length = length;
@@ -345,6 +382,7 @@ os::Status FakePlatform::query(const void* address, std::size_t length, RangeUsa
 }
 
 os::Status FakePlatform::survey(const void* address, std::size_t length, os::PageSurvey& out) noexcept {
+  XMEM_FAULT_POINT("survey");
   std::lock_guard lock(mutex_);
   out = {};
   out.hugeKnown = true;
@@ -368,6 +406,11 @@ os::Status FakePlatform::survey(const void* address, std::size_t length, os::Pag
 }
 
 os::Status FakePlatform::pageNodes(const void* const* pages, std::size_t count, int* nodes) noexcept {
+  XMEM_FAULT_POINT("pageNodes");
+  return nodesOf(pages, count, nodes);
+}
+
+os::Status FakePlatform::nodesOf(const void* const* pages, std::size_t count, int* nodes) noexcept {
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < count; ++i) {
     const auto* page = static_cast<const std::uint8_t*>(pages[i]);
@@ -386,8 +429,9 @@ os::Status FakePlatform::pageNodes(const void* const* pages, std::size_t count, 
 }
 
 os::Status FakePlatform::movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept {
+  XMEM_FAULT_POINT("movePages");
   std::vector<int> now(count);
-  pageNodes(const_cast<const void* const*>(pages), count, now.data());
+  nodesOf(const_cast<const void* const*>(pages), count, now.data());
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < count; ++i) {
     if (now[i] < 0) {

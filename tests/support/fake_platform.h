@@ -63,6 +63,17 @@ class FakePlatform final : public os::Platform {
   void setOvercommit(std::size_t pageSize, std::uint64_t pages);
   Switches switches;
 
+  /// Systematic fault injection: every call below that can fail (all but unmap and unlock, which
+  /// must not) is a fault point, counted from 1; the failAt-th fails with `error`. A test counts
+  /// the points a scenario reaches (faultPoints() after a run with failAt 0), then fails each.
+  struct Faults {
+    std::size_t failAt = 0;  ///< 0: none
+    int error = 12;          ///< ENOMEM
+  };
+  Faults faults;
+  std::size_t faultPoints() const { return faultPoints_.load(); }
+  std::string failedCall() const;  ///< the call the injected fault failed ("" before it)
+
   // What happened.
   std::size_t liveRegions() const;
   std::size_t mapCalls(std::size_t hugePageSize) const;
@@ -148,6 +159,10 @@ class FakePlatform final : public os::Platform {
     std::size_t rawLength = 0;
   };
   Mapping* findMapping(const void* address);
+  bool injectFault(const char* call) noexcept;
+  os::Status reserveRegion(std::size_t length, std::size_t alignment, void*& out) noexcept;
+  os::Status countsOf(std::size_t pageSize, std::optional<std::uint32_t> node, HugePageCounts& out) noexcept;
+  os::Status nodesOf(const void* const* pages, std::size_t count, int* nodes) noexcept;
   void returnPages(const Mapping& mapping);
 
   mutable std::mutex mutex_;
@@ -158,6 +173,8 @@ class FakePlatform final : public os::Platform {
   std::map<std::size_t, std::uint64_t> overcommit_;
   std::map<std::size_t, std::uint64_t> surplus_;
   std::atomic<std::size_t> populateCalls_{0};
+  std::atomic<std::size_t> faultPoints_{0};
+  const char* failedCall_ = nullptr;
   std::vector<std::string> violations_;
   std::map<std::uintptr_t, std::uint32_t> movedPages_;  // base page -> node
 };

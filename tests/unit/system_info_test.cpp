@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace xmem {
 namespace {
 
@@ -76,6 +78,17 @@ TEST(Types, FormatBytes) {
   EXPECT_EQ(formatBytes(GiB + GiB / 2 + 1), "1.5 GiB");
   EXPECT_EQ(formatBytes(3 * GiB), "3 GiB");
   EXPECT_EQ(formatBytes(1000), "1000 bytes");
+}
+
+// 2^34 GiB is 2^64 bytes: it wrapped to 0 (and 2^34 + 1 GiB to 1 GiB) before the overflow check.
+TEST(Types, ParseSizeRefusesWhatDoesNotFitInSixtyFourBits) {
+  EXPECT_EQ(parseSize("16777216G"), std::size_t{1} << 54);
+  EXPECT_EQ(parseSize("17179869183G"), std::numeric_limits<std::size_t>::max() - GiB + 1);
+  EXPECT_EQ(parseSize("17179869184G"), std::nullopt);
+  EXPECT_EQ(parseSize("17179869185g"), std::nullopt);
+  EXPECT_EQ(parseSize("18446744073709551615"), std::numeric_limits<std::size_t>::max());
+  EXPECT_EQ(parseSize("18446744073709551615k"), std::nullopt);
+  EXPECT_EQ(parseSize("18446744073709551616"), std::nullopt);
 }
 
 TEST(Types, NodeSet) {

@@ -149,7 +149,8 @@ int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err) {
   if (json) {
     nlohmann::json counts = nlohmann::json::array();
     for (const auto& count : restored)
-      counts.push_back({{"path", count.path}, {"original", count.original}, {"changed_to", count.changedTo}, {"now", count.now}});
+      counts.push_back({{"path", count.path}, {"original", count.original}, {"changed_to", count.changedTo}, {"now", count.now},
+                        {"error", count.error}});
     out << jsonText(nlohmann::json{{"restored", counts}, {"dry_run", dryRun}}) << '\n';
     return 0;
   }
@@ -164,7 +165,10 @@ int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err) {
       continue;
     }
     fmt::print(out, "{}: {} -> {}\n", count.path, count.changedTo, count.now);
-    if (count.now != count.original) {
+    if (!count.error.empty()) {
+      fmt::print(err, "  {}; it stays recorded: run `xmem release` again\n", count.error);
+      code = 3;
+    } else if (count.now > count.original) {
       fmt::print(err, "  {} pages are still in use; run `xmem release` again once they are freed\n", count.now - count.original);
       code = 3;
     }

@@ -76,8 +76,13 @@ std::string readToken(const std::string& file) {
   if (!file.empty()) {
     std::ifstream in(file);
     if (!in) throw CLI::ValidationError("--token-file", "\"" + file + "\": cannot be read");
+    // A token is a line far shorter than this; a file without an end (/dev/zero) must not be read on.
+    constexpr std::size_t kLongestLine = 4096;
     std::string line;
-    std::getline(in, line);
+    for (char c = 0; line.size() <= kLongestLine && in.get(c) && c != '\n';) line += c;
+    if (line.size() > kLongestLine)
+      throw CLI::ValidationError("--token-file", "\"" + file + "\": its first line is longer than " +
+                                 std::to_string(kLongestLine) + " characters: expected the token");
     line = trimmed(line);
     if (line.empty()) throw CLI::ValidationError("--token-file", "\"" + file + "\": its first line is empty: expected the token");
     std::error_code error;
