@@ -88,9 +88,17 @@ struct RecordedReservation {
   std::optional<std::uint32_t> node = std::nullopt;  ///< none: the system-wide pool
   std::uint64_t original = 0;  ///< what xmem found before its first change (release puts it back)
   std::uint64_t now = 0;       ///< the count now
+  /// The process that is to put it back itself (a benchmark's ScopedFreeHugePages, or a
+  /// reservation being made); 0 for a reservation meant to last until releaseHugePages.
+  std::int64_t owner = 0;
+  bool ownerGone = false;      ///< that process died without putting it back
 };
 /// Every change on record (any xmem process's), with the counts now. Reads; changes nothing.
 std::vector<RecordedReservation> recordedReservations();
+/// The changes whose process died before it put them back, and that are not back yet (SIGKILL,
+/// a crash, a power cut of the process): what releaseHugePages would give back. Cheap when there
+/// are none, for every start of a program to ask.
+std::vector<RecordedReservation> abandonedReservations();
 
 /// Puts back every count xmem changed. With dryRun, only says what it would do.
 std::vector<RestoredCount> releaseHugePages(bool dryRun = false);

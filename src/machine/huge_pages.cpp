@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <system_error>
 
 namespace xmem {
@@ -17,14 +18,29 @@ namespace {
 
 std::string sizeFlag(std::size_t pageSize) { return pageSize >= GiB ? std::to_string(pageSize / GiB) + "G" : std::to_string(pageSize / MiB) + "M"; }
 
+// One line per count file xmem changed: "PATH ORIGINAL [OWNER]". OWNER is the process that is to
+// put the count back itself (a ScopedFreeHugePages, or a reservation still being made); none when
+// the change is meant to last until `xmem release`.
+struct Record {
+  std::uint64_t original = 0;
+  std::int64_t owner = 0;
+};
+using State = std::map<std::string, Record>;
+
 // The state file is replaced whole (written beside it, then renamed), so a reader never sees a
 // half-written one and needs no lock.
-std::map<std::string, std::uint64_t> readState() {
-  std::map<std::string, std::uint64_t> state;
+State readState() {
+  State state;
   std::ifstream file(reservationStatePath());
-  std::string path;
-  std::uint64_t original = 0;
-  while (file >> path >> original) state.emplace(path, original);
+  std::string line;
+  while (std::getline(file, line)) {
+    std::istringstream fields(line);
+    std::string path;
+    Record record;
+    if (!(fields >> path >> record.original)) continue;
+    if (!(fields >> record.owner) || record.owner < 0) record.owner = 0;
+    state.emplace(path, record);
+  }
   return state;
 }
 
@@ -57,7 +73,7 @@ class StateLock {
 };
 
 // Call with a StateLock held.
-void writeState(os::Platform& os, const std::map<std::string, std::uint64_t>& state) {
+void writeState(os::Platform& os, const State& state) {
   const std::filesystem::path path = reservationStatePath();
   std::error_code ignored;
   if (state.empty()) {
@@ -65,7 +81,9 @@ void writeState(os::Platform& os, const std::map<std::string, std::uint64_t>& st
     return;
   }
   std::string contents;
-  for (const auto& [count, original] : state) contents += count + ' ' + std::to_string(original) + '\n';
+  for (const auto& [count, record] : state)
+    contents += count + ' ' + std::to_string(record.original) +
+                (record.owner != 0 ? ' ' + std::to_string(record.owner) : std::string()) + '\n';
   if (auto status = os.replaceFile(path.string().c_str(), contents.data(), contents.size()); !status)
     throw osFailure(status, "cannot record the reservation in " + path.string());
 }
@@ -126,7 +144,12 @@ std::string reservationStatePath() {
   return (dir != nullptr && *dir != '\0' ? std::string(dir) : os::current().stateDirectory()) + "/reservations";
 }
 
-Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress) {
+namespace {
+
+// `owner`: the process that puts the count back itself (ScopedFreeHugePages), 0 for a reservation
+// meant to last. Either way the record names this process while the count is being changed, so
+// that one killed in the middle is known to have died.
+Reservation reserveFor(const ReservationRequest& request, const Progress& progress, std::int64_t owner) {
   auto& os = os::current();
   auto info = SystemInfo::refresh();
   validate(request, *info);
@@ -154,7 +177,9 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
 
   // Record the original first, so a release can always put it back.
   auto state = readState();
-  state.emplace(result.path, result.before);
+  auto [record, added] = state.emplace(result.path, Record{result.before, os.processId()});
+  const std::int64_t ownerBefore = record->second.owner;
+  if (!added) record->second.owner = os.processId();
   writeState(os, state);
 
   auto apply = [&] {
@@ -173,6 +198,10 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
     result.steps.push_back({ReservationStep::Kind::WriteCount, result.target});
     apply();
   }
+  // Done: a lasting reservation is no one's to put back but `xmem release`'s; a scoped one is its
+  // owner's (an earlier record keeps the owner it had, unless this one is meant to last).
+  record->second.owner = owner == 0 ? 0 : (added ? owner : ownerBefore);
+  writeState(os, state);
   if (!result.complete()) {
     result.advice = "the kernel found room for " + std::to_string(result.after) + " of " + std::to_string(result.target) +
                     " pages: free memory is fragmented";
@@ -185,8 +214,6 @@ Reservation reserveHugePages(const ReservationRequest& request, const Progress& 
   }
   return result;
 }
-
-namespace {
 
 /// The page size and node a recorded count file names; page size 0 when it names none now.
 std::pair<std::size_t, std::optional<std::uint32_t>> countFileOwner(os::Platform& os, const std::string& path) {
@@ -201,15 +228,32 @@ std::pair<std::size_t, std::optional<std::uint32_t>> countFileOwner(os::Platform
 
 }  // namespace
 
+Reservation reserveHugePages(const ReservationRequest& request, const Progress& progress) {
+  return reserveFor(request, progress, 0);
+}
+
 std::vector<RecordedReservation> recordedReservations() {
   auto& os = os::current();
   std::vector<RecordedReservation> out;
-  for (const auto& [path, original] : readState()) {
+  for (const auto& [path, record] : readState()) {
     const auto [pageSize, node] = countFileOwner(os, path);
     if (pageSize == 0) continue;
-    out.push_back({pageSize, node, original, currentTotal(os, pageSize, node)});
+    const bool gone = record.owner != 0 && !os.processAlive(record.owner);
+    out.push_back({pageSize, node, record.original, currentTotal(os, pageSize, node), record.owner, gone});
   }
   return out;
+}
+
+std::vector<RecordedReservation> abandonedReservations() {
+  // Cheap when there is nothing to say (every xmem start asks): one small file, or none.
+  auto& os = os::current();
+  const auto state = readState();
+  if (std::none_of(state.begin(), state.end(),
+                   [&](const auto& entry) { return entry.second.owner != 0 && !os.processAlive(entry.second.owner); }))
+    return {};
+  auto recorded = recordedReservations();
+  std::erase_if(recorded, [](const RecordedReservation& count) { return !count.ownerGone || count.now == count.original; });
+  return recorded;
 }
 
 std::vector<RestoredCount> releaseHugePages(bool dryRun) {
@@ -219,7 +263,8 @@ std::vector<RestoredCount> releaseHugePages(bool dryRun) {
   auto state = readState();
   std::vector<RestoredCount> restored;
   for (auto it = state.begin(); it != state.end();) {
-    const auto& [path, original] = *it;
+    const auto& path = it->first;
+    const std::uint64_t original = it->second.original;
     RestoredCount count;
     count.path = path;
     count.original = original;
@@ -261,7 +306,7 @@ Reservation ScopedFreeHugePages::makeFree(std::size_t pageSize, std::uint64_t co
   request.node = node;
   request.total = inUse + count;
   const Found found{counts.total, readState().contains(os.hugePageCountPath(pageSize, node))};
-  auto reservation = reserveHugePages(request);
+  auto reservation = reserveFor(request, {}, os.processId());
   original_.emplace(std::pair{pageSize, node}, found);
   return reservation;
 }
@@ -274,7 +319,7 @@ void ScopedFreeHugePages::restore() noexcept {
       request.node = where.second;
       request.total = found.total;
       request.compact = false;
-      const auto back = reserveHugePages(request);
+      const auto back = reserveFor(request, {}, os::current().processId());
       // Back where it was: nothing left for `xmem release`, unless an earlier reservation is, or
       // another process reserved since the count went back (then its record is this one).
       if (back.after == found.total && !found.recordedBefore) {

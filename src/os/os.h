@@ -262,6 +262,11 @@ class Platform {
   virtual Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) = 0;
   /// The machine's host name ("" when unknown).
   virtual std::string hostName() const = 0;
+  /// This process's id.
+  virtual std::int64_t processId() const noexcept = 0;
+  /// Whether process `pid` runs now (another user's too). A dead process's id reused later reads
+  /// as alive: callers that must not act on a live process's behalf lose nothing by it.
+  virtual bool processAlive(std::int64_t pid) const noexcept = 0;
   /// A message for this OS's own code of a failure (errno, or a Win32 error code).
   virtual std::string describeError(int code) const;
 };

@@ -474,4 +474,7 @@ os::Status FakePlatform::readPublishedRecords(std::int64_t pid, const char* name
   return {};
 }
 
+std::int64_t FakePlatform::processId() const noexcept { return os::posixPlatform().processId(); }
+bool FakePlatform::processAlive(std::int64_t pid) const noexcept { return os::posixPlatform().processAlive(pid); }
+
 }  // namespace xmem::testing

@@ -150,6 +150,9 @@ class FakePlatform final : public os::Platform {
   os::Status kernelCounters(KernelCounters& out) override;
   os::Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override;
   std::string hostName() const override { return host; }
+  /// The fake's processes are the real ones: records of processes cross real files.
+  std::int64_t processId() const noexcept override;
+  bool processAlive(std::int64_t pid) const noexcept override;
 
  private:
   struct Region {

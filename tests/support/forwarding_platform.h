@@ -87,6 +87,8 @@ class ForwardingPlatform : public os::Platform {
     return target_.readPublishedRecords(pid, name, maxBytes, out);
   }
   std::string hostName() const override { return target_.hostName(); }
+  std::int64_t processId() const noexcept override { return target_.processId(); }
+  bool processAlive(std::int64_t pid) const noexcept override { return target_.processAlive(pid); }
   std::string describeError(int code) const override { return target_.describeError(code); }
 
  private:

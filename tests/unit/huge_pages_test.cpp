@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -196,23 +197,24 @@ TEST_F(Reserve, SeveralFreeCountsAtOnceLargestFirstAndTheFirstShortfallSaid) {
 
 // Two xmem processes reserving at once, each on its own nodes: every record reaches the state
 // file, so a release afterwards can put every count back.
-TEST_F(Reserve, TwoProcessesReservingAtOnceLoseNoRecord) {
+TEST_F(Reserve, ThreeProcessesReservingAtOnceLoseNoRecord) {
   constexpr std::uint32_t kNodes = 64;
+  constexpr std::uint32_t kProcesses = 3;
   fake.setNodes(kNodes);
   for (std::uint32_t node = 0; node < kNodes; ++node) fake.setHugePages(kHugePageSize, node, node);
   int start[2];
   ASSERT_EQ(::pipe(start), 0);
   std::vector<pid_t> children;
-  for (std::uint32_t first = 0; first < 2; ++first) {
+  for (std::uint32_t first = 0; first < kProcesses; ++first) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
       ::close(start[1]);
       char go = 0;
-      (void)!::read(start[0], &go, 1);  // both begin when the parent closes the pipe
+      (void)!::read(start[0], &go, 1);  // all begin when the parent closes the pipe
       int status = 0;
       try {
-        for (std::uint32_t node = first; node < kNodes; node += 2)
+        for (std::uint32_t node = first; node < kNodes; node += kProcesses)
           reserveHugePages({.pageSize = kHugePageSize, .node = node, .count = 1});
       } catch (...) {
         status = 1;
@@ -243,6 +245,65 @@ TEST_F(Reserve, TwoProcessesReservingAtOnceLoseNoRecord) {
         << "no temporary file left behind";
   SystemInfo::refresh();  // this process has not probed the 64-node machine yet
   EXPECT_EQ(releaseHugePages().size(), kNodes) << "every count can be put back";
+}
+
+// A benchmark killed while it holds pages free (ScopedFreeHugePages) leaves a record naming it.
+// Once it is gone, abandonedReservations() says what it left, and a release puts it back. A
+// change of a live process, or one meant to last, is not abandoned.
+TEST_F(Reserve, AKilledProcesssChangesAreAbandonedUntilReleased) {
+  fake.setHugePages(kHugePageSize, 1, 3);
+  fake.setHugePages(kHugePageSize, 0, 2);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ScopedFreeHugePages counts;
+    counts.makeFree(kHugePageSize, 8, 1U);
+    ::kill(::getpid(), SIGKILL);  // before its destructor could put the count back
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  // The kernel's counts are shared between processes; the fake's are copied at fork. Do here what
+  // the child did to its copy.
+  ASSERT_TRUE(fake.setHugePageCount(kHugePageSize, 1U, 8));
+
+  EXPECT_TRUE(reserveHugePages({.pageSize = kHugePageSize, .node = 0U, .count = 2}).complete());  // meant to last
+  ScopedFreeHugePages mine;
+  mine.makeFree(kHugePageSize, 6, 0U);  // this process's, alive
+
+  const auto abandoned = abandonedReservations();
+  ASSERT_EQ(abandoned.size(), 1U) << "only the dead process's change";
+  EXPECT_EQ(abandoned[0].owner, child);
+  EXPECT_TRUE(abandoned[0].ownerGone);
+  EXPECT_EQ(abandoned[0].node, 1U);
+  EXPECT_EQ(abandoned[0].original, 3U);
+  EXPECT_EQ(abandoned[0].now, 8U);
+  const auto recorded = recordedReservations();
+  ASSERT_EQ(recorded.size(), 2U);
+  EXPECT_EQ(recorded[0].owner, 0) << "node 0: reserved to last, then held free by a live process: still lasting";
+  EXPECT_FALSE(recorded[0].ownerGone);
+
+  mine.restore();
+  EXPECT_EQ(total(0U), 4U) << "the live one put back its own change, not the lasting one";
+  releaseHugePages();
+  EXPECT_EQ(total(1U), 3U);
+  EXPECT_EQ(total(0U), 2U);
+  EXPECT_THAT(abandonedReservations(), ::testing::IsEmpty());
+  EXPECT_THAT(recordedReservations(), ::testing::IsEmpty());
+}
+
+// The records of an earlier xmem (two fields a line) read as changes meant to last.
+TEST_F(Reserve, RecordsWithoutAnOwnerAreLasting) {
+  fake.setHugePages(kHugePageSize, 1, 5);
+  std::filesystem::create_directories(state);
+  std::ofstream(reservationStatePath()) << "/fake/2097152/1 2\n/fake/2097152/0 0 999999999\ngarbage\n";
+  const auto recorded = recordedReservations();
+  ASSERT_EQ(recorded.size(), 2U);
+  EXPECT_EQ(recorded[1].owner, 0);
+  EXPECT_EQ(recorded[1].original, 2U);
+  EXPECT_EQ(recorded[0].owner, 999999999) << "a pid past any kernel's: never alive";
+  EXPECT_TRUE(recorded[0].ownerGone);
+  EXPECT_THAT(abandonedReservations(), ::testing::IsEmpty()) << "node 0's count is back at its original already";
 }
 
 TEST_F(Reserve, PersistentConfigurationFollowsTheCounts) {

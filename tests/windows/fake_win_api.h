@@ -97,6 +97,8 @@ class FakeWinApi final : public os::windows::WinApi {
   bool hasVirtualAlloc2() noexcept override { return withVirtualAlloc2; }
   bool cpuHasOneGbPages() noexcept override { return oneGbPages; }
   std::string computerName() override { return "RIG-7"; }
+  std::uint32_t currentProcessId() noexcept override { return 4242; }
+  bool processAlive(std::uint32_t pid) noexcept override { return pid == 4242; }
   std::string localAppData() override { return "C:\\Users\\miner\\AppData\\Local"; }
   void* virtualAlloc(void* address, std::size_t size, std::uint32_t type, std::uint32_t protect,
                      std::uint32_t node) noexcept override;

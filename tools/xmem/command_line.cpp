@@ -31,8 +31,10 @@ CommandFilter& activeFilter() {
 
 void finishCommand(std::string_view command, const std::function<int()>& work) {
   const auto& mayRun = activeFilter();
+  const bool runs = !mayRun || mayRun(command);
+  if (runs && command != "release") sayAbandonedReservations(std::cerr);
   // CLI11 hands a RuntimeError's code to App::exit, which prints nothing for it.
-  throw CLI::RuntimeError(!mayRun || mayRun(command) ? work() : 0);
+  throw CLI::RuntimeError(runs ? work() : 0);
 }
 
 int runCommandLine(int argc, const char* const* argv, CommandFilter mayRun) {

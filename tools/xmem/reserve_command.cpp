@@ -16,6 +16,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <map>
 #include <ostream>
 #include <thread>
 
@@ -174,6 +175,23 @@ int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err) {
     }
   }
   return code;
+}
+
+void sayAbandonedReservations(std::ostream& err) noexcept {
+  try {
+    const auto abandoned = abandonedReservations();
+    if (abandoned.empty()) return;
+    std::map<std::int64_t, std::string> byOwner;
+    for (const auto& count : abandoned) {
+      auto& pages = byOwner[count.owner];
+      pages += fmt::format("{}{} pages{} are {} (were {})", pages.empty() ? "" : "; ", formatBytes(count.pageSize),
+                           count.node ? fmt::format(" on node {}", *count.node) : std::string(), count.now, count.original);
+    }
+    for (const auto& [owner, pages] : byOwner)
+      fmt::print(err, "xmem: process {} died before putting back the huge pages it reserved: {}. `xmem release` gives them back.\n",
+                 owner, pages);
+  } catch (...) {
+  }
 }
 
 void addReserveCommands(CLI::App& app) {

@@ -30,6 +30,9 @@ struct ReserveCommandOptions {
 int runReserve(const ReserveCommandOptions& options, std::ostream& out, std::ostream& err);
 int runRelease(bool dryRun, bool json, std::ostream& out, std::ostream& err);
 void addReserveCommands(CLI::App& app);
+/// At every start but release's: says which dead processes left huge pages reserved, and that
+/// `xmem release` gives them back. Never fails: a machine it cannot read is not a start's problem.
+void sayAbandonedReservations(std::ostream& err) noexcept;
 
 
 }  // namespace xmem::cli

@@ -654,6 +654,25 @@ class LinuxPlatform final : public PosixPlatform {
     return linux_readers::readPublishedRecords(pid, name, maxBytes, out);
   }
 
+  // A killed process stays a zombie until its parent reaps it (or for ever, under an init that
+  // does not): signal 0 still reaches it, but it holds nothing and will put nothing back.
+  bool processAlive(std::int64_t pid) const noexcept override {
+    if (!PosixPlatform::processAlive(pid)) return false;
+    char path[48];
+    std::snprintf(path, sizeof path, "/proc/%lld/stat", static_cast<long long>(pid));
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;  // no /proc: what signal 0 said
+    char text[512];
+    const ssize_t length = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    if (length <= 0) return true;
+    text[length] = '\0';
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, the last ')' ends it.
+    const char* end = std::strrchr(text, ')');
+    if (end == nullptr || end[1] != ' ') return true;
+    return end[2] != 'Z' && end[2] != 'X';
+  }
+
   // The CPU from rseq (a load), its node from a table filled from getcpu() (the vDSO) the first
   // time each CPU is seen: the raw system call cost the preload's pool path a kernel entry per
   // request. CPUs do not change node while they are online.

@@ -2,6 +2,7 @@
 #include "os/posix/posix_platform.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <system_error>
 
@@ -428,6 +430,14 @@ std::string PosixPlatform::hostName() const {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return {};
   return name;
+}
+
+std::int64_t PosixPlatform::processId() const noexcept { return ::getpid(); }
+
+bool PosixPlatform::processAlive(std::int64_t pid) const noexcept {
+  // Signal 0 checks without sending: EPERM is a live process of another user.
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 Platform& posixPlatform() noexcept {

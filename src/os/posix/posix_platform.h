@@ -61,6 +61,8 @@ class PosixPlatform : public Platform {
   Status kernelCounters(KernelCounters& out) override;
   Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override;
   std::string hostName() const override;
+  std::int64_t processId() const noexcept override;
+  bool processAlive(std::int64_t pid) const noexcept override;
 
  protected:
   /// Address space of `length` bytes aligned to `alignment`, inaccessible: over-reserved, then

@@ -168,6 +168,16 @@ class Win32Api final : public WinApi {
     return ::GetComputerNameA(name, &size) ? std::string(name, size) : "";
   }
 
+  std::uint32_t currentProcessId() noexcept override { return ::GetCurrentProcessId(); }
+
+  bool processAlive(std::uint32_t pid) noexcept override {
+    HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+    if (process == nullptr) return ::GetLastError() == ERROR_ACCESS_DENIED;
+    const bool running = ::WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+    ::CloseHandle(process);
+    return running;
+  }
+
   std::string localAppData() override {
     const char* value = std::getenv("LOCALAPPDATA");
     return value != nullptr ? value : "";

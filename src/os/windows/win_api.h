@@ -111,6 +111,9 @@ class WinApi {
   virtual bool hasVirtualAlloc2() noexcept = 0;          ///< kernelbase exports it (Windows 10 1803+)
   virtual bool cpuHasOneGbPages() noexcept = 0;          ///< CPUID's pdpe1gb (not a Win32 call: x86's)
   virtual std::string computerName() = 0;
+  virtual std::uint32_t currentProcessId() noexcept = 0;  ///< GetCurrentProcessId
+  /// OpenProcess(SYNCHRONIZE) and a zero wait: true while it runs (and when access is denied).
+  virtual bool processAlive(std::uint32_t pid) noexcept = 0;
   /// %LOCALAPPDATA% (or "" when unset).
   virtual std::string localAppData() = 0;
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <string>
 
@@ -758,5 +759,9 @@ Status WindowsPlatform::kernelCounters(KernelCounters&) { return kUnsupported; }
 Status WindowsPlatform::readPublishedRecords(std::int64_t, const char*, std::size_t, std::string&) { return kUnsupported; }
 
 std::string WindowsPlatform::hostName() const { return api_.computerName(); }
+std::int64_t WindowsPlatform::processId() const noexcept { return api_.currentProcessId(); }
+bool WindowsPlatform::processAlive(std::int64_t pid) const noexcept {
+  return pid > 0 && pid <= std::numeric_limits<std::uint32_t>::max() && api_.processAlive(static_cast<std::uint32_t>(pid));
+}
 
 }  // namespace xmem::os

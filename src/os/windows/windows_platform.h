@@ -75,6 +75,8 @@ class WindowsPlatform final : public Platform {
   Status kernelCounters(KernelCounters& out) override;
   Status readPublishedRecords(std::int64_t pid, const char* name, std::size_t maxBytes, std::string& out) override;
   std::string hostName() const override;
+  std::int64_t processId() const noexcept override;
+  bool processAlive(std::int64_t pid) const noexcept override;
   std::string describeError(int code) const override;
 
  private:
