@@ -46,4 +46,14 @@ class PlatformCache {
   std::uint64_t readUnder_ = 0;  // the os::platformGeneration() it was read under
 };
 
+/// A T whose destructor never runs, built at compile time (constinit): for caches that code run
+/// after the static destructors still reads (the preload's report at exit, late frees). A plain
+/// global would be destroyed first, and read destroyed.
+template <typename T>
+union NeverDestroyed {
+  constexpr NeverDestroyed() : value() {}
+  ~NeverDestroyed() {}
+  T value;
+};
+
 }  // namespace xmem

@@ -7,7 +7,8 @@
 
 namespace xmem {
 namespace {
-PlatformCache<SystemInfo> systemInfoCache;
+constinit NeverDestroyed<PlatformCache<SystemInfo>> systemInfoStorage;
+PlatformCache<SystemInfo>& systemInfoCache = systemInfoStorage.value;
 }  // namespace
 
 void lockSystemInfoCache() noexcept { systemInfoCache.lock(); }

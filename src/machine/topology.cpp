@@ -65,7 +65,8 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
 }
 
 namespace {
-PlatformCache<Topology> topologyCache;
+constinit NeverDestroyed<PlatformCache<Topology>> topologyStorage;
+PlatformCache<Topology>& topologyCache = topologyStorage.value;
 }  // namespace
 
 void lockTopologyCache() noexcept { topologyCache.lock(); }

@@ -3,8 +3,10 @@
 namespace xmem {
 
 BackoffTable& BackoffTable::instance() {
-  static BackoffTable table;
-  return table;
+  // Never destroyed: a mapping made after the static destructors ran (a program's exit under the
+  // preload) still asks it.
+  static auto* table = new BackoffTable;
+  return *table;
 }
 
 std::optional<std::chrono::milliseconds> BackoffTable::backoff(std::size_t pageSize,

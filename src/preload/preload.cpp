@@ -100,6 +100,8 @@ alignas(PreloadPolicy) unsigned char policyStorage[sizeof(PreloadPolicy)];
 const PreloadPolicy* policy = nullptr;  // constructed in place, never destroyed
 using UsableSize = std::size_t (*)(void*);
 UsableSize glibcUsableSize = nullptr;
+using AlignedAlloc = void* (*)(std::size_t, std::size_t);
+AlignedAlloc glibcAlignedAlloc = nullptr;
 
 // The pool for 2 MiB..64 MiB requests: made on first use, never destroyed. A forked child stops
 // using it (another thread may have held one of its locks at fork time) and leaks what it frees.
@@ -349,6 +351,7 @@ void initialize() {
     out.text("xmem-preload: ").text(error.c_str()).text("; using the default\n");
   }
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
+  glibcAlignedAlloc = reinterpret_cast<AlignedAlloc>(::dlsym(RTLD_NEXT, "aligned_alloc"));
   for (auto& huge : poolHugeByNode) huge.store(-1, std::memory_order_relaxed);
   // Made now, not on first use: a first use racing a fork() would hold its static's guard.
   BackoffTable::instance();
@@ -730,16 +733,20 @@ XMEM_EXPORT int posix_memalign(void** out, std::size_t alignment, std::size_t si
 
 XMEM_EXPORT void* aligned_alloc(std::size_t alignment, std::size_t size) {
   if (!validAlignment(alignment)) {
-    errno = EINVAL;
-    return nullptr;
+    // What such an alignment means is glibc's to say, and it changed: EINVAL since 2.38 (and its
+    // backports), memalign's rounding up before. A program must see what its glibc does.
+    if (glibcAlignedAlloc == nullptr) ready();
+    return glibcAlignedAlloc != nullptr ? glibcAlignedAlloc(alignment, size) : __libc_memalign(alignment, size);
   }
   void* pointer = allocate(size, alignment);
   if (pointer == nullptr) errno = ENOMEM;
   return pointer;
 }
 
-// glibc rounds a memalign() alignment up to a power of two; so do we.
+// glibc rounds a memalign() alignment up to a power of two; so do we. Past the largest power of
+// two there is none to round to (std::bit_ceil's result would not fit): glibc says EINVAL.
 XMEM_EXPORT void* memalign(std::size_t alignment, std::size_t size) {
+  if (alignment > SIZE_MAX / 2 + 1) return __libc_memalign(alignment, size);
   return aligned_alloc(std::bit_ceil(std::max(alignment, sizeof(void*))), size);
 }
 

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Real programs under the preload library, each compared with the same program without it: a
+# parallel build (make -j2 compiling xmem's own sources with g++), Python with threads and
+# multiprocessing (fork and spawn), sort --parallel over a file larger than the threshold, and two
+# C programs (tests/preload/stress): the edge cases of the allocation calls, and threads allocating
+# while signals arrive. Each case runs once without the preload (the reference), then RUNS times
+# under it, each run with the next policy of the list below; a run must end with the reference's
+# exit code, output and files. Under the report-signal policy the report signal is sent from
+# outside while the program runs.
+#
+#   scripts/preload-stress.sh [RUNS] [CASE[=RUNS]...]   cases: edges threads python sort make
+#
+# XMEM_BUILD names the build tree (default build/release); XMEM_PRELOAD_LIBRARY the library (by
+# default its libxmem-preload.so). As root, 2 MiB pages are made available for the runs and the
+# count put back at exit. Figures are printed and appended to $XMEM_BUILD/stress/stress-figures.tsv;
+# exit 1 on any difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source_dir=$PWD
+runs=${1:-10}
+shift || true
+cases=("$@")
+((${#cases[@]})) || cases=(edges threads python sort make)
+build=${XMEM_BUILD:-build/release}
+preload=$(realpath "${XMEM_PRELOAD_LIBRARY:-$build/src/libxmem-preload.so}")
+[[ -f $preload ]] || { echo "preload stress: $preload is not built (cmake --build --preset release)" >&2; exit 2; }
+work=$(mktemp -d /tmp/xmem-stress.XXXXXX)
+mkdir -p "$build/stress"
+figures=$(realpath "$build/stress")/stress-figures.tsv
+
+sysfs=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+saved_count=""
+cleanup() {
+  [[ -n $saved_count ]] && echo "$saved_count" >"$sysfs" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [[ $EUID -eq 0 && -w $sysfs ]]; then
+  saved_count=$(<"$sysfs")
+  echo $((saved_count + 256)) >"$sysfs"  # 512 MiB of 2 MiB pages for the preload to take
+  pages="$(( $(<"$sysfs") - saved_count )) x 2 MiB pages reserved for the runs"
+else
+  pages="no huge pages reserved (not root): THP and base pages only"
+fi
+
+# The policies the runs cycle through: every switch of XMEM_PRELOAD_* that changes a path.
+policies=(
+  ""
+  "XMEM_PRELOAD_POOL=off"
+  "XMEM_PRELOAD_PAGES=thp"
+  "XMEM_PRELOAD_PAGES=none XMEM_PRELOAD_THRESHOLD=1M"
+  "XMEM_PRELOAD_NODE=interleave XMEM_PRELOAD_PREFAULT_ABOVE=4M"
+  "XMEM_PRELOAD_LOCK=1 XMEM_PRELOAD_REPORT=exit XMEM_PRELOAD_REPORT_FILE=$work/report"
+  "XMEM_PRELOAD_NODE=0 XMEM_PRELOAD_POOL=2M XMEM_PRELOAD_THRESHOLD=4M"
+  "XMEM_PRELOAD_REPORT=signal XMEM_PRELOAD_REPORT_FILE=$work/report"
+)
+
+cc -O2 -pthread -o "$work/alloc_edges" tests/preload/stress/alloc_edges.c -Wno-alloc-size-larger-than
+cc -O2 -pthread -o "$work/threads_signals" tests/preload/stress/threads_signals.c
+python3 - "$work/lines" <<'EOF'
+import random, sys
+random.seed(16)
+with open(sys.argv[1], "w") as out:  # about 60 MiB: sort's buffers are far past the threshold
+    for _ in range(1_500_000):
+        out.write("%08x %s\n" % (random.getrandbits(32), "".join(random.choice("abcdefghij") for _ in range(30))))
+EOF
+make_sources=(src/os/types.cpp src/options/config.cpp src/options/environment.cpp src/options/preload_policy.cpp
+  src/workload/profiles.cpp src/workload/planner.cpp src/machine/error.cpp src/machine/topology.cpp)
+{
+  printf 'objects :='
+  for source in "${make_sources[@]}"; do printf ' %s.o' "$(basename "$source" .cpp)"; done
+  printf '\nall: $(objects)\n'
+  for source in "${make_sources[@]}"; do
+    printf '%s.o: %s\n\tg++ -std=c++20 -O1 -I%s/include -I%s/src -c $< -o $@\n' "$(basename "$source" .cpp)" \
+      "$source_dir/$source" "$source_dir" "$source_dir"
+  done
+} >"$work/Makefile"
+
+# The command of a case, run in $work/run (empty at each start); what it leaves there is compared.
+command_of() {
+  case $1 in
+    edges) echo "$work/alloc_edges" ;;
+    threads) echo "$work/threads_signals" ;;
+    python) echo "python3 $source_dir/tests/preload/stress/python_threads_processes.py" ;;
+    sort) echo "sort --parallel=2 -S 128M -o sorted $work/lines" ;;
+    make) echo "make -s -j2 -f $work/Makefile" ;;
+    *) return 1 ;;
+  esac
+}
+
+# Words of the environment a case runs with under the preload, before the policy's (which win).
+environment_of() {
+  # g++ asks malloc for 64 KiB to 2 MiB at most (its own collector maps the rest): served from 64K on.
+  [[ $1 == make && $2 == *LD_PRELOAD* ]] && echo "XMEM_PRELOAD_THRESHOLD=64K"
+  return 0
+}
+
+# Runs case $1 with the environment words $2 (LD_PRELOAD and the policy, or none): its exit code,
+# output and files, in one text to compare.
+outcome_of() {
+  local name=$1 environment=$2 signal=${3:-}
+  rm -rf "$work/run" && mkdir "$work/run"
+  local status=0
+  (
+    cd "$work/run"
+    # shellcheck disable=SC2086 # words on purpose
+    exec env $(environment_of "$name" "$environment") $environment $(command_of "$name") >"$work/stdout" 2>"$work/stderr"
+  ) &
+  local pid=$!
+  local sent=0 caught
+  if [[ -n $signal ]]; then
+    # The report signal (SIGUSR2, bit 11 of SigCgt) from outside, once the preload has its handler:
+    # before that it would end the program.
+    while kill -0 "$pid" 2>/dev/null; do
+      caught=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+      if [[ -n $caught ]] && (((16#$caught >> 11) & 1)); then
+        kill -USR2 "$pid" 2>/dev/null && sent=$((sent + 1))
+      fi
+      sleep 0.02
+    done
+  fi
+  echo "$sent" >"$work/signals"
+  wait "$pid" || status=$?
+  echo "exit $status"
+  cat "$work/stdout"
+  (cd "$work/run" && find . -type f | sort | xargs -r sha256sum)
+}
+
+total_runs=0 total_failures=0
+for entry in "${cases[@]}"; do
+  name=${entry%%=*}
+  case_runs=$runs
+  [[ $entry == *=* ]] && case_runs=${entry#*=}
+  command_of "$name" >/dev/null || { echo "preload stress: unknown case '$name': expected edges, threads, python, sort or make" >&2; exit 2; }
+  started=$SECONDS
+  reference=$(outcome_of "$name" "")
+  failures=0 reported=0
+  for ((run = 0; run < case_runs; ++run)); do
+    policy=${policies[run % ${#policies[@]}]}
+    signal=""
+    [[ $policy == *REPORT=signal* ]] && signal=USR2
+    rm -f "$work/report"
+    got=$(outcome_of "$name" "LD_PRELOAD=$preload $policy" "$signal")
+    # The reports prove the preload was in the program: at exit each process says what it served
+    # (the program's large requests: some); on the signal, the process signalled says it was.
+    served=$( (grep -ho '[0-9]* large allocation(s) served' "$work/report" 2>/dev/null || true) | awk '{ s += $1 } END { print s + 0 }')
+    reported=$((reported + served))
+    if [[ $policy == *REPORT=exit* ]] && ((served == 0)); then
+      failures=$((failures + 1))
+      echo "preload stress: FAILED: $name: the preload served nothing under '$policy'" >&2
+    elif [[ $policy == *REPORT=signal* ]] && (($(<"$work/signals") > 0)) && ! grep -q "large allocation(s) served" "$work/report" 2>/dev/null; then
+      failures=$((failures + 1))
+      echo "preload stress: FAILED: $name: $(<"$work/signals") report signals sent, no report written" >&2
+    fi
+    if [[ $got != "$reference" ]]; then
+      failures=$((failures + 1))
+      echo "preload stress: FAILED: $name, run $((run + 1)) with '${policy:-the defaults}' differs from the run without the preload:" >&2
+      diff <(echo "$reference") <(echo "$got") | head -20 >&2 || true
+      head -c 2000 "$work/stderr" >&2 || true
+    fi
+  done
+  echo "preload stress: $name: $case_runs runs under the preload, $failures differed from the run without it;" \
+    "$reported large allocations served in the runs with a report ($((SECONDS - started)) s)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$case_runs" "$failures" "$reported" "$pages" >>"$figures"
+  total_runs=$((total_runs + case_runs))
+  total_failures=$((total_failures + failures))
+done
+echo "preload stress: $total_runs runs, $total_failures failures; $pages"
+((total_failures == 0))
