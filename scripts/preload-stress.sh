@@ -8,7 +8,10 @@
 # exit code, output and files. Under the report-signal policy the report signal is sent from
 # outside while the program runs.
 #
-#   scripts/preload-stress.sh [RUNS] [CASE[=RUNS]...]   cases: edges threads python sort make
+#   scripts/preload-stress.sh [RUNS] [CASE[=RUNS]...]   cases: edges threads python sort make faults
+#
+# faults: the memory system calls the preload makes, failed in turn (tests/preload/stress/fail_nth.c);
+# its RUNS is the number of points tried in each program and policy, 0 for every call.
 #
 # XMEM_BUILD names the build tree (default build/release); XMEM_PRELOAD_LIBRARY the library (by
 # default its libxmem-preload.so). As root, 2 MiB pages are made available for the runs and the
@@ -20,7 +23,7 @@ source_dir=$PWD
 runs=${1:-10}
 shift || true
 cases=("$@")
-((${#cases[@]})) || cases=(edges threads python sort make)
+((${#cases[@]})) || cases=(edges threads python sort make faults)
 build=${XMEM_BUILD:-build/release}
 preload=$(realpath "${XMEM_PRELOAD_LIBRARY:-$build/src/libxmem-preload.so}")
 [[ -f $preload ]] || { echo "preload stress: $preload is not built (cmake --build --preset release)" >&2; exit 2; }
@@ -57,6 +60,7 @@ policies=(
 
 cc -O2 -pthread -o "$work/alloc_edges" tests/preload/stress/alloc_edges.c -Wno-alloc-size-larger-than
 cc -O2 -pthread -o "$work/threads_signals" tests/preload/stress/threads_signals.c
+cc -O2 -shared -fPIC -o "$work/fail_nth.so" tests/preload/stress/fail_nth.c
 python3 - "$work/lines" <<'EOF'
 import random, sys
 random.seed(16)
@@ -126,12 +130,57 @@ outcome_of() {
   (cd "$work/run" && find . -type f | sort | xargs -r sha256sum)
 }
 
+# Every fault, injected into a real process: fail_nth.so fails the n-th memory system call the
+# preload makes, under three policies, in alloc_edges (single-threaded: the same call each time),
+# then in threads_signals: every n when $1 is 0, else $1 points spread over the calls (a quarter of
+# that in threads_signals). Each run must print what the run without the preload printed, and exit 0.
+faults_of() {
+  local program=$1 environment=$2 points=${3:-0}
+  local reference calls step got
+  reference=$("$work/$program" 2>/dev/null)
+  env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_COUNT_FILE="$work/count" "$work/$program" >/dev/null 2>&1
+  calls=$(cut -d' ' -f1 "$work/count")
+  step=1
+  ((points > 0 && calls > points)) && step=$((calls / points))
+  for ((at = 1; at <= calls; at += step)); do
+    injected=$((injected + 1))
+    if ! got=$(env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_AT=$at XMEM_FAIL_COUNT_FILE="$work/count" \
+        "$work/$program" 2>"$work/stderr") || [[ $got != "$reference" ]]; then
+      failures=$((failures + 1))
+      echo "preload stress: FAILED: $program with system call $at of $calls failing under '${environment:-the defaults}':" >&2
+      diff <(echo "$reference") <(echo "$got") | head -10 >&2 || true
+      head -c 1000 "$work/stderr" >&2
+    fi
+  done
+}
+
+run_faults() {
+  local points=$1
+  failures=0 injected=0
+  local started=$SECONDS
+  for environment in "" "XMEM_PRELOAD_POOL=off XMEM_PRELOAD_PREFAULT_ABOVE=4M XMEM_PRELOAD_LOCK=1" \
+      "XMEM_PRELOAD_NODE=0 XMEM_PRELOAD_PAGES=2m,thp XMEM_PRELOAD_THRESHOLD=1M"; do
+    faults_of alloc_edges "$environment" "$points"
+  done
+  # A run of it takes a second, not tens of milliseconds: a quarter of the points.
+  faults_of threads_signals "" $(((points + 3) / 4))
+  echo "preload stress: faults: $injected faults injected into the preload's system calls, $failures changed what the program did" \
+    "($((SECONDS - started)) s)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" faults "$injected" "$failures" 0 "$pages" >>"$figures"
+  total_runs=$((total_runs + injected))
+  total_failures=$((total_failures + failures))
+}
+
 total_runs=0 total_failures=0
 for entry in "${cases[@]}"; do
   name=${entry%%=*}
   case_runs=$runs
   [[ $entry == *=* ]] && case_runs=${entry#*=}
-  command_of "$name" >/dev/null || { echo "preload stress: unknown case '$name': expected edges, threads, python, sort or make" >&2; exit 2; }
+  if [[ $name == faults ]]; then
+    run_faults "$case_runs"
+    continue
+  fi
+  command_of "$name" >/dev/null || { echo "preload stress: unknown case '$name': expected edges, threads, python, sort, make or faults" >&2; exit 2; }
   started=$SECONDS
   reference=$(outcome_of "$name" "")
   failures=0 reported=0
