@@ -195,4 +195,21 @@ for index, data in enumerate([
 ]):
     write("http_request", f"request-{index:02d}", data)
 
+# --- action_body: the first byte picks the action (trim, bandwidth, reserve, release, promote,
+# migrate), the rest is its body; "@" stands for the address of the fuzzer's listed allocation.
+for index, (action, body) in enumerate([
+    (0, b""), (1, b"{}"), (2, b'{"page_size": "2M", "count": 4, "node": 1}'), (2, b'{"page_size": "1G", "count": 1}'),
+    (2, b'{"page_size": "3M", "count": 0}'), (2, b'{"page_size": 2097152, "count": -1, "node": 99}'), (3, b"{}"),
+    (3, b'{"extra": true}'), (4, b'{"address": "@"}'), (4, b'{"address": "0x1000"}'), (5, b'{"address": "@", "node": 1}'),
+    (5, b'{"address": "@", "node": 4294967296}'), (5, b'{"address": "@", "node": "1"}'), (2, b"[1, 2]"), (4, b"{\"address\": "),
+]):
+    write("action_body", f"body-{index:02d}", bytes([action]) + body)
+
+# --- serve_options: the --listen value, a newline, the token file.
+for index, data in enumerate([
+    b"127.0.0.1:9464\n0123456789abcdef0123456789abcdef\n", b"[::1]:0\nshort\n", b":9100\n  padded-token-of-enough-length  \n",
+    b"0.0.0.0\n\n", b"[fe80::1%eth0]:99999\n" + b"x" * 5000, b"host:port:extra\ntoken\ttab\r\n", b"localhost:-1",
+]):
+    write("serve_options", f"options-{index:02d}", data)
+
 print(f"wrote {sum(1 for _ in out.rglob('*') if _.is_file())} seeds under {out.relative_to(root)}", file=sys.stderr)
