@@ -132,8 +132,8 @@ outcome_of() {
 
 # Every fault, injected into a real process: fail_nth.so fails the n-th memory system call the
 # preload makes, under three policies, in alloc_edges (single-threaded: the same call each time),
-# then in threads_signals: every n when $1 is 0, else $1 points spread over the calls (a quarter of
-# that in threads_signals). Each run must print what the run without the preload printed, and exit 0.
+# then in threads_signals: every n when $1 is 0 (200 points spread over the calls in
+# threads_signals), else $1 points spread over the calls (a quarter of that in threads_signals). Each run must print what the run without the preload printed, and exit 0.
 faults_of() {
   local program=$1 environment=$2 points=${3:-0}
   local reference calls step got
@@ -144,12 +144,21 @@ faults_of() {
   ((points > 0 && calls > points)) && step=$((calls / points))
   for ((at = 1; at <= calls; at += step)); do
     injected=$((injected + 1))
-    if ! got=$(env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_AT=$at XMEM_FAIL_COUNT_FILE="$work/count" \
-        "$work/$program" 2>"$work/stderr") || [[ $got != "$reference" ]]; then
+    status=0
+    got=$(env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_AT=$at XMEM_FAIL_COUNT_FILE="$work/count" \
+      "$work/$program" 2>"$work/stderr") || status=$?
+    if ((status != 0)) || [[ $got != "$reference" ]]; then
       failures=$((failures + 1))
-      echo "preload stress: FAILED: $program with system call $at of $calls failing under '${environment:-the defaults}':" >&2
+      echo "preload stress: FAILED: $program with system call $at of $calls failing under '${environment:-the defaults}':" \
+        "exit status $status$( ((status > 128)) && echo " (signal $(kill -l $((status - 128))))")," \
+        "$(cut -d' ' -f2 "$work/count" 2>/dev/null || echo '?') call(s) failed" >&2
       diff <(echo "$reference") <(echo "$got") | head -10 >&2 || true
       head -c 1000 "$work/stderr" >&2
+      # Whether it repeats: the same point three times more.
+      for again in 1 2 3; do
+        env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_AT=$at "$work/$program" >/dev/null 2>&1 &&
+          echo "  again $again: worked" >&2 || echo "  again $again: exit status $?" >&2
+      done
     fi
   done
 }
@@ -162,8 +171,9 @@ run_faults() {
       "XMEM_PRELOAD_NODE=0 XMEM_PRELOAD_PAGES=2m,thp XMEM_PRELOAD_THRESHOLD=1M"; do
     faults_of alloc_edges "$environment" "$points"
   done
-  # A run of it takes a second, not tens of milliseconds: a quarter of the points.
-  faults_of threads_signals "" $(((points + 3) / 4))
+  # A run of it takes half a second or more, not milliseconds, and it makes about 2000 calls with
+  # huge pages reserved: a quarter of the points, or 200 for "every call".
+  faults_of threads_signals "" $((points == 0 ? 200 : (points + 3) / 4))
   echo "preload stress: faults: $injected faults injected into the preload's system calls, $failures changed what the program did" \
     "($((SECONDS - started)) s)"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" faults "$injected" "$failures" 0 "$pages" >>"$figures"

@@ -3,7 +3,8 @@
 # under AddressSanitizer + UndefinedBehaviorSanitizer,
 # and under ThreadSanitizer (all but the command's, which ASan covers), each time also on the generic
 # POSIX platform (ctest -L posix); then the unit suite cross-built for arm64 Linux, under qemu-user,
-# the Windows build (library, tests, xmem.exe) under Wine, and the libFuzzer targets for ten seconds each.
+# the Windows build (library, tests, xmem.exe) under Wine, the libFuzzer targets for ten seconds each,
+# and real programs under the preload library built with UBSan.
 # The kernel tests reserve huge pages through sysfs (root) and restore the counts they found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,15 @@ stage scripts/test-arm64.sh
 stage scripts/test-windows.sh
 # Every fuzz target, ten seconds each from its seeds (scripts/fuzz.sh SECONDS for longer runs).
 stage scripts/fuzz.sh 10
+# The preload library under UBSan in real programs, each against its run without the preload.
+# ASan and TSan cannot run with it: they replace malloc in the program, ahead of any preload.
+preload_ubsan() {
+  cmake --preset preload-ubsan >/dev/null
+  cmake --build --preset preload-ubsan
+  XMEM_BUILD=build/release XMEM_PRELOAD_LIBRARY=build/preload-ubsan/src/libxmem-preload.so \
+    scripts/preload-stress.sh 8 edges threads python sort make=6 faults=24
+}
+stage preload_ubsan
 
 guests_status=0
 wait "$guests_pid" || guests_status=$?

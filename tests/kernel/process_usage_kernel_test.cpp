@@ -516,5 +516,28 @@ TEST_F(ProcessUsageKernelTest, HostNameIsTheNodeName) {
   EXPECT_EQ(platform().hostName(), expected);
 }
 
+// A process killed but not yet reaped is a zombie: signal 0 still reaches it, yet it holds nothing
+// and will put nothing back. Records of the reservations it meant to undo must read it as dead.
+TEST_F(ProcessUsageKernelTest, AZombieIsNotAlive) {
+  EXPECT_TRUE(platform().processAlive(platform().processId()));
+  EXPECT_TRUE(platform().processAlive(1)) << "init: alive, and not ours (EPERM as a user)";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  EXPECT_TRUE(platform().processAlive(child));
+  ::kill(child, SIGKILL);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0) << "dead, left unreaped";
+  EXPECT_EQ(::kill(child, 0), 0) << "signal 0 still reaches a zombie";
+  EXPECT_FALSE(platform().processAlive(child));
+  ::waitpid(child, nullptr, 0);
+  EXPECT_FALSE(platform().processAlive(child));
+  EXPECT_FALSE(platform().processAlive(0));
+  EXPECT_FALSE(platform().processAlive(-5));
+}
+
 }  // namespace
 }  // namespace xmem::testing
