@@ -38,7 +38,7 @@ count_files=(/sys/devices/system/node/node*/hugepages/hugepages-*/nr_hugepages /
 for file in "${count_files[@]}"; do [[ -e $file ]] && saved[$file]=$(<"$file"); done
 restore() {
   pkill -KILL -f "$work/" 2>/dev/null || true
-  for file in "${count_files[@]}"; do [[ -n ${saved[$file]:-} ]] && echo "${saved[$file]}" >"$file" 2>/dev/null; done
+  for file in "${count_files[@]}"; do [[ -n ${saved[$file]:-} ]] && { echo "${saved[$file]}" >"$file"; } 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap restore EXIT
@@ -59,7 +59,10 @@ abandoned() {
   [[ -f $XMEM_STATE_DIR/reservations ]] || return 0
   while read -r path original owner; do
     [[ -n ${owner:-} ]] || continue
-    kill -0 "$owner" 2>/dev/null && continue
+    # Alive as xmem reads it: signal 0 reaches it, and it is no zombie ("PID (COMM) STATE ...").
+    if kill -0 "$owner" 2>/dev/null && ! sed -E 's/^.*\) ([A-Z]).*$/\1/' "/proc/$owner/stat" 2>/dev/null | grep -q '[ZX]'; then
+      continue
+    fi
     if [[ $(<"$path") != "$original" ]]; then echo "$path"; fi
   done <"$XMEM_STATE_DIR/reservations"
 }
@@ -166,15 +169,22 @@ for name in "${scenarios[@]}"; do
     [[ $rounds =~ ^[0-9]+$ ]] || { echo "kill test: '$rounds' rounds for $name: expected a number" >&2; exit 2; }
   fi
   case $name in
-    reserve) scenario reserve 12 "$original" "$xmem" reserve --count 2048 ;;  # 5-10 ms here
+    reserve)
+      # 2048 pages (4 GiB; 5-10 ms here), or an eighth of the memory available, whichever is less.
+      pages=$(( $(meminfo MemAvailable) / 2048 / 8 ))
+      ((pages > 2048)) && pages=2048
+      scenario reserve 12 "$original" "$xmem" reserve --count "$pages"
+      ;;
     bench) scenario bench 30000 "$original" "$xmem" bench --quick ;;  # it changes counts from ~4 s to ~26 s
     alloc | run)
-      # Pages to be had: a reservation that lasts for the scenario (not the killed process's).
+      # Pages to be had: a reservation that lasts for the scenario (not the killed process's), as
+      # many as the kernel gives.
       echo $((original + 320)) >"$sysfs/nr_hugepages"
+      had=$(count)
       if [[ $name == alloc ]]; then
-        scenario alloc 1500 $((original + 320)) "$xmem" alloc --profile rx/light --threads 2 --hold 5
+        scenario alloc 1500 "$had" "$xmem" alloc --profile rx/light --threads 2 --hold 5
       else
-        scenario run 1500 $((original + 320)) "$xmem" run --pool off -- python3 "$work/allocate.py"
+        scenario run 1500 "$had" "$xmem" run --pool off -- python3 "$work/allocate.py"
       fi
       echo "$original" >"$sysfs/nr_hugepages"
       ;;
@@ -189,6 +199,8 @@ for name in "${scenarios[@]}"; do
         done
         sleep_ms $((RANDOM % 400))  # the three take about 600 ms together here
         victim=${pids[RANDOM % 3]}
+        # Stopped first, so that it cannot start its next xmem between the two kills.
+        kill -STOP "$victim" 2>/dev/null || true
         pkill -KILL -P "$victim" 2>/dev/null && kills=$((kills + 1))
         kill -KILL "$victim" 2>/dev/null || true
         wait "${pids[@]}" 2>/dev/null || true

@@ -25,21 +25,28 @@ shift || true
 cases=("$@")
 ((${#cases[@]})) || cases=(edges threads python sort make faults)
 build=${XMEM_BUILD:-build/release}
-preload=$(realpath "${XMEM_PRELOAD_LIBRARY:-$build/src/libxmem-preload.so}")
+preload=${XMEM_PRELOAD_LIBRARY:-$build/src/libxmem-preload.so}
 [[ -f $preload ]] || { echo "preload stress: $preload is not built (cmake --build --preset release)" >&2; exit 2; }
+preload=$(realpath "$preload")
 work=$(mktemp -d /tmp/xmem-stress.XXXXXX)
 mkdir -p "$build/stress"
 figures=$(realpath "$build/stress")/stress-figures.tsv
 
 sysfs=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-saved_count=""
+# Every 2 MiB count as found (per node, then system-wide), put back at exit.
+declare -A saved
 cleanup() {
-  [[ -n $saved_count ]] && echo "$saved_count" >"$sysfs" 2>/dev/null
+  for file in /sys/devices/system/node/node*/hugepages/hugepages-2048kB/nr_hugepages "$sysfs"; do
+    [[ -n ${saved[$file]:-} ]] && { echo "${saved[$file]}" >"$file"; } 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
 if [[ $EUID -eq 0 && -w $sysfs ]]; then
-  saved_count=$(<"$sysfs")
+  for file in /sys/devices/system/node/node*/hugepages/hugepages-2048kB/nr_hugepages "$sysfs"; do
+    [[ -e $file ]] && saved[$file]=$(<"$file")
+  done
+  saved_count=${saved[$sysfs]}
   echo $((saved_count + 256)) >"$sysfs"  # 512 MiB of 2 MiB pages for the preload to take
   pages="$(( $(<"$sysfs") - saved_count )) x 2 MiB pages reserved for the runs"
 else
@@ -137,14 +144,21 @@ outcome_of() {
 faults_of() {
   local program=$1 environment=$2 points=${3:-0}
   local reference calls step got
-  reference=$("$work/$program" 2>/dev/null)
-  env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_COUNT_FILE="$work/count" "$work/$program" >/dev/null 2>&1
-  calls=$(cut -d' ' -f1 "$work/count")
+  reference=$("$work/$program" 2>/dev/null) || true
+  rm -f "$work/count"
+  env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_COUNT_FILE="$work/count" "$work/$program" >/dev/null 2>&1 || true
+  calls=$(cut -d' ' -f1 "$work/count" 2>/dev/null || echo 0)
+  if ! ((calls > 0)); then
+    failures=$((failures + 1))
+    echo "preload stress: FAILED: $program under '${environment:-the defaults}' made no call fail_nth.so saw (or did not end)" >&2
+    return 0
+  fi
   step=1
   ((points > 0 && calls > points)) && step=$((calls / points))
   for ((at = 1; at <= calls; at += step)); do
     injected=$((injected + 1))
     status=0
+    rm -f "$work/count"
     got=$(env $environment LD_PRELOAD="$work/fail_nth.so:$preload" XMEM_FAIL_AT=$at XMEM_FAIL_COUNT_FILE="$work/count" \
       "$work/$program" 2>"$work/stderr") || status=$?
     if ((status != 0)) || [[ $got != "$reference" ]]; then

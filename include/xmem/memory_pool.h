@@ -141,8 +141,8 @@ class MemoryPool final : public IMemoryPool {
   std::optional<std::uint32_t> node() const noexcept;
   /// The report of the first backing mapping (what its pages really are).
   const AllocationReport& report() const noexcept;
-  /// What the last growth got ("64 MiB: 64 MiB on 2 MiB pages, ...; 2 MiB pages: 32 x 2 MiB") or
-  /// "failed: " and why; "" before the first. Growth mappings are not listed of their own.
+  /// What the last growth got ("64 MiB: 64 MiB on 2 MiB pages, ...; 2 MiB pages: 32 x 2 MiB"),
+  /// "failed: " or "refused: " and why; "" before the first. Growth mappings are not listed of their own.
   std::string lastGrowth() const;
 
   /// The size class for `size` (0 when above the largest).

@@ -148,8 +148,11 @@ namespace {
 
 // `owner`: the process that puts the count back itself (ScopedFreeHugePages), 0 for a reservation
 // meant to last. Either way the record names this process while the count is being changed, so
-// that one killed in the middle is known to have died.
-Reservation reserveFor(const ReservationRequest& request, const Progress& progress, std::int64_t owner) {
+// that one killed in the middle is known to have died. `puttingBack`: a ScopedFreeHugePages
+// restoring its count; when no record is left (a release, or an earlier holder, put the count back
+// and forgot it), there is nothing of its own to put back, and it changes nothing.
+Reservation reserveFor(const ReservationRequest& request, const Progress& progress, std::int64_t owner,
+                       bool puttingBack = false) {
   auto& os = os::current();
   auto info = SystemInfo::refresh();
   validate(request, *info);
@@ -177,6 +180,11 @@ Reservation reserveFor(const ReservationRequest& request, const Progress& progre
 
   // Record the original first, so a release can always put it back.
   auto state = readState();
+  if (puttingBack && !state.contains(result.path)) {
+    result.target = result.after = result.before;
+    result.steps.clear();
+    return result;
+  }
   auto [record, added] = state.emplace(result.path, Record{result.before, os.processId()});
   const std::int64_t ownerBefore = record->second.owner;
   if (!added) record->second.owner = os.processId();
@@ -201,7 +209,13 @@ Reservation reserveFor(const ReservationRequest& request, const Progress& progre
   // Done: a lasting reservation is no one's to put back but `xmem release`'s; a scoped one is its
   // owner's (an earlier record keeps the owner it had, unless this one is meant to last).
   record->second.owner = owner == 0 ? 0 : (added ? owner : ownerBefore);
-  writeState(os, state);
+  try {
+    writeState(os, state);
+  } catch (const Error& error) {
+    // The pages are had, and the record (written before) still puts them back; it names this
+    // process a little longer than it should, which a release clears.
+    result.advice = std::string("the reservation is made, but its record was not updated: ") + error.what();
+  }
   if (!result.complete()) {
     result.advice = "the kernel found room for " + std::to_string(result.after) + " of " + std::to_string(result.target) +
                     " pages: free memory is fragmented";
@@ -319,7 +333,7 @@ void ScopedFreeHugePages::restore() noexcept {
       request.node = where.second;
       request.total = found.total;
       request.compact = false;
-      const auto back = reserveFor(request, {}, os::current().processId());
+      const auto back = reserveFor(request, {}, os::current().processId(), /*puttingBack=*/true);
       // Back where it was: nothing left for `xmem release`, unless an earlier reservation is, or
       // another process reserved since the count went back (then its record is this one).
       if (back.after == found.total && !found.recordedBefore) {

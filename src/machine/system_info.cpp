@@ -8,7 +8,7 @@
 namespace xmem {
 namespace {
 constinit NeverDestroyed<PlatformCache<SystemInfo>> systemInfoStorage;
-PlatformCache<SystemInfo>& systemInfoCache = systemInfoStorage.value;
+constinit PlatformCache<SystemInfo>& systemInfoCache = systemInfoStorage.value;
 }  // namespace
 
 void lockSystemInfoCache() noexcept { systemInfoCache.lock(); }

@@ -66,7 +66,7 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
 
 namespace {
 constinit NeverDestroyed<PlatformCache<Topology>> topologyStorage;
-PlatformCache<Topology>& topologyCache = topologyStorage.value;
+constinit PlatformCache<Topology>& topologyCache = topologyStorage.value;
 }  // namespace
 
 void lockTopologyCache() noexcept { topologyCache.lock(); }

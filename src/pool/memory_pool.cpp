@@ -628,12 +628,14 @@ class MemoryPool::Impl {
     lastGrowFailure_.store(static_cast<std::uint8_t>(PoolFailure::Full), std::memory_order_relaxed);
     if (!options_.grow) {
       why = "the pool is full (" + formatBytes(capacity) + ") and growth is off";
+      lastGrowth_ = "refused: " + why;
       return false;
     }
     const std::size_t size = alignUp(std::max(need, options_.growthSize != 0 ? options_.growthSize : options_.capacity), kBlock);
     if (options_.maxCapacity != 0 && capacity + size > options_.maxCapacity) {
       why = "the pool is full (" + formatBytes(capacity) + ") and growing by " + formatBytes(size) +
             " would pass its maximum of " + formatBytes(options_.maxCapacity);
+      lastGrowth_ = "refused: " + why;
       return false;
     }
     if (!addArena(size, why)) {
@@ -677,6 +679,8 @@ class MemoryPool::Impl {
       return false;
     }
     // Everything that allocates first, so that a std::bad_alloc leaves the slot as it was.
+    std::string got = memory.value().report().summary();
+    for (const auto& decision : memory.value().report().decisions) got += "; " + decision;
     const std::size_t granules = size / kGranule;
     auto blocks = std::make_unique<BlockBits[]>(granules / kGranulesPerBlock);
     auto classOf = std::make_unique<std::atomic<std::uint8_t>[]>(granules);
@@ -689,10 +693,7 @@ class MemoryPool::Impl {
     arena.reclaimed = std::move(reclaimed);
     arena.freeNow = std::move(freeNow);
     arena.memory.emplace(std::move(memory).value());
-    if (slot != 0) {  // the pool's growth; the first mapping's report is report()
-      lastGrowth_ = arena.memory->report().summary();
-      for (const auto& decision : arena.memory->report().decisions) lastGrowth_ += "; " + decision;
-    }
+    if (slot != 0) lastGrowth_.swap(got);  // the pool's growth; the first mapping's report is report()
     arena.clearChunks();
     arena.length.store(size, std::memory_order_release);
     arena.base.store(arena.memory->data(), std::memory_order_release);

@@ -101,7 +101,7 @@ const PreloadPolicy* policy = nullptr;  // constructed in place, never destroyed
 using UsableSize = std::size_t (*)(void*);
 UsableSize glibcUsableSize = nullptr;
 using AlignedAlloc = void* (*)(std::size_t, std::size_t);
-AlignedAlloc glibcAlignedAlloc = nullptr;
+std::atomic<AlignedAlloc> glibcAlignedAlloc{nullptr};  // glibc's own, not the next preload's
 
 // The pool for 2 MiB..64 MiB requests: made on first use, never destroyed. A forked child stops
 // using it (another thread may have held one of its locks at fork time) and leaks what it frees.
@@ -351,7 +351,10 @@ void initialize() {
     out.text("xmem-preload: ").text(error.c_str()).text("; using the default\n");
   }
   glibcUsableSize = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
-  glibcAlignedAlloc = reinterpret_cast<AlignedAlloc>(::dlsym(RTLD_NEXT, "aligned_alloc"));
+  // From libc itself: RTLD_NEXT could find another allocator preloaded after this one, whose
+  // blocks free() would then hand to glibc.
+  if (void* libc = ::dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD))
+    glibcAlignedAlloc.store(reinterpret_cast<AlignedAlloc>(::dlsym(libc, "aligned_alloc")), std::memory_order_release);
   for (auto& huge : poolHugeByNode) huge.store(-1, std::memory_order_relaxed);
   // Made now, not on first use: a first use racing a fork() would hold its static's guard.
   BackoffTable::instance();
@@ -735,8 +738,9 @@ XMEM_EXPORT void* aligned_alloc(std::size_t alignment, std::size_t size) {
   if (!validAlignment(alignment)) {
     // What such an alignment means is glibc's to say, and it changed: EINVAL since 2.38 (and its
     // backports), memalign's rounding up before. A program must see what its glibc does.
-    if (glibcAlignedAlloc == nullptr) ready();
-    return glibcAlignedAlloc != nullptr ? glibcAlignedAlloc(alignment, size) : __libc_memalign(alignment, size);
+    if (glibcAlignedAlloc.load(std::memory_order_acquire) == nullptr) ready();
+    const auto glibcs = glibcAlignedAlloc.load(std::memory_order_acquire);
+    return glibcs != nullptr ? glibcs(alignment, size) : __libc_memalign(alignment, size);
   }
   void* pointer = allocate(size, alignment);
   if (pointer == nullptr) errno = ENOMEM;

@@ -174,6 +174,27 @@ os::Status FakePlatform::setHugePageCount(std::size_t pageSize, std::optional<st
   return {};
 }
 
+os::Status FakePlatform::checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept {
+  XMEM_FAULT_POINT("checkHugePageCountWritable");
+  return os::errnoStatus(switches.countsWritable ? 0 : EACCES);
+}
+
+os::Status FakePlatform::compactMemory() noexcept {
+  XMEM_FAULT_POINT("compactMemory");
+  ++compactions;
+  return {};
+}
+
+os::Status FakePlatform::bindThreadMemory(const os::Placement&) noexcept {
+  XMEM_FAULT_POINT("bindThreadMemory");
+  return {};
+}
+
+os::Status FakePlatform::pinThread(std::uint32_t) noexcept {
+  XMEM_FAULT_POINT("pinThread");
+  return {};
+}
+
 os::Status FakePlatform::lockFile(const char* path, int& handle) noexcept {
   XMEM_FAULT_POINT("lockFile");
   return os::posixPlatform().lockFile(path, handle);

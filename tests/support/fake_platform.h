@@ -64,7 +64,7 @@ class FakePlatform final : public os::Platform {
   Switches switches;
 
   /// Systematic fault injection: every call below that can fail (all but unmap and unlock, which
-  /// must not) is a fault point, counted from 1; the failAt-th fails with `error`. A test counts
+  /// must not, and the monitoring readers, whose scenarios are not these) is a fault point, counted from 1; the failAt-th fails with `error`. A test counts
   /// the points a scenario reaches (faultPoints() after a run with failAt 0), then fails each.
   struct Faults {
     std::size_t failAt = 0;  ///< 0: none
@@ -94,13 +94,8 @@ class FakePlatform final : public os::Platform {
   os::Status replaceFile(const char* path, const char* data, std::size_t length) noexcept override;
   os::Status memlockLimit(MemlockLimit& out) noexcept override;
   os::Status setHugePageCount(std::size_t pageSize, std::optional<std::uint32_t> node, std::uint64_t count) noexcept override;
-  os::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override {
-    return os::errnoStatus(switches.countsWritable ? 0 : 13);  // EACCES
-  }
-  os::Status compactMemory() noexcept override {
-    ++compactions;
-    return {};
-  }
+  os::Status checkHugePageCountWritable(std::size_t, std::optional<std::uint32_t>) noexcept override;
+  os::Status compactMemory() noexcept override;
   std::string stateDirectory() const override { return os::linuxPlatform().stateDirectory(); }
   std::string memlockLimitAdvice() const override { return os::linuxPlatform().memlockLimitAdvice(); }
   os::BootConfiguration bootConfiguration(const std::vector<os::BootPages>& pages, const std::string& directory) const override {
@@ -129,8 +124,8 @@ class FakePlatform final : public os::Platform {
   os::Status movePages(void* const* pages, std::size_t count, std::uint32_t node, int* status) noexcept override;
   int collapseCalls = 0;
   std::uint32_t currentNode() noexcept override { return 0; }
-  os::Status bindThreadMemory(const os::Placement&) noexcept override { return {}; }
-  os::Status pinThread(std::uint32_t) noexcept override { return {}; }
+  os::Status bindThreadMemory(const os::Placement&) noexcept override;
+  os::Status pinThread(std::uint32_t) noexcept override;
   std::uint32_t currentCpu() noexcept override;
   std::uint32_t cpuCount() noexcept override { return 4; }
 

@@ -117,6 +117,8 @@ Figures injectEveryFault(const char* name, const Scenario& scenario) {
     Said said;
     scenario.run(fake, said);
     points = fake.faultPoints();
+    // Else a report that says the reason anyway would pass every fault as "said".
+    EXPECT_EQ(said.find(kReason), std::string::npos) << name << " says \"" << kReason << "\" with no fault:\n" << said;
     scenario.after(fake);
   }
   EXPECT_GT(points, 0U) << name << " reached no platform call";
@@ -267,7 +269,6 @@ TEST(FaultInjection, APoolGrowsServesAndTrims) {
     for (const auto& [chunk, size] : chunks) EXPECT_TRUE(pool.deallocate(chunk, size));
     pool.trim();
     EXPECT_EQ(pool.stats().inUse, 0U);
-    if (chunks.empty()) throw Error(ErrorCode::OutOfMemory, "the pool served nothing: " + kReason);
   };
   injectEveryFault("a pool grows, serves and trims", scenario);
 }

@@ -292,6 +292,34 @@ TEST_F(Reserve, AKilledProcesssChangesAreAbandonedUntilReleased) {
   EXPECT_THAT(recordedReservations(), ::testing::IsEmpty());
 }
 
+// Two holders of free pages that overlap, and a release in the middle of one: whoever puts the
+// count back first puts it back for both, and a holder whose record is gone changes nothing (it
+// once wrote its stale count back and left a record naming itself, which every start then
+// reported as a dead process's).
+TEST_F(Reserve, OverlappingHoldersAndAReleaseInBetweenLeaveTheCountAsFound) {
+  fake.setHugePages(kHugePageSize, 1, 3);
+  {
+    ScopedFreeHugePages first;
+    first.makeFree(kHugePageSize, 8, 1U);
+    ScopedFreeHugePages second;
+    second.makeFree(kHugePageSize, 12, 1U);
+    EXPECT_EQ(total(1U), 12U);
+    first.restore();
+    EXPECT_EQ(total(1U), 3U);
+    EXPECT_THAT(recordedReservations(), ::testing::IsEmpty());
+  }  // second restores here, after first
+  EXPECT_EQ(total(1U), 3U) << "the second holder must not write its stale count back";
+  EXPECT_THAT(recordedReservations(), ::testing::IsEmpty()) << "nor leave a record naming itself";
+
+  ScopedFreeHugePages holder;
+  holder.makeFree(kHugePageSize, 9, 1U);
+  releaseHugePages();  // `xmem release` while it holds them
+  EXPECT_EQ(total(1U), 3U);
+  holder.restore();
+  EXPECT_EQ(total(1U), 3U);
+  EXPECT_THAT(recordedReservations(), ::testing::IsEmpty());
+}
+
 // The records of an earlier xmem (two fields a line) read as changes meant to last.
 TEST_F(Reserve, RecordsWithoutAnOwnerAreLasting) {
   fake.setHugePages(kHugePageSize, 1, 5);

@@ -6,7 +6,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
 
 namespace xmem::bench {
 namespace {
@@ -21,6 +29,49 @@ TEST(ServedChild, AnswersLineByLineAndKeepsWhatIsNotJson) {
   EXPECT_EQ(child.readJsonLine(), "{\"got\": \"two\"}");
   EXPECT_EQ(child.finish(), "") << "it ends at the end of its input, exit 0";
   EXPECT_EQ(child.why(), "starting\n");
+}
+
+// Running: the process exists and is no zombie (a zombie holds no memory any more).
+bool running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return false;
+  const auto end = text.rfind(") ");
+  return end != std::string::npos && text[end + 2] != 'Z' && text[end + 2] != 'X';
+}
+
+// A bench killed with SIGKILL must not leave its children hashing on: they hold huge pages that
+// `xmem release` is to put back. They die with it.
+TEST(ServedChild, DiesWithTheBench) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t bench = ::fork();
+  ASSERT_GE(bench, 0);
+  if (bench == 0) {
+    ::close(report[0]);
+    ServedChild child({"/bin/sh", "-c", "echo \"{\\\"pid\\\": $$}\"; exec sleep 60"}, {});
+    const auto line = child.readJsonLine().value_or("{}");
+    (void)!::write(report[1], line.data(), line.size());
+    ::close(report[1]);
+    ::pause();  // until killed
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  char text[64] = {};
+  (void)!::read(report[0], text, sizeof text - 1);
+  ::close(report[0]);
+  const std::string line = text;
+  const auto colon = line.find(':');
+  ASSERT_NE(colon, std::string::npos) << "the child did not say its pid: " << line;
+  const pid_t child = static_cast<pid_t>(std::atoi(line.c_str() + colon + 1));
+  ASSERT_GT(child, 0) << line;
+  ASSERT_TRUE(running(child));
+  ::kill(bench, SIGKILL);
+  ::waitpid(bench, nullptr, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (running(child) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(running(child)) << "the bench's child outlived it";
+  if (running(child)) ::kill(child, SIGKILL);
 }
 
 TEST(ServedChild, SaysHowAChildEndedBadly) {
