@@ -46,14 +46,23 @@ class PlatformCache {
   std::uint64_t readUnder_ = 0;  // the os::platformGeneration() it was read under
 };
 
-/// A T whose destructor never runs, built at compile time (constinit): for caches that code run
-/// after the static destructors still reads (the preload's report at exit, late frees). A plain
-/// global would be destroyed first, and read destroyed.
+/// A T whose destructor never runs: for caches that code run after the static destructors still
+/// reads (the preload's report at exit, late frees). A plain global would be destroyed first, and
+/// read destroyed.
 template <typename T>
 union NeverDestroyed {
   constexpr NeverDestroyed() : value() {}
   ~NeverDestroyed() {}
   T value;
 };
+
+/// Built at compile time where std::mutex allows it, so that a malloc before this library's
+/// initializers ran (the preload's, from a dependency's constructor) finds the caches ready.
+/// mingw's std::mutex is not constexpr; Windows has no preload.
+#if defined(_WIN32)
+#define XMEM_CACHE_CONSTINIT
+#else
+#define XMEM_CACHE_CONSTINIT constinit
+#endif
 
 }  // namespace xmem

@@ -7,8 +7,8 @@
 
 namespace xmem {
 namespace {
-constinit NeverDestroyed<PlatformCache<SystemInfo>> systemInfoStorage;
-constinit PlatformCache<SystemInfo>& systemInfoCache = systemInfoStorage.value;
+XMEM_CACHE_CONSTINIT NeverDestroyed<PlatformCache<SystemInfo>> systemInfoStorage;
+XMEM_CACHE_CONSTINIT PlatformCache<SystemInfo>& systemInfoCache = systemInfoStorage.value;
 }  // namespace
 
 void lockSystemInfoCache() noexcept { systemInfoCache.lock(); }

@@ -65,8 +65,8 @@ Topology Topology::fromDistances(const std::vector<std::uint32_t>& ids, std::vec
 }
 
 namespace {
-constinit NeverDestroyed<PlatformCache<Topology>> topologyStorage;
-constinit PlatformCache<Topology>& topologyCache = topologyStorage.value;
+XMEM_CACHE_CONSTINIT NeverDestroyed<PlatformCache<Topology>> topologyStorage;
+XMEM_CACHE_CONSTINIT PlatformCache<Topology>& topologyCache = topologyStorage.value;
 }  // namespace
 
 void lockTopologyCache() noexcept { topologyCache.lock(); }
