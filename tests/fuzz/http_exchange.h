@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -23,18 +24,27 @@ namespace xmem::fuzzing {
 // want one say Connection: close instead).
 inline bool exchange(std::uint16_t port, const std::uint8_t* bytes, std::size_t size, std::string* answer = nullptr,
                      bool halfClose = true) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) std::abort();
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+  // libFuzzer's timer signal interrupts calls (EINTR): an interrupted connect starts again on a
+  // socket of its own, interrupted sends and reads go on.
+  int fd = -1;
+  for (;;) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) std::abort();
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) break;
+    const int error = errno;
+    ::close(fd);
+    if (error == EINTR) continue;
+    errno = error;
     std::perror("connect to the fuzzed server");
     std::abort();  // the server stopped accepting
   }
   for (std::size_t sent = 0; sent < size;) {
     const auto written = ::send(fd, bytes + sent, size - sent, MSG_NOSIGNAL);
+    if (written < 0 && errno == EINTR) continue;
     if (written <= 0) break;  // it answered and closed before reading everything: fine
     sent += static_cast<std::size_t>(written);
   }
@@ -46,6 +56,7 @@ inline bool exchange(std::uint16_t port, const std::uint8_t* bytes, std::size_t 
     pollfd wait{fd, POLLIN, 0};
     if (::poll(&wait, 1, 1000) <= 0) continue;
     const auto got = ::recv(fd, buffer, sizeof buffer, 0);
+    if (got < 0 && errno == EINTR) continue;
     closed = got <= 0;
     if (got > 0 && answer != nullptr && answer->size() < 4096) answer->append(buffer, static_cast<std::size_t>(got));
   }
