@@ -77,11 +77,17 @@ int mlock(const void* address, size_t length) {
   return fails() ? -1 : (int)answer(raw(SYS_mlock, (long)address, (long)length, 0, 0, 0, 0));
 }
 
+// The word arguments of a variadic call, as many as the kernel takes (unused ones are whatever is
+// in their registers, which the kernel ignores).
+static void takeWords(va_list words, long* argument, int count) {
+  for (int i = 0; i < count; ++i) argument[i] = va_arg(words, long);
+}
+
 int prctl(int option, ...) {
   va_list words;
   va_start(words, option);
   long argument[4];
-  for (int i = 0; i < 4; ++i) argument[i] = va_arg(words, long);
+  takeWords(words, argument, 4);
   va_end(words);
   return fails() ? -1 : (int)answer(raw(SYS_prctl, option, argument[0], argument[1], argument[2], argument[3], 0));
 }
@@ -98,7 +104,7 @@ long syscall(long number, ...) {
   va_list words;
   va_start(words, number);
   long argument[6];
-  for (int i = 0; i < 6; ++i) argument[i] = va_arg(words, long);
+  takeWords(words, argument, 6);
   va_end(words);
   // Not munlock: like munmap, an undoing call must not fail. Not clone and the like: they would
   // return into this frame on another stack.
